@@ -1,0 +1,241 @@
+"""One validated run configuration, its JSON form, and the notebooks' presets."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, fields
+
+ARCHITECTURES = ("mlp", "cnn")
+ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh", "elu", "selu", "gelu", "leaky_relu")
+INITIALIZERS = ("zeros", "random_normal", "random_uniform", "glorot_uniform", "glorot_normal",
+                "he_uniform", "he_normal", "lecun_normal")
+OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adadelta", "adagrad", "nadam")
+DOWNSAMPLING = ("pool", "pool-last", "stride", "stride-last", "none")
+PADDINGS = ("valid", "same")
+MONITORS = ("val_loss", "val_accuracy", "loss", "accuracy")
+
+
+class ConfigError(ValueError):
+    """A run configuration that cannot work; the message names field, value and what is allowed."""
+
+    def __init__(self, field_name: str, value, allowed: str):
+        self.field = field_name
+        self.value = value
+        self.allowed = allowed
+        super().__init__(f"{field_name}={value!r} is not allowed: {allowed}.")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    dataset: str = "mnist-5k"
+    architecture: str = "mlp"
+    layers: tuple[int, ...] = (512,)          # dense hidden layers (neurons each)
+    conv_filters: tuple[int, ...] = (32, 64)  # cnn only: one conv layer per entry
+    kernel_size: int = 3
+    downsampling: str = "pool"                # after which conv layers, and how, size halves
+    padding: str = "valid"
+    activation: str = "relu"
+    initializer: str = "glorot_uniform"
+    init_stddev: float = 0.05                 # random_normal stddev / random_uniform half-range
+    optimizer: str = "adam"
+    learning_rate: float = 0.001
+    momentum: float = 0.0                     # sgd / rmsprop
+    nesterov: bool = False                    # sgd
+    batch_size: int = 32
+    epochs: int = 5
+    validation_split: float = 0.25
+    dropout: float = 0.0                      # after each hidden dense layer
+    l1: float = 0.0
+    l2: float = 0.0
+    batch_norm: bool = False
+    augment: bool = False
+    rotation: float = 10.0                    # degrees
+    shift: float = 0.1                        # fraction of the image size
+    zoom: float = 0.1                         # fraction
+    early_stopping: bool = False
+    monitor: str = "val_loss"
+    patience: int = 5
+    restore_best: bool = True
+    loss_threshold: float = 0.0               # stop when training loss falls below; 0 = off
+    reduce_lr: bool = False
+    reduce_lr_factor: float = 0.5
+    reduce_lr_patience: int = 2
+    output_units: int = 0                     # 0 = one per class of the dataset
+    seed: int = 42
+
+    # ---- validation -------------------------------------------------------------------
+    def validate(self, num_classes: int | None = None) -> "RunConfig":
+        """Return self if every field can work, else raise ConfigError for the first that can't."""
+        _choice("architecture", self.architecture, ARCHITECTURES)
+        _choice("activation", self.activation, ACTIVATIONS)
+        _choice("initializer", self.initializer, INITIALIZERS)
+        _choice("optimizer", self.optimizer, OPTIMIZERS)
+        _choice("downsampling", self.downsampling, DOWNSAMPLING)
+        _choice("padding", self.padding, PADDINGS)
+        _choice("monitor", self.monitor, MONITORS)
+        if not isinstance(self.dataset, str) or not self.dataset.strip():
+            raise ConfigError("dataset", self.dataset, "a dataset name such as mnist-5k")
+        _int_list("layers", self.layers, 1, 8192, allow_empty=self.architecture == "cnn")
+        if self.architecture == "cnn":
+            _int_list("conv_filters", self.conv_filters, 1, 1024, allow_empty=False)
+            _int("kernel_size", self.kernel_size, 1, 11)
+        _number("init_stddev", self.init_stddev, 0.0, 10.0, low_open=True)
+        _number("learning_rate", self.learning_rate, 0.0, 1000.0, low_open=True)
+        _number("momentum", self.momentum, 0.0, 1.0, high_open=True)
+        _bool("nesterov", self.nesterov)
+        _int("batch_size", self.batch_size, 1, 65536)
+        _int("epochs", self.epochs, 1, 1000)
+        _number("validation_split", self.validation_split, 0.0, 1.0, high_open=True)
+        _number("dropout", self.dropout, 0.0, 1.0, high_open=True)
+        _number("l1", self.l1, 0.0, 1.0)
+        _number("l2", self.l2, 0.0, 1.0)
+        for name in ("batch_norm", "augment", "early_stopping", "restore_best", "reduce_lr"):
+            _bool(name, getattr(self, name))
+        _number("rotation", self.rotation, 0.0, 180.0)
+        _number("shift", self.shift, 0.0, 0.5)
+        _number("zoom", self.zoom, 0.0, 0.9)
+        _int("patience", self.patience, 0, 1000)
+        _number("loss_threshold", self.loss_threshold, 0.0, 100.0)
+        _number("reduce_lr_factor", self.reduce_lr_factor, 0.0, 1.0, low_open=True, high_open=True)
+        _int("reduce_lr_patience", self.reduce_lr_patience, 0, 1000)
+        _int("output_units", self.output_units, 0, 100000)
+        _int("seed", self.seed, 0, 2**31 - 1)
+        if self.nesterov and self.optimizer != "sgd":
+            raise ConfigError("nesterov", True, "only with optimizer=sgd")
+        if self.early_stopping and self.monitor.startswith("val_") and self.validation_split == 0:
+            raise ConfigError("monitor", self.monitor,
+                              "loss or accuracy when validation_split is 0 (nothing to validate on)")
+        if num_classes is not None and self.output_units not in (0, num_classes):
+            raise ConfigError("output_units", self.output_units,
+                              f"{num_classes} (one per class of {self.dataset}) or 0 for automatic")
+        return self
+
+    # ---- conversions ------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v)
+                for f in fields(self)}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "RunConfig":
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            raise ConfigError(unknown[0], data[unknown[0]],
+                              "a known setting (" + ", ".join(sorted(known)) + ")")
+        clean = {k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items()}
+        return cls(**clean)
+
+    @classmethod
+    def from_json(cls, text: str) -> "RunConfig":
+        return cls.from_dict(json.loads(text))
+
+    def replace(self, **changes) -> "RunConfig":
+        return dataclasses.replace(self, **changes)
+
+    def with_settings(self, settings: dict[str, str]) -> "RunConfig":
+        """Apply KEY=VALUE strings (from the command line or a form), parsed by each field's type."""
+        known = {f.name: f for f in fields(self)}
+        changes = {}
+        for key, text in settings.items():
+            if key not in known:
+                raise ConfigError(key, text, "a known setting (" + ", ".join(sorted(known)) + ")")
+            changes[key] = _parse(key, text, getattr(self, key))
+        return self.replace(**changes)
+
+    def summary(self) -> str:
+        """A short architecture description, e.g. 'mlp 512-128' or 'cnn c32-c64 d128'."""
+        dense = "-".join(map(str, self.layers)) or "none"
+        if self.architecture == "mlp":
+            return f"mlp {dense}"
+        convs = "-".join(f"c{f}" for f in self.conv_filters)
+        return f"cnn {convs} d{dense}"
+
+
+def _parse(key: str, text, current):
+    if not isinstance(text, str):
+        return text
+    text = text.strip()
+    try:
+        if isinstance(current, bool):
+            low = text.lower()
+            if low in ("1", "true", "yes", "on"):
+                return True
+            if low in ("0", "false", "no", "off"):
+                return False
+            raise ValueError
+        if isinstance(current, tuple):
+            return tuple(int(p) for p in text.replace(",", "-").split("-") if p.strip()) if text else ()
+        if isinstance(current, int):
+            return int(text)
+        if isinstance(current, float):
+            return float(text)
+    except ValueError:
+        kind = {bool: "true or false", tuple: "whole numbers separated by '-' or ','",
+                int: "a whole number", float: "a number"}[type(current)]
+        raise ConfigError(key, text, kind) from None
+    return text
+
+
+def _choice(name, value, allowed):
+    if value not in allowed:
+        raise ConfigError(name, value, "one of " + ", ".join(allowed))
+
+
+def _bool(name, value):
+    if not isinstance(value, bool):
+        raise ConfigError(name, value, "true or false")
+
+
+def _int(name, value, low, high):
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(name, value, f"a whole number from {low} to {high}")
+
+
+def _int_list(name, value, low, high, allow_empty):
+    ok = isinstance(value, tuple) and (allow_empty or len(value) > 0) and len(value) <= 16 and all(
+        isinstance(v, int) and not isinstance(v, bool) and low <= v <= high for v in value)
+    if not ok:
+        raise ConfigError(name, value, f"{'0' if allow_empty else '1'} to 16 layers, "
+                                       f"each a whole number from {low} to {high}")
+
+
+def _number(name, value, low, high, low_open=False, high_open=False):
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if ok:
+        ok = (value > low if low_open else value >= low) and (value < high if high_open else value <= high)
+    if not ok:
+        lo = f"more than {low}" if low_open else f"at least {low}"
+        hi = f"less than {high}" if high_open else f"at most {high}"
+        raise ConfigError(name, value, f"a number {lo} and {hi}")
+
+
+_CNN = dict(architecture="cnn", conv_filters=(32, 64), kernel_size=3, layers=(128,))
+
+PRESETS: dict[str, RunConfig] = {
+    # The notebooks' MLPs: batch 32, validation_split 0.25.
+    "mlp-512": RunConfig(layers=(512,)),
+    "mlp-256-128": RunConfig(layers=(256, 128)),
+    "mlp-128-64-dropout": RunConfig(layers=(128, 64), dropout=0.2),
+    "mlp-512-128-dropout": RunConfig(layers=(512, 128), dropout=0.3, learning_rate=0.0005),
+    # The notebooks' CNNs.
+    "cnn-basic": RunConfig(**_CNN, batch_size=128, validation_split=0.1),
+    "cnn-dropout": RunConfig(**_CNN, dropout=0.5, batch_size=128, validation_split=0.1),
+    "cnn-bn-aug": RunConfig(architecture="cnn", conv_filters=(32, 64), layers=(256,), batch_norm=True,
+                            dropout=0.5, augment=True, rotation=10.0, shift=0.1, zoom=0.1,
+                            early_stopping=True, patience=5, restore_best=True, reduce_lr=True,
+                            epochs=30, batch_size=128, validation_split=0.1),
+    "net1": RunConfig(**{**_CNN, "downsampling": "pool-last", "padding": "same"},
+                      optimizer="adadelta", learning_rate=1.0, batch_size=128, validation_split=0.1),
+    "net2": RunConfig(**{**_CNN, "downsampling": "stride-last", "padding": "same"},
+                      optimizer="adadelta", learning_rate=1.0, batch_size=128, validation_split=0.1),
+}
+
+
+def preset(name: str) -> RunConfig:
+    if name not in PRESETS:
+        raise ConfigError("preset", name, "one of " + ", ".join(PRESETS))
+    return PRESETS[name]

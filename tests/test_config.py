@@ -1,0 +1,90 @@
+import json
+
+import pytest
+
+from digitdash.config import PRESETS, ConfigError, RunConfig, preset
+
+BAD_VALUES = [
+    ("architecture", "rnn"), ("layers", (0,)), ("layers", ()), ("layers", (64, -1)),
+    ("conv_filters", ()), ("kernel_size", 0), ("downsampling", "avg"), ("padding", "full"),
+    ("activation", "swish2"), ("initializer", "ones"), ("init_stddev", 0.0),
+    ("optimizer", "lbfgs"), ("learning_rate", -0.1), ("learning_rate", 0.0),
+    ("learning_rate", float("nan")), ("momentum", 1.0), ("nesterov", "yes"),
+    ("batch_size", 0), ("epochs", 0), ("epochs", 2.5), ("validation_split", 1.0),
+    ("validation_split", -0.1), ("dropout", 1.0), ("l1", -1.0), ("l2", 2.0), ("batch_norm", 1),
+    ("augment", None), ("rotation", 400.0), ("shift", 0.9), ("zoom", 1.0),
+    ("early_stopping", "no"), ("monitor", "val_f1"), ("patience", -1), ("restore_best", 0),
+    ("loss_threshold", -0.5), ("reduce_lr", "x"), ("reduce_lr_factor", 1.0),
+    ("reduce_lr_patience", -2), ("output_units", -5), ("seed", -1), ("dataset", ""),
+]
+
+
+@pytest.mark.parametrize("field,value", BAD_VALUES)
+def test_every_bad_value_is_rejected_with_field_value_and_allowed(field, value):
+    cfg = RunConfig(architecture="cnn") if field in ("conv_filters", "kernel_size") else RunConfig()
+    with pytest.raises(ConfigError) as err:
+        cfg.replace(**{field: value}).validate(10)
+    assert err.value.field == field
+    message = str(err.value)
+    assert message.startswith(f"{field}=") and "not allowed" in message
+    assert repr(value) in message
+
+
+def test_every_field_has_a_bad_value_case():
+    fields = set(RunConfig().to_dict())
+    assert fields - {f for f, _ in BAD_VALUES} == set()
+
+
+def test_output_size_must_match_classes():
+    with pytest.raises(ConfigError, match="output_units=5 .*10 \\(one per class"):
+        RunConfig(output_units=5).validate(10)
+    RunConfig(output_units=10).validate(10)
+
+
+def test_cross_field_rules():
+    with pytest.raises(ConfigError, match="nesterov"):
+        RunConfig(optimizer="adam", nesterov=True).validate()
+    with pytest.raises(ConfigError, match="monitor"):
+        RunConfig(early_stopping=True, validation_split=0.0).validate()
+    RunConfig(early_stopping=True, validation_split=0.0, monitor="loss").validate()
+
+
+def test_json_round_trip_keeps_every_field():
+    cfg = RunConfig(architecture="cnn", layers=(256, 64), conv_filters=(8, 16, 32), dropout=0.25,
+                    optimizer="sgd", momentum=0.9, nesterov=True, loss_threshold=0.05)
+    again = RunConfig.from_json(cfg.to_json())
+    assert again == cfg
+    assert json.loads(cfg.to_json())["conv_filters"] == [8, 16, 32]
+
+
+def test_unknown_key_is_a_config_error():
+    with pytest.raises(ConfigError, match="neurons"):
+        RunConfig.from_dict({"neurons": 5})
+    with pytest.raises(ConfigError, match="a known setting"):
+        RunConfig().with_settings({"neurons": "5"})
+
+
+def test_settings_parse_by_field_type():
+    cfg = RunConfig().with_settings({"layers": "512-128", "epochs": "3", "learning_rate": "0.01",
+                                     "batch_norm": "true", "activation": "sigmoid"})
+    assert cfg.layers == (512, 128) and cfg.epochs == 3 and cfg.learning_rate == 0.01
+    assert cfg.batch_norm is True and cfg.activation == "sigmoid"
+    with pytest.raises(ConfigError, match="epochs='three' .*a whole number"):
+        RunConfig().with_settings({"epochs": "three"})
+
+
+def test_presets_rebuild_the_notebooks_networks():
+    assert set(PRESETS) == {"mlp-512", "mlp-256-128", "mlp-128-64-dropout", "mlp-512-128-dropout",
+                            "cnn-basic", "cnn-dropout", "cnn-bn-aug", "net1", "net2"}
+    for cfg in PRESETS.values():
+        cfg.validate(10)
+    final = preset("mlp-512-128-dropout")
+    assert final.layers == (512, 128) and final.dropout == 0.3 and final.learning_rate == 0.0005
+    assert final.optimizer == "adam" and final.batch_size == 32 and final.validation_split == 0.25
+    best = preset("cnn-bn-aug")
+    assert best.batch_norm and best.augment and best.early_stopping and best.patience == 5
+    assert best.restore_best and best.reduce_lr and best.layers == (256,) and best.dropout == 0.5
+    assert preset("net1").optimizer == preset("net2").optimizer == "adadelta"
+    assert preset("net2").downsampling == "stride-last"
+    with pytest.raises(ConfigError, match="preset='mlp-9'"):
+        preset("mlp-9")

@@ -1,0 +1,126 @@
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from digitdash import datasets
+from digitdash.datasets import DatasetError
+
+from conftest import MNIST_PARTIAL, ROOT
+
+
+def test_mnist_5k_is_offline_stratified_and_deterministic(mnist5k):
+    d = mnist5k
+    assert d.x_train.shape == (4000, 28, 28, 1) and d.x_test.shape == (1000, 28, 28, 1)
+    assert d.x_train.dtype == np.uint8 and d.y_train.dtype == np.int64
+    assert list(np.bincount(d.y_test)) == [100] * 10
+    assert d.class_names == tuple("0123456789") and d.image_shape == (28, 28, 1)
+    assert d.x_train.max() == 255 and 20 < d.x_train.mean() < 60  # real digits: white ink on black
+    assert datasets.load("mnist-5k") is d  # decoded once per process
+    again = datasets._decode("mnist-5k")
+    assert np.array_equal(again.y_test, d.y_test) and np.array_equal(again.x_train, d.x_train)
+
+
+def test_idx_folder_reads_the_shared_real_mnist(mnist_partial_name):
+    d = datasets.load(mnist_partial_name)
+    assert d.x_train.shape == (24345, 28, 28, 1) and d.x_test.shape == (10000, 28, 28, 1)
+    assert list(np.bincount(d.y_train)) == [2406, 2770, 2381, 2524, 2386, 2181, 2401, 2524, 2328, 2444]
+    assert list(d.y_train[:8]) == [5, 0, 4, 1, 9, 2, 1, 3]  # MNIST's official first labels
+    assert datasets.load(mnist_partial_name) is d
+
+
+def test_idx_uncompressed_and_broken_files(tmp_path):
+    import gzip
+    for name in os.listdir(MNIST_PARTIAL):
+        if name.endswith(".gz"):
+            (tmp_path / name[:-3]).write_bytes(gzip.open(MNIST_PARTIAL / name).read())
+    d = datasets._decode(f"idx:{tmp_path}")
+    assert len(d.x_test) == 10000
+    (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(b"\x00\x00\x08\x01\x00\x00\x27\x10\x07")
+    with pytest.raises(DatasetError, match="truncated"):
+        datasets._decode(f"idx:{tmp_path}")
+    (tmp_path / "t10k-labels-idx1-ubyte").unlink()
+    with pytest.raises(DatasetError, match="no t10k-labels-idx1-ubyte"):
+        datasets._decode(f"idx:{tmp_path}")
+
+
+def test_unknown_dataset_names_the_choices():
+    with pytest.raises(DatasetError, match="Unknown dataset 'emnist'.*mnist-5k.*idx:PATH"):
+        datasets.load("emnist")
+
+
+def test_keras_dataset_without_network_or_cache_gives_one_clear_message(tmp_path):
+    """No network (sockets refused) and an empty Keras cache: a DatasetError, not a traceback."""
+    code = (
+        "import socket\n"
+        "def refuse(*a, **k): raise OSError('network is unreachable')\n"
+        "socket.socket.connect = refuse\n"
+        "socket.create_connection = refuse\n"
+        "from digitdash import datasets\n"
+        "try:\n"
+        "    datasets.load('fashion-mnist')\n"
+        "except datasets.DatasetError as e:\n"
+        "    print('MESSAGE', e)\n"
+    )
+    env = {**os.environ, "KERAS_HOME": str(tmp_path / "keras")}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=300)
+    line = [l for l in out.stdout.splitlines() if l.startswith("MESSAGE")]
+    assert line, out.stderr[-2000:]
+    msg = line[0]
+    assert "'fashion-mnist'" in msg and str(tmp_path / "keras" / "datasets") in msg
+    assert "mnist-5k" in msg and "idx:PATH" in msg and "Traceback" not in out.stderr
+
+
+def _write_folder(root, sizes=None, classes=("cat", "dog"), per_class=10):
+    rng = np.random.default_rng(0)
+    for c in classes:
+        (root / c).mkdir(parents=True)
+        for i in range(per_class):
+            size = (sizes or {}).get((c, i), (12, 10))
+            arr = rng.integers(0, 255, size=(size[1], size[0]), dtype=np.uint8)
+            Image.fromarray(arr).save(root / c / f"{i}.png")
+
+
+def test_folder_dataset_decodes_once_and_reuses_the_cache(tmp_path, digitdash_home):
+    folder = tmp_path / "pets"
+    _write_folder(folder)
+    d = datasets.load(f"folder:{folder}")
+    assert d.class_names == ("cat", "dog") and d.image_shape == (10, 12, 1)
+    assert len(d.x_train) == 16 and len(d.x_test) == 4
+    cached = list((digitdash_home / "cache").glob("folder-*.npz"))
+    assert len(cached) == 1
+    stamp = cached[0].stat().st_mtime_ns
+    again = datasets._image_folder("folder:x", folder)  # a new process would take this path
+    assert cached[0].stat().st_mtime_ns == stamp and np.array_equal(again.x_train, d.x_train)
+    Image.fromarray(np.zeros((10, 12), np.uint8)).save(folder / "dog" / "new.png")
+    changed = datasets.load(f"folder:{folder}")
+    assert len(changed.x_train) + len(changed.x_test) == 21
+
+
+def test_folder_dataset_errors(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(DatasetError, match="holds no images"):
+        datasets.load(f"folder:{empty}")
+    mixed = tmp_path / "mixed"
+    _write_folder(mixed, sizes={("dog", 3): (20, 20)})
+    with pytest.raises(DatasetError, match="Images differ in size.*20x20"):
+        datasets.load(f"folder:{mixed}")
+    junk = tmp_path / "junk"
+    _write_folder(junk)
+    (junk / "cat" / "notes.txt").write_text("not an image")
+    with pytest.raises(DatasetError, match="notes.txt is not a readable image"):
+        datasets.load(f"folder:{junk}")
+    with pytest.raises(DatasetError, match="does not exist"):
+        datasets.load(f"folder:{tmp_path / 'nowhere'}")
+    outside = tmp_path / "outside.png"
+    Image.fromarray(np.zeros((10, 12), np.uint8)).save(outside)
+    linked = tmp_path / "linked"
+    _write_folder(linked)
+    (linked / "cat" / "link.png").symlink_to(outside)
+    with pytest.raises(DatasetError, match="links outside"):
+        datasets.load(f"folder:{linked}")

@@ -1,0 +1,54 @@
+import numpy as np
+import pytest
+
+from digitdash import architecture, models
+from digitdash.config import PRESETS, ConfigError, RunConfig
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_every_preset_builds_and_trains_one_epoch_on_a_slice(name, mnist5k):
+    cfg = PRESETS[name].replace(epochs=1, early_stopping=False)
+    model = models.build(cfg, mnist5k.image_shape, 10)
+    specs = architecture.plan(cfg, mnist5k.image_shape, 10)
+    assert model.count_params() == architecture.total_params(specs)
+    assert model.output_shape == (None, 10)
+    history = model.fit(mnist5k.x_train[:256], mnist5k.y_train[:256], batch_size=64, epochs=1,
+                        validation_split=0.25, verbose=0)
+    assert np.isfinite(history.history["loss"][0]) and "val_accuracy" in history.history
+    probs = model.predict(mnist5k.x_test[:4], verbose=0)
+    assert probs.shape == (4, 10) and np.allclose(probs.sum(axis=1), 1, atol=1e-4)
+
+
+def test_flops_are_counted_as_two_per_multiply_accumulate():
+    specs = architecture.plan(RunConfig(layers=(512,)), (28, 28, 1), 10)
+    assert architecture.total_flops(specs) == 2 * (784 * 512 + 512 * 10)
+    cnn = RunConfig(architecture="cnn", conv_filters=(32,), layers=(), downsampling="none")
+    specs = architecture.plan(cnn, (28, 28, 1), 10)
+    conv = [s for s in specs if s.kind == "conv"][0]
+    assert conv.output_shape == (26, 26, 32) and conv.flops == 2 * 9 * 32 * 26 * 26
+    rows = architecture.summary_rows(specs)
+    assert rows[-1]["layer"] == "output 10" and rows[-1]["params"] == 26 * 26 * 32 * 10 + 10
+
+
+def test_plan_matches_keras_shapes_for_strides_and_padding():
+    cfg = RunConfig(architecture="cnn", conv_filters=(8, 16, 16), downsampling="stride",
+                    padding="same", layers=(32,), batch_norm=True, dropout=0.2)
+    model = models.build(cfg, (28, 28, 1), 10)
+    specs = architecture.plan(cfg, (28, 28, 1), 10)
+    convs = [l for l in model.layers if l.__class__.__name__ == "Conv2D"]
+    assert [tuple(c.output.shape[1:]) for c in convs] == [s.output_shape for s in specs if s.kind == "conv"]
+    assert model.count_params() == architecture.total_params(specs)
+
+
+def test_a_network_that_shrinks_the_image_to_nothing_is_a_config_error():
+    cfg = RunConfig(architecture="cnn", conv_filters=(8, 8, 8, 8, 8), kernel_size=5)
+    with pytest.raises(ConfigError, match="shrunk to nothing"):
+        architecture.plan(cfg, (28, 28, 1), 10)
+
+
+def test_zeros_initializer_gives_zero_weights_and_random_normal_its_stddev():
+    zeros = models.build(RunConfig(initializer="zeros", layers=(64,)), (28, 28, 1), 10)
+    assert not np.any(zeros.layers[-2].get_weights()[0])
+    normal = models.build(RunConfig(initializer="random_normal", init_stddev=0.05, layers=(512,)),
+                          (28, 28, 1), 10)
+    assert abs(np.std(normal.layers[-2].get_weights()[0]) - 0.05) < 0.005
