@@ -62,6 +62,7 @@ class RunConfig:
     reduce_lr_factor: float = 0.5
     reduce_lr_patience: int = 2
     output_units: int = 0                     # 0 = one per class of the dataset
+    mixed_precision: bool = False             # float16 compute on a GPU (ignored on CPU)
     seed: int = 42
 
     # ---- validation -------------------------------------------------------------------
@@ -90,7 +91,8 @@ class RunConfig:
         _number("dropout", self.dropout, 0.0, 1.0, high_open=True)
         _number("l1", self.l1, 0.0, 1.0)
         _number("l2", self.l2, 0.0, 1.0)
-        for name in ("batch_norm", "augment", "early_stopping", "restore_best", "reduce_lr"):
+        for name in ("batch_norm", "augment", "early_stopping", "restore_best", "reduce_lr",
+                     "mixed_precision"):
             _bool(name, getattr(self, name))
         _number("rotation", self.rotation, 0.0, 180.0)
         _number("shift", self.shift, 0.0, 0.5)

@@ -85,7 +85,8 @@ def _checked(name, x_train, y_train, x_test, y_test, class_names) -> Dataset:
 
 
 def stratified_split(y: np.ndarray, test_fraction: float, seed: int = 0):
-    """Indices (train, test) holding test_fraction of every class, the same for the same seed."""
+    """Shuffled indices (train, test), test holding test_fraction of every class; the same for
+    the same seed. Shuffled because Keras' validation_split takes the last part of the data."""
     rng = np.random.default_rng(seed)
     train, test = [], []
     for label in np.unique(y):
@@ -93,7 +94,7 @@ def stratified_split(y: np.ndarray, test_fraction: float, seed: int = 0):
         n_test = int(round(len(idx) * test_fraction))
         test.append(idx[:n_test])
         train.append(idx[n_test:])
-    return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
+    return rng.permutation(np.concatenate(train)), rng.permutation(np.concatenate(test))
 
 
 def _mnist_5k() -> Dataset:

@@ -16,6 +16,7 @@ BAD_VALUES = [
     ("early_stopping", "no"), ("monitor", "val_f1"), ("patience", -1), ("restore_best", 0),
     ("loss_threshold", -0.5), ("reduce_lr", "x"), ("reduce_lr_factor", 1.0),
     ("reduce_lr_patience", -2), ("output_units", -5), ("seed", -1), ("dataset", ""),
+    ("mixed_precision", "fast"),
 ]
 
 

@@ -1,0 +1,97 @@
+"""`python -m digitdash bench`: DigitDash's costs measured against bare Keras in the same run.
+
+overhead_ratio: seconds of model.fit through the engine (live recording to the store, stop
+checks, callbacks) divided by a bare model.fit of the same network on the same arrays, summed
+over the mlp-512 and cnn-basic presets; each side is the best of `repeats` alternating runs.
+predict_ms_p50: median milliseconds to preprocess one canvas drawing and predict it.
+"""
+from __future__ import annotations
+
+import tempfile
+import time
+
+import numpy as np
+
+from . import datasets
+from .config import preset
+
+BENCH_PRESETS = ("mlp-512", "cnn-basic")
+
+
+def _bare_fit(config, data) -> float:
+    from . import models
+    from .training import split_validation
+    model = models.build(config, data.image_shape, data.num_classes)
+    (x, y), (xv, yv) = split_validation(data.x_train, data.y_train, config.validation_split)
+    start = time.perf_counter()
+    model.fit(x, y, batch_size=config.batch_size, epochs=config.epochs, validation_data=(xv, yv), verbose=0)
+    return time.perf_counter() - start
+
+
+def _engine_fit(config, data, store) -> tuple[float, str]:
+    from .jobs import StoreListener
+    from .training import train
+    run_id = store.create(config, status="running")
+    outcome = train(config, data, StoreListener(store, run_id))
+    store.save_model(run_id, outcome.model)
+    store.finish(run_id, outcome.status, outcome.message, outcome.results)
+    return outcome.fit_seconds, run_id
+
+
+def synthetic_drawing(size: int = 280) -> np.ndarray:
+    """A canvas-like RGBA drawing of a 7: white strokes on black, as the Draw page receives."""
+    import cv2
+    img = np.zeros((size, size, 4), np.uint8)
+    img[..., 3] = 255
+    s = size / 280
+    cv2.line(img, (int(70 * s), int(60 * s)), (int(210 * s), int(60 * s)), (255, 255, 255, 255), int(18 * s))
+    cv2.line(img, (int(210 * s), int(60 * s)), (int(120 * s), int(230 * s)), (255, 255, 255, 255), int(18 * s))
+    return img
+
+
+def predict_latency_ms(model_path, calls: int = 200) -> list[float]:
+    from . import predict, preprocess
+    drawing = synthetic_drawing()
+    predict.probabilities(model_path, preprocess.from_canvas(drawing).image[None])  # load + trace once
+    times = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        prepared = preprocess.from_canvas(drawing)
+        predict.probabilities(model_path, prepared.image[None])
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def run_all(dataset: str = datasets.DEFAULT, epochs: int = 2, repeats: int = 2) -> dict:
+    from .store import Store
+    from .training import setup_device
+    data = datasets.load(dataset)
+    figures = {"dataset": dataset, "epochs": epochs, "repeats": repeats, "presets": {}}
+    with tempfile.TemporaryDirectory() as home:
+        store = Store(home)
+        figures["device"] = setup_device(preset("mlp-512"))
+        _bare_fit(preset("mlp-512").replace(epochs=1, dataset=dataset), data)  # warm TensorFlow up
+        bare_total = engine_total = 0.0
+        mlp_run = None
+        for name in BENCH_PRESETS:
+            config = preset(name).replace(epochs=epochs, dataset=dataset)
+            bare, engine = [], []
+            for i in range(repeats):  # alternate the order so drift hits both sides alike
+                if i % 2 == 0:
+                    bare.append(_bare_fit(config, data))
+                    seconds, run_id = _engine_fit(config, data, store)
+                else:
+                    seconds, run_id = _engine_fit(config, data, store)
+                    bare.append(_bare_fit(config, data))
+                engine.append(seconds)
+            if name == "mlp-512":
+                mlp_run = run_id
+            figures["presets"][name] = {"bare_fit_s": round(min(bare), 3), "engine_fit_s": round(min(engine), 3),
+                                        "ratio": round(min(engine) / min(bare), 4)}
+            bare_total += min(bare)
+            engine_total += min(engine)
+        figures["overhead_ratio"] = round(engine_total / bare_total, 4)
+        latencies = predict_latency_ms(store.model_path(mlp_run))
+        figures["predict_ms_p50"] = round(float(np.median(latencies)), 3)
+        figures["predict_ms_p90"] = round(float(np.percentile(latencies, 90)), 3)
+    return figures

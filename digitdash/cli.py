@@ -1,0 +1,210 @@
+"""`python -m digitdash`: train, runs, show, predict, delete, bench (and the worker).
+
+Bad input exits with code 2 and one line on stderr.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import datasets
+from .config import PRESETS, ConfigError, RunConfig, preset
+from .store import Store, StoreError
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one clear line, exit code 2
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m digitdash", description="DigitDash from the command line.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    t = sub.add_parser("train", help="train a run in the foreground and store it")
+    t.add_argument("--dataset", default=datasets.DEFAULT)
+    t.add_argument("--preset", choices=sorted(PRESETS), metavar="NAME", help=", ".join(PRESETS))
+    t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="settings")
+    t.add_argument("--name")
+    t.add_argument("--json", action="store_true")
+    r = sub.add_parser("runs", help="list stored runs")
+    r.add_argument("--json", action="store_true")
+    s = sub.add_parser("show", help="one run in full")
+    s.add_argument("run")
+    s.add_argument("--json", action="store_true")
+    pr = sub.add_parser("predict", help="predict the digit in image files")
+    pr.add_argument("--run", required=True)
+    pr.add_argument("--json", action="store_true")
+    pr.add_argument("images", nargs="+", metavar="IMAGE")
+    d = sub.add_parser("delete", help="delete a run and its files")
+    d.add_argument("run")
+    b = sub.add_parser("bench", help="measure DigitDash's overheads against bare Keras")
+    b.add_argument("--dataset", default=datasets.DEFAULT)
+    b.add_argument("--epochs", type=int, default=2)
+    b.add_argument("--json", action="store_true")
+    w = sub.add_parser("worker", help=argparse.SUPPRESS)
+    w.add_argument("--slot", type=int, default=0)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except (UsageError, ConfigError, datasets.DatasetError, StoreError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except _ImageProblem as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+class _ImageProblem(Exception):
+    pass
+
+
+def parse_settings(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--set takes KEY=VALUE, got {pair!r}")
+        out[key.strip()] = value
+    return out
+
+
+def cmd_train(args) -> int:
+    from .jobs import execute
+    base = preset(args.preset) if args.preset else RunConfig()
+    config = base.with_settings(parse_settings(args.settings)).replace(dataset=args.dataset)
+    data = datasets.load(args.dataset)        # bad names and missing data fail here, before a run exists
+    config.validate(data.num_classes)
+    store = Store()
+    run_id = store.create(config, name=args.name or (f"{args.preset} (cli)" if args.preset else None),
+                          status="running")
+    import os
+    store.update(run_id, worker_pid=os.getpid())
+    out = sys.stderr if args.json else sys.stdout
+
+    def echo(row):
+        val = (f"  val_loss {row['val_loss']:.4f}  val_acc {row['val_accuracy']:.4f}"
+               if row.get("val_loss") is not None else "")
+        print(f"epoch {row['epoch']}/{config.epochs}  loss {row['loss']:.4f}  acc {row['accuracy']:.4f}"
+              f"{val}  {row['seconds']:.1f}s", file=out, flush=True)
+    print(f"run {run_id}: {config.summary()} on {config.dataset}", file=out, flush=True)
+    run = execute(store, run_id, echo=echo)
+    if args.json:
+        print(json.dumps(_run_json(store, run)))
+    else:
+        res = run["results"]
+        print(f"{run['status']}: test accuracy {res.get('test_accuracy', float('nan')):.4f}, "
+              f"test loss {res.get('test_loss', float('nan')):.4f}. {run['message']}".strip())
+    return 0 if run["status"] in ("done", "stopped") else 1
+
+
+def _run_json(store: Store, run: dict, full: bool = False) -> dict:
+    res = run["results"]
+    out = {"id": run["id"], "name": run["name"], "status": run["status"], "message": run["message"],
+           "dataset": run["dataset"], "kind": run["kind"], "device": run["device"],
+           "params": run["params"], "flops": run["flops"], "epochs_run": res.get("epochs_run"),
+           "test_accuracy": res.get("test_accuracy"), "test_loss": res.get("test_loss"),
+           "config": run["config"].to_dict(), "created": run["created"], "finished": run["finished"]}
+    epochs = store.epochs(run["id"])
+    if epochs:
+        out.update({k: epochs[-1][k] for k in ("loss", "accuracy", "val_loss", "val_accuracy")})
+    if full:
+        out["epochs"] = epochs
+        out["results"] = res
+    return out
+
+
+def cmd_runs(args) -> int:
+    store = Store()
+    store.reap()
+    runs = [_run_json(store, r) for r in store.runs()]
+    if args.json:
+        print(json.dumps(runs))
+        return 0
+    if not runs:
+        print("No runs yet. Train one: python -m digitdash train --preset mlp-512")
+    for r in runs:
+        acc = f"{r['test_accuracy']:.4f}" if r["test_accuracy"] is not None else "-"
+        print(f"{r['id']}  {r['status']:<11} {acc:>7}  {r['dataset']:<12} {r['name']}")
+    return 0
+
+
+def cmd_show(args) -> int:
+    store = Store()
+    run = _run_json(store, store.get(args.run), full=True)
+    if args.json:
+        print(json.dumps(run))
+        return 0
+    print(f"{run['id']}  {run['name']}\nstatus: {run['status']}  {run['message']}\n"
+          f"dataset: {run['dataset']}  device: {run['device']}  params: {run['params']}")
+    for e in run["epochs"]:
+        print(f"  epoch {e['epoch']}: loss {e['loss']:.4f} acc {e['accuracy']:.4f} "
+              f"val_loss {e['val_loss'] if e['val_loss'] is None else round(e['val_loss'], 4)} "
+              f"val_acc {e['val_accuracy'] if e['val_accuracy'] is None else round(e['val_accuracy'], 4)}")
+    if run["test_accuracy"] is not None:
+        print(f"test accuracy {run['test_accuracy']:.4f}  test loss {run['test_loss']:.4f}")
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from . import predict, preprocess
+    store = Store()
+    run = store.get(args.run)
+    model_path = store.model_path(run["id"])
+    if model_path is None:
+        raise StoreError(f"Run {run['id']} has no model (status {run['status']}); pick a finished run.")
+    results = []
+    for name in args.images:
+        entry = {"image": name}
+        try:
+            prepared = preprocess.from_bytes(Path(name).read_bytes(), keep_steps=False)
+            probs = predict.probabilities(model_path, prepared.image[None])[0]
+            entry.update(prediction=int(probs.argmax()), confidence=float(probs.max()),
+                         probabilities=[round(float(p), 6) for p in probs])
+        except OSError as exc:
+            entry["error"] = f"cannot read {name}: {exc.strerror or exc}"
+        except (preprocess.ImageError, predict.ModelError) as exc:
+            entry["error"] = str(exc)
+        results.append(entry)
+    if args.json:
+        print(json.dumps(results))
+    else:
+        for e in results:
+            print(f"{e['image']}: " + (f"Prediction: {e['prediction']} ({e['confidence']:.1%})"
+                                       if "error" not in e else f"error: {e['error']}"))
+    if all("error" in e for e in results):
+        raise _ImageProblem("no image could be read: " + "; ".join(e["error"] for e in results))
+    return 0
+
+
+def cmd_delete(args) -> int:
+    Store().delete(args.run)
+    print(f"deleted {args.run}")
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from .bench import run_all
+    figures = run_all(args.dataset, args.epochs)
+    print(json.dumps(figures, indent=None if args.json else 2))
+    return 0
+
+
+def cmd_worker(args) -> int:
+    from .jobs import worker_main
+    from . import paths
+    worker_main(str(paths.home()), args.slot)
+    return 0
+
+
+COMMANDS = {"train": cmd_train, "runs": cmd_runs, "show": cmd_show, "predict": cmd_predict,
+            "delete": cmd_delete, "bench": cmd_bench, "worker": cmd_worker}

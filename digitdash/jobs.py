@@ -1,0 +1,199 @@
+"""The job queue: runs wait in the store and worker processes (spawned) train them one at a time.
+
+`Runner` is the one interface pages and the command line use; `LocalRunner` runs jobs in worker
+processes on this machine. A distributed engine can take its place by implementing the same
+three methods.
+"""
+from __future__ import annotations
+
+import fcntl
+import multiprocessing
+import os
+import signal
+import time
+import traceback
+from pathlib import Path
+
+from . import datasets
+from .config import ConfigError, RunConfig
+from .store import Store, alive
+from .training import Listener, train
+
+IDLE_EXIT_SECONDS = 60      # a worker with nothing to do for this long exits
+POLL_SECONDS = 0.3
+LOCK_WAIT_SECONDS = 15      # a new worker waits this long for a dying one to let go of its slot
+BATCH_FLUSH_SECONDS = 0.5   # per-batch losses are written at most twice a second
+
+
+class Runner:
+    """Where runs go to be trained."""
+
+    def submit(self, config: RunConfig, name: str | None = None, owner: str | None = None,
+               group: str | None = None) -> str:
+        raise NotImplementedError
+
+    def stop(self, run_id: str) -> str:
+        raise NotImplementedError
+
+    def queue_position(self, run_id: str) -> int | None:
+        raise NotImplementedError
+
+
+class LocalRunner(Runner):
+    """Worker processes on this machine: DIGITDASH_WORKERS of them (default 1, one per GPU)."""
+
+    def __init__(self, store: Store | None = None, workers: int | None = None):
+        self.store = store or Store()
+        self.workers = workers if workers is not None else int(os.environ.get("DIGITDASH_WORKERS", "1"))
+
+    def submit(self, config, name=None, owner=None, group=None) -> str:
+        config.validate()
+        run_id = self.store.create(config, name=name, owner=owner, group=group)
+        self.ensure_workers()
+        return run_id
+
+    def stop(self, run_id: str) -> str:
+        return self.store.request_stop(run_id)
+
+    def queue_position(self, run_id: str) -> int | None:
+        return self.store.queue_position(run_id)
+
+    def ensure_workers(self) -> list[multiprocessing.Process]:
+        """Start a worker for every slot that has none; returns the processes started."""
+        multiprocessing.active_children()  # reap exited workers: a zombie may still hold its lock
+        self.store.reap()
+        started = []
+        for slot in range(self.workers):
+            if _slot_taken(self.store.home, slot):
+                continue
+            proc = multiprocessing.get_context("spawn").Process(
+                target=worker_main, args=(str(self.store.home), slot), daemon=True,
+                name=f"digitdash-worker-{slot}")
+            proc.start()
+            started.append(proc)
+        return started
+
+
+def _lock_path(home: Path, slot: int) -> Path:
+    return Path(home) / f"worker-{slot}.lock"
+
+
+def _slot_taken(home: Path, slot: int) -> bool:
+    """A live worker holds the slot's lock. A dead one may hold it a moment longer (a zombie not
+    yet reaped): its pid, written beside the lock, tells the two apart."""
+    with open(_lock_path(home, slot), "a") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            try:
+                pid = int(_lock_path(home, slot).with_suffix(".pid").read_text())
+            except (OSError, ValueError):
+                return True
+            return alive(pid)
+        fcntl.flock(f, fcntl.LOCK_UN)
+        return False
+
+
+def _acquire(lock, wait_seconds: float) -> bool:
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.2)
+
+
+class _Interrupted(BaseException):
+    """The worker was told to end (SIGTERM): the run in hand is marked interrupted."""
+
+
+def worker_main(home: str, slot: int = 0, idle_exit: float = IDLE_EXIT_SECONDS) -> None:
+    """Claim queued runs and train them until the queue has been empty for idle_exit seconds."""
+    os.environ["DIGITDASH_HOME"] = home
+    lock = open(_lock_path(Path(home), slot), "a")
+    if not _acquire(lock, LOCK_WAIT_SECONDS):
+        return  # another live worker holds this slot
+    _lock_path(Path(home), slot).with_suffix(".pid").write_text(str(os.getpid()))
+
+    def on_term(signum, frame):
+        raise _Interrupted()
+    signal.signal(signal.SIGTERM, on_term)
+    store = Store(home)
+    idle_since = time.monotonic()
+    try:
+        while time.monotonic() - idle_since < idle_exit:
+            store.reap()
+            run = store.claim_next(os.getpid())
+            if run is None:
+                time.sleep(POLL_SECONDS)
+                continue
+            execute(store, run["id"])
+            idle_since = time.monotonic()
+    except _Interrupted:
+        pass
+    finally:
+        lock.close()
+
+
+class StoreListener(Listener):
+    """Writes a run's progress to the store; asks to stop when the run's stop file appears."""
+
+    def __init__(self, store: Store, run_id: str, echo=None):
+        self.store, self.run_id, self.echo = store, run_id, echo
+        self.stop_file = store.stop_file(run_id)
+        self.pending: list[tuple[int, int, float]] = []
+        self.last_flush = time.monotonic()
+
+    def started(self, info):
+        self.store.update(self.run_id, device=info["device"], params=info["params"],
+                          flops=info["flops"], info=info)
+
+    def epoch(self, row):
+        self.flush()
+        self.store.add_epoch(self.run_id, row)
+        if self.echo:
+            self.echo(row)
+
+    def batch(self, step, epoch, loss):
+        self.pending.append((step, epoch, loss))
+        if time.monotonic() - self.last_flush >= BATCH_FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self):
+        rows, self.pending = self.pending, []
+        self.last_flush = time.monotonic()
+        if rows:
+            self.store.add_batches(self.run_id, rows)
+
+    def should_stop(self):
+        return self.stop_file.exists()
+
+
+def execute(store: Store, run_id: str, echo=None) -> dict:
+    """Train a run that is marked running, record everything, and return the finished run."""
+    run = store.get(run_id)
+    config: RunConfig = run["config"]
+    if store.stop_file(run_id).exists() or run["stop_requested"]:
+        store.finish(run_id, "stopped", "Stopped before the first batch.")
+        return store.get(run_id)
+    try:
+        data = datasets.load(config.dataset)
+        outcome = train(config, data, StoreListener(store, run_id, echo))
+        if outcome.model is not None:
+            store.save_model(run_id, outcome.model)
+        if outcome.misclassified is not None:
+            store.save_arrays(run_id, "misclassified", outcome.misclassified)
+        store.finish(run_id, outcome.status, outcome.message, outcome.results)
+    except (ConfigError, datasets.DatasetError) as exc:
+        store.finish(run_id, "failed", str(exc))
+    except (_Interrupted, KeyboardInterrupt):
+        n = len(store.epochs(run_id))
+        store.finish(run_id, "interrupted", f"Interrupted after {n} finished epoch(s); those epochs are kept.")
+        raise
+    except Exception as exc:  # anything else: record it, keep the worker alive
+        last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        store.finish(run_id, "failed", f"Training failed: {last[:500]}")
+    return store.get(run_id)

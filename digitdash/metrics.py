@@ -1,0 +1,109 @@
+"""Numbers about runs, from plain arrays: confusion, per-class report, gaps, convergence."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+ACCURACY_GAP = 0.05   # the notebooks' overfitting thresholds for |train - val|
+LOSS_GAP = 0.1
+
+
+def confusion(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
+    """Counts: rows are the true class, columns the predicted one."""
+    idx = np.asarray(y_true, dtype=np.int64) * num_classes + np.asarray(y_pred, dtype=np.int64)
+    return np.bincount(idx, minlength=num_classes * num_classes).reshape(num_classes, num_classes)
+
+
+def normalize_rows(cm: np.ndarray) -> np.ndarray:
+    totals = cm.sum(axis=1, keepdims=True)
+    return np.divide(cm, totals, out=np.zeros(cm.shape, dtype=float), where=totals > 0)
+
+
+def report(cm: np.ndarray) -> list[dict]:
+    """Per class: precision, recall, F1 and support, from a confusion matrix."""
+    cm = np.asarray(cm)
+    tp = np.diag(cm).astype(float)
+    predicted, actual = cm.sum(axis=0), cm.sum(axis=1)
+    rows = []
+    for k in range(len(cm)):
+        p = tp[k] / predicted[k] if predicted[k] else 0.0
+        r = tp[k] / actual[k] if actual[k] else 0.0
+        f1 = 2 * p * r / (p + r) if p + r else 0.0
+        rows.append({"class": k, "precision": p, "recall": r, "f1": f1, "support": int(actual[k])})
+    return rows
+
+
+def gaps(epochs: list[dict]) -> list[dict]:
+    """|train - val| of accuracy and loss per epoch (None where there is no validation)."""
+    out = []
+    for e in epochs:
+        def gap(a, b):
+            return abs(a - b) if a is not None and b is not None else None
+        out.append({"epoch": e["epoch"], "accuracy_gap": gap(e.get("accuracy"), e.get("val_accuracy")),
+                    "loss_gap": gap(e.get("loss"), e.get("val_loss"))})
+    return out
+
+
+def crossings(xs: list[float], a: list[float], b: list[float]) -> list[tuple[float, float]]:
+    """Points where two piecewise-linear curves over xs cross (linear interpolation)."""
+    points = []
+    for i in range(1, len(xs)):
+        if None in (a[i - 1], a[i], b[i - 1], b[i]):
+            continue
+        d0, d1 = a[i - 1] - b[i - 1], a[i] - b[i]
+        if d0 == 0:
+            points.append((xs[i - 1], a[i - 1]))
+        elif d0 * d1 < 0:
+            t = d0 / (d0 - d1)
+            points.append((xs[i - 1] + t * (xs[i] - xs[i - 1]), a[i - 1] + t * (a[i] - a[i - 1])))
+    if len(xs) and None not in (a[-1], b[-1]) and a[-1] == b[-1] and len(xs) > 1:
+        points.append((xs[-1], a[-1]))
+    return points
+
+
+def first_overfit_epoch(epochs: list[dict], acc_threshold=ACCURACY_GAP, loss_threshold=LOSS_GAP):
+    """The first epoch from which val accuracy trails train by more than the threshold, or the
+    loss gap is exceeded with val loss above train loss; None if it never happens."""
+    for e in epochs:
+        acc, val_acc, loss, val_loss = (e.get(k) for k in ("accuracy", "val_accuracy", "loss", "val_loss"))
+        if None in (acc, val_acc, loss, val_loss):
+            continue
+        if acc - val_acc > acc_threshold or val_loss - loss > loss_threshold:
+            return e["epoch"]
+    return None
+
+
+def verdict(epochs: list[dict], test_accuracy: float | None, acc_threshold=ACCURACY_GAP,
+            loss_threshold=LOSS_GAP) -> tuple[str, str]:
+    """(kind, sentence): underfitting, overfitting from epoch N, or a good fit."""
+    if not epochs:
+        return "none", "No epoch finished, so there is nothing to judge yet."
+    last = epochs[-1]
+    acc = last.get("accuracy") or 0.0
+    epoch = first_overfit_epoch(epochs, acc_threshold, loss_threshold)
+    if acc < 0.8:
+        return "underfitting", (f"Underfitting: the network reaches only {acc:.1%} on its own training "
+                                "data. Try more epochs, more neurons, a non-linear activation, or "
+                                "another optimizer or learning rate.")
+    if epoch is not None:
+        return "overfitting", (f"Overfitting from epoch {epoch}: validation falls behind training by "
+                               f"more than the threshold. Try dropout, L2, augmentation or early stopping.")
+    test = f" and {test_accuracy:.1%} on the test set" if test_accuracy is not None else ""
+    return "good", f"Good fit: {acc:.1%} on training data{test}, with train and validation close."
+
+
+def convergence(losses: list[float]) -> list[float]:
+    """Each epoch's loss divided by the first epoch's loss."""
+    if not losses or not losses[0]:
+        return []
+    return [l / losses[0] for l in losses]
+
+
+def mean_drop_per_epoch(losses: list[float]) -> float | None:
+    norm = convergence(losses)
+    return (norm[0] - norm[-1]) / (len(norm) - 1) if len(norm) > 1 else None
+
+
+def finite(x) -> bool:
+    return x is not None and isinstance(x, (int, float)) and math.isfinite(x)

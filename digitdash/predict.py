@@ -1,0 +1,52 @@
+"""Stored models answering for prepared digits: loaded once per process, called without
+model.predict's per-call set-up."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+
+_models: dict[tuple[str, float], object] = {}
+_lock = threading.Lock()
+
+
+class ModelError(ValueError):
+    """A stored model that cannot be used (missing or damaged file)."""
+
+
+def load(path: Path):
+    """The Keras model at path, loaded once per process (reloaded if the file changes)."""
+    path = Path(path)
+    try:
+        key = (str(path), path.stat().st_mtime)
+    except OSError:
+        raise ModelError(f"No model file at {path}: the run has no finished model.") from None
+    with _lock:
+        if key not in _models:
+            import keras
+            try:
+                model = keras.models.load_model(path, compile=False)
+            except Exception as exc:
+                raise ModelError(f"The model file {path.name} is damaged and cannot be loaded "
+                                 f"({type(exc).__name__}). Train the run again.") from None
+            _models[key] = (model, _fast_call(model))
+        return _models[key]
+
+
+def _fast_call(model):
+    import tensorflow as tf
+
+    @tf.function(reduce_retracing=True)
+    def call(x):
+        return model(x, training=False)
+    return call
+
+
+def probabilities(path: Path, images: np.ndarray) -> np.ndarray:
+    """Class probabilities for uint8 images shaped (N, 28, 28) or (N, 28, 28, 1)."""
+    _, call = load(path)
+    x = np.asarray(images, dtype=np.uint8)
+    if x.ndim == 3:
+        x = x[..., None]
+    return np.asarray(call(x))

@@ -1,0 +1,152 @@
+"""Any picture of a digit -> the 28x28 white-on-black input MNIST models were trained on.
+
+MNIST digits are white on black, size-normalized into a 20x20 box (aspect kept) and centered
+by center of mass in 28x28. Every step is kept so a page can show it.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+import numpy as np
+
+MAX_PIXELS = 40_000_000          # larger images are refused before decoding
+MIN_SIDE = 8
+
+
+class ImageError(ValueError):
+    """An input that cannot become a digit; the message says why and what is accepted."""
+
+
+@dataclass
+class Prepared:
+    image: np.ndarray                               # 28x28 uint8, white digit on black
+    steps: list[tuple[str, np.ndarray]] = field(default_factory=list)
+
+
+def decode(data: bytes) -> np.ndarray:
+    """Bytes of a PNG, JPEG, BMP, WebP, ... -> RGBA-aware 8-bit grayscale array, EXIF-rotated."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    try:
+        img = Image.open(io.BytesIO(data))
+        if img.width * img.height > MAX_PIXELS:
+            raise ImageError(f"The image is {img.width}x{img.height} pixels; at most "
+                             f"{MAX_PIXELS // 1_000_000} megapixels are accepted. Shrink it first.")
+        if getattr(img, "n_frames", 1) > 1:
+            raise ImageError("Animated images are not accepted: upload one still picture "
+                             "(PNG, JPEG, BMP or WebP).")
+        img = ImageOps.exif_transpose(img)
+        img.load()
+    except ImageError:
+        raise
+    except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
+        raise ImageError("This file is not an image DigitDash can read (PNG, JPEG, BMP or WebP)"
+                         + (f": {exc}" if isinstance(exc, Image.DecompressionBombError) else ".")) from None
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise ImageError(f"The image file is damaged or truncated ({exc}); "
+                         "save it again as PNG or JPEG.") from None
+    if min(img.size) < MIN_SIDE:
+        raise ImageError(f"The image is {img.width}x{img.height} pixels; a digit needs at least "
+                         f"{MIN_SIDE}x{MIN_SIDE}.")
+    return to_gray(img)
+
+
+def to_gray(img) -> np.ndarray:
+    """PIL image of any mode -> uint8 grayscale; transparent pixels become the background."""
+    from PIL import Image
+    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+        arr = np.asarray(img, dtype=np.float64)
+        return np.clip(arr / max(arr.max(), 1) * 255, 0, 255).astype(np.uint8)
+    if img.mode in ("P", "PA", "LA", "RGBA", "La") or "transparency" in img.info:
+        rgba = np.asarray(img.convert("RGBA"), dtype=np.float64)
+        gray = rgba[..., :3] @ [0.299, 0.587, 0.114]
+        alpha = rgba[..., 3] / 255.0
+        if alpha.min() < 1.0:
+            # Strokes on a transparent layer: what is opaque is ink, the rest is background.
+            ink_dark = (gray * alpha).sum() / max(alpha.sum(), 1) < 128
+            background = 255.0 if ink_dark else 0.0
+            gray = gray * alpha + background * (1 - alpha)
+        return gray.astype(np.uint8)
+    return np.asarray(img.convert("L"), dtype=np.uint8)
+
+
+def prepare(gray: np.ndarray, keep_steps: bool = True) -> Prepared:
+    """Grayscale array -> Prepared (28x28, white on black, centered by mass)."""
+    import cv2
+    steps = []
+    keep = (lambda name, a: steps.append((name, a))) if keep_steps else (lambda name, a: None)
+    gray = np.asarray(gray, dtype=np.uint8)
+    keep("grayscale", gray)
+    # Polarity: the border is background. Light background = dark ink on paper -> invert.
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    if np.median(border) > 127:
+        gray = 255 - gray
+        keep("inverted (dark ink on light paper)", gray)
+    # Photos: flatten uneven light by subtracting a blurred background, then smooth noise.
+    if gray.shape[0] * gray.shape[1] > 200 * 200:
+        k = max(15, (min(gray.shape) // 8) | 1)
+        background = cv2.morphologyEx(gray, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+        gray = cv2.GaussianBlur(cv2.subtract(gray, background), (5, 5), 0)
+        keep("lighting flattened, denoised", gray)
+    if gray.max() - gray.min() < 30 or gray.max() < 60:
+        raise ImageError("No digit found: the picture is empty or almost uniform. "
+                         "Draw or photograph one digit, dark on light paper or light on dark.")
+    _, mask = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    keep("threshold (Otsu)", mask)
+    box = bounding_box(mask)
+    if box is None:
+        raise ImageError("No digit found: only specks remain after thresholding. Draw a bigger digit.")
+    y0, y1, x0, x1 = box
+    digit = np.where(mask[y0:y1, x0:x1] > 0, gray[y0:y1, x0:x1], 0)
+    digit = cv2.normalize(digit, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+    keep("cropped to the digit", digit)
+    return Prepared(fit_mnist_box(digit, keep), steps)
+
+
+def bounding_box(mask: np.ndarray, min_fraction: float = 0.02):
+    """(y0, y1, x0, x1) around the ink, dropping connected specks smaller than min_fraction of it."""
+    import cv2
+    n, labels, stats, _ = cv2.connectedComponentsWithStats((mask > 0).astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return None
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    keep = np.flatnonzero(areas >= max(areas.max() * min_fraction, 2)) + 1
+    ys, xs = np.nonzero(np.isin(labels, keep))
+    if len(ys) == 0:
+        return None
+    return ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+
+
+def fit_mnist_box(digit: np.ndarray, keep=lambda name, a: None) -> np.ndarray:
+    """Scale into 20x20 keeping the aspect ratio, pad to 28x28, shift the center of mass to 14,14."""
+    import cv2
+    h, w = digit.shape
+    scale = 20.0 / max(h, w)
+    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
+    small = cv2.resize(digit, (nw, nh), interpolation=cv2.INTER_AREA)
+    keep("scaled into 20x20", small)
+    canvas = np.zeros((28, 28), np.uint8)
+    top, left = (28 - nh) // 2, (28 - nw) // 2
+    canvas[top:top + nh, left:left + nw] = small
+    keep("padded to 28x28", canvas)
+    m = cv2.moments(canvas)
+    if m["m00"] > 0:
+        dx, dy = 14 - m["m10"] / m["m00"], 14 - m["m01"] / m["m00"]
+        shift = np.float32([[1, 0, dx], [0, 1, dy]])
+        canvas = cv2.warpAffine(canvas, shift, (28, 28), flags=cv2.INTER_LINEAR, borderValue=0)
+    keep("centered by center of mass", canvas)
+    return canvas
+
+
+def from_bytes(data: bytes, keep_steps: bool = True) -> Prepared:
+    return prepare(decode(data), keep_steps)
+
+
+def from_canvas(rgba: np.ndarray, keep_steps: bool = True) -> Prepared:
+    """The drawable canvas' RGBA uint8 array (light strokes on a dark background)."""
+    rgba = np.asarray(rgba)
+    if rgba.ndim != 3 or rgba.shape[2] < 3:
+        raise ImageError("The canvas sent no picture. Draw a digit and try again.")
+    gray = (rgba[..., :3].astype(np.float64) @ [0.299, 0.587, 0.114]).astype(np.uint8)
+    return prepare(gray, keep_steps)

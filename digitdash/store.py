@@ -1,0 +1,269 @@
+"""The run store: one SQLite database (WAL) plus a folder of artifacts per run.
+
+Every call opens its own short-lived connection, so any thread or process may read and write.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import sqlite3
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from . import paths
+from .config import RunConfig
+
+SCHEMA_VERSION = 1
+STATUSES = ("queued", "running", "done", "stopped", "diverged", "failed", "interrupted")
+FINISHED = ("done", "stopped", "diverged", "failed", "interrupted")
+MODEL_FILE = "model.keras"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY, seq INTEGER NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'keras', dataset TEXT NOT NULL, config TEXT NOT NULL,
+    owner TEXT, grp TEXT, message TEXT NOT NULL DEFAULT '', device TEXT,
+    created REAL NOT NULL, started REAL, finished REAL, heartbeat REAL, worker_pid INTEGER,
+    stop_requested INTEGER NOT NULL DEFAULT 0, params INTEGER, flops INTEGER,
+    info TEXT NOT NULL DEFAULT '{}', results TEXT NOT NULL DEFAULT '{}');
+CREATE INDEX IF NOT EXISTS runs_status ON runs(status, seq);
+CREATE TABLE IF NOT EXISTS epochs (
+    run_id TEXT NOT NULL, epoch INTEGER NOT NULL, loss REAL, accuracy REAL, val_loss REAL,
+    val_accuracy REAL, lr REAL, seconds REAL, PRIMARY KEY (run_id, epoch));
+CREATE TABLE IF NOT EXISTS batches (
+    run_id TEXT NOT NULL, step INTEGER NOT NULL, epoch INTEGER NOT NULL, loss REAL,
+    PRIMARY KEY (run_id, step));
+"""
+
+
+class StoreError(ValueError):
+    """A request the store cannot honour (unknown run, running run deleted, ...)."""
+
+
+class Store:
+    def __init__(self, home: Path | str | None = None):
+        self.home = Path(home) if home else paths.home()
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.db_path = self.home / "digitdash.sqlite"
+        self.runs_dir = self.home / "runs"
+        self.runs_dir.mkdir(exist_ok=True)
+        with self._db() as db:
+            db.executescript(_SCHEMA)
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+
+    @contextmanager
+    def _db(self):
+        db = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA busy_timeout=30000")
+            yield db
+        finally:
+            db.close()
+
+    # ---- runs ------------------------------------------------------------------------
+    def create(self, config: RunConfig, name: str | None = None, owner: str | None = None,
+               group: str | None = None, status: str = "queued", kind: str = "keras") -> str:
+        run_id = time.strftime("%m%d-%H%M%S-") + secrets.token_hex(2)
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM runs").fetchone()[0]
+            db.execute(
+                "INSERT INTO runs (id, seq, name, status, kind, dataset, config, owner, grp, created)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (run_id, seq, name or f"{config.summary()} #{seq}", status, kind, config.dataset,
+                 config.to_json(), owner, group, time.time()))
+            db.execute("COMMIT")
+        self.run_dir(run_id).mkdir(parents=True, exist_ok=True)
+        return run_id
+
+    def run_dir(self, run_id: str) -> Path:
+        return self.runs_dir / run_id
+
+    def get(self, run_id: str) -> dict:
+        with self._db() as db:
+            row = db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"No run {run_id!r}. `python -m digitdash runs` lists the stored runs.")
+        return _run(row)
+
+    def runs(self, statuses: tuple[str, ...] | None = None) -> list[dict]:
+        query, args = "SELECT * FROM runs", ()
+        if statuses:
+            query += f" WHERE status IN ({','.join('?' * len(statuses))})"
+            args = tuple(statuses)
+        with self._db() as db:
+            return [_run(r) for r in db.execute(query + " ORDER BY seq", args)]
+
+    def queue(self) -> list[str]:
+        with self._db() as db:
+            return [r[0] for r in db.execute("SELECT id FROM runs WHERE status = 'queued' ORDER BY seq")]
+
+    def queue_position(self, run_id: str) -> int | None:
+        """1 for the next run to start, None when the run is not waiting."""
+        q = self.queue()
+        return q.index(run_id) + 1 if run_id in q else None
+
+    def claim_next(self, pid: int) -> dict | None:
+        """Atomically move the oldest queued run to running, owned by process pid."""
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            row = db.execute("SELECT id FROM runs WHERE status = 'queued' ORDER BY seq LIMIT 1").fetchone()
+            if row is not None:
+                now = time.time()
+                db.execute("UPDATE runs SET status = 'running', worker_pid = ?, started = ?, heartbeat = ?"
+                           " WHERE id = ?", (pid, now, now, row[0]))
+            db.execute("COMMIT")
+        return self.get(row[0]) if row is not None else None
+
+    def update(self, run_id: str, **fields) -> None:
+        for key in ("info", "results"):
+            if key in fields:
+                fields[key] = json.dumps(fields[key])
+        if "status" in fields and fields["status"] in FINISHED:
+            fields.setdefault("finished", time.time())
+        sets = ", ".join(f"{k} = ?" for k in fields)
+        with self._db() as db:
+            db.execute(f"UPDATE runs SET {sets} WHERE id = ?", (*fields.values(), run_id))
+
+    def finish(self, run_id: str, status: str, message: str = "", results: dict | None = None) -> None:
+        """Record a run's end, unless it has already ended (a stop racing an end keeps the first)."""
+        now = time.time()
+        with self._db() as db:
+            db.execute("UPDATE runs SET status = ?, message = ?, results = COALESCE(?, results),"
+                       " finished = ?, heartbeat = ? WHERE id = ? AND status IN ('queued', 'running')",
+                       (status, message, json.dumps(results) if results is not None else None, now, now,
+                        run_id))
+
+    def rename(self, run_id: str, name: str) -> None:
+        name = " ".join(str(name).split())[:80]
+        if not name:
+            raise StoreError("A run name needs at least one visible character (80 at most).")
+        self.get(run_id)
+        self.update(run_id, name=name)
+
+    def delete(self, run_id: str) -> None:
+        run = self.get(run_id)
+        if run["status"] == "running":
+            raise StoreError(f"Run {run_id} is running: stop it first, then delete it.")
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            for table, col in (("runs", "id"), ("epochs", "run_id"), ("batches", "run_id")):
+                db.execute(f"DELETE FROM {table} WHERE {col} = ?", (run_id,))
+            db.execute("COMMIT")
+        shutil.rmtree(self.run_dir(run_id), ignore_errors=True)
+
+    # ---- stopping --------------------------------------------------------------------
+    def stop_file(self, run_id: str) -> Path:
+        return self.run_dir(run_id) / "STOP"
+
+    def request_stop(self, run_id: str) -> str:
+        """Ask a run to stop; a queued run is stopped at once. Returns the run's status after."""
+        run = self.get(run_id)
+        if run["status"] == "queued":
+            self.finish(run_id, "stopped", "Cancelled before it started.")
+        elif run["status"] == "running":
+            self.update(run_id, stop_requested=1)
+            self.stop_file(run_id).parent.mkdir(parents=True, exist_ok=True)
+            self.stop_file(run_id).touch()
+        return self.get(run_id)["status"]
+
+    # ---- progress --------------------------------------------------------------------
+    def add_epoch(self, run_id: str, row: dict) -> None:
+        with self._db() as db:
+            db.execute("INSERT OR REPLACE INTO epochs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       (run_id, row["epoch"], row.get("loss"), row.get("accuracy"), row.get("val_loss"),
+                        row.get("val_accuracy"), row.get("lr"), row.get("seconds")))
+            db.execute("UPDATE runs SET heartbeat = ? WHERE id = ?", (time.time(), run_id))
+
+    def add_batches(self, run_id: str, rows: list[tuple[int, int, float]]) -> None:
+        with self._db() as db:
+            db.executemany("INSERT OR REPLACE INTO batches VALUES (?, ?, ?, ?)",
+                           [(run_id, s, e, l) for s, e, l in rows])
+            db.execute("UPDATE runs SET heartbeat = ? WHERE id = ?", (time.time(), run_id))
+
+    def epochs(self, run_id: str) -> list[dict]:
+        with self._db() as db:
+            return [dict(r) for r in db.execute(
+                "SELECT epoch, loss, accuracy, val_loss, val_accuracy, lr, seconds FROM epochs"
+                " WHERE run_id = ? ORDER BY epoch", (run_id,))]
+
+    def batches(self, run_id: str) -> list[dict]:
+        with self._db() as db:
+            return [dict(r) for r in db.execute(
+                "SELECT step, epoch, loss FROM batches WHERE run_id = ? ORDER BY step", (run_id,))]
+
+    # ---- crash recovery --------------------------------------------------------------
+    def reap(self) -> list[str]:
+        """Mark running runs whose worker process is gone as interrupted; their epochs stay."""
+        reaped = []
+        for run in self.runs(("running",)):
+            if run["worker_pid"] and alive(run["worker_pid"]):
+                continue
+            n = len(self.epochs(run["id"]))
+            self.finish(run["id"], "interrupted",
+                        f"The worker process ended unexpectedly after {n} finished epoch(s); "
+                        "those epochs are kept. Train again to get a model.")
+            reaped.append(run["id"])
+        return reaped
+
+    # ---- artifacts -------------------------------------------------------------------
+    def save_model(self, run_id: str, model) -> Path:
+        """Write the model to a temporary file and rename it: a half-written file is never seen."""
+        final = self.run_dir(run_id) / MODEL_FILE
+        tmp = final.with_name(f".{MODEL_FILE}.{os.getpid()}.tmp.keras")
+        try:
+            model.save(tmp)
+            os.replace(tmp, final)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return final
+
+    def model_path(self, run_id: str) -> Path | None:
+        path = self.run_dir(run_id) / MODEL_FILE
+        return path if path.is_file() else None
+
+    def save_arrays(self, run_id: str, name: str, arrays: dict) -> None:
+        final = self.run_dir(run_id) / f"{name}.npz"
+        tmp = final.with_name(f".{name}.{os.getpid()}.tmp.npz")
+        np.savez_compressed(tmp, **arrays)
+        os.replace(tmp, final)
+
+    def load_arrays(self, run_id: str, name: str) -> dict | None:
+        path = self.run_dir(run_id) / f"{name}.npz"
+        if not path.is_file():
+            return None
+        with np.load(path, allow_pickle=False) as f:
+            return {k: f[k] for k in f.files}
+
+
+def alive(pid: int) -> bool:
+    """Whether process pid is running (not gone, not a zombie)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (killed, not yet reaped by its parent) is not alive
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def _run(row: sqlite3.Row) -> dict:
+    run = dict(row)
+    run["config"] = RunConfig.from_json(run["config"])
+    run["info"] = json.loads(run["info"] or "{}")
+    run["results"] = json.loads(run["results"] or "{}")
+    run["stop_requested"] = bool(run["stop_requested"])
+    return run

@@ -1,0 +1,175 @@
+"""The training engine end to end: queue -> spawned worker -> store, on real MNIST digits."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from digitdash.config import RunConfig
+from digitdash.jobs import LocalRunner
+from digitdash.store import Store
+
+from conftest import ROOT
+
+SMALL = RunConfig(layers=(64,), epochs=2, batch_size=64)
+
+
+def wait_for(predicate, timeout=180, every=0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError("timed out waiting")
+
+
+def finished(store, run_id):
+    return lambda: store.get(run_id)["status"] not in ("queued", "running") and store.get(run_id)
+
+
+@pytest.fixture
+def runner():
+    return LocalRunner(Store())
+
+
+def test_a_run_goes_through_queue_worker_and_store(runner):
+    store = runner.store
+    run_id = runner.submit(SMALL, name="first")
+    assert store.get(run_id)["status"] in ("queued", "running")  # submit returned at once
+    run = wait_for(finished(store, run_id))
+    assert run["status"] == "done", run["message"]
+    epochs = store.epochs(run_id)
+    assert [e["epoch"] for e in epochs] == [1, 2]
+    assert all(0 < e["accuracy"] <= 1 and e["val_loss"] > 0 and e["seconds"] > 0 for e in epochs)
+    assert epochs[1]["loss"] < epochs[0]["loss"]
+    res = run["results"]
+    assert 0.8 < res["test_accuracy"] <= 1 and res["epochs_run"] == 2
+    test_cm = np.array(res["confusion"]["test"])
+    assert test_cm.shape == (10, 10) and test_cm.sum() == 1000
+    assert np.array(res["confusion"]["train"]).sum() == 3000 and np.array(res["confusion"]["val"]).sum() == 1000
+    assert abs(np.trace(test_cm) / 1000 - res["test_accuracy"]) < 1e-6
+    assert len(res["report"]) == 10 and all(0 <= r["f1"] <= 1 for r in res["report"])
+    wrong = store.load_arrays(run_id, "misclassified")
+    assert len(wrong["index"]) == res["misclassified_count"] == 1000 - np.trace(test_cm)
+    assert np.all(wrong["true"] != wrong["pred"]) and wrong["images"].shape[1:] == (28, 28, 1)
+    assert store.model_path(run_id) is not None and run["device"].startswith("CPU")
+    assert run["params"] == 784 * 64 + 64 + 64 * 10 + 10
+
+
+def test_stop_ends_within_a_batch_and_keeps_the_weights(runner):
+    store = runner.store
+    run_id = runner.submit(SMALL.replace(epochs=500))
+    wait_for(lambda: len(store.epochs(run_id)) >= 1)
+    asked = time.monotonic()
+    assert runner.stop(run_id) == "running"
+    run = wait_for(finished(store, run_id))
+    assert time.monotonic() - asked < 30
+    assert run["status"] == "stopped" and "weights learnt so far are kept" in run["message"]
+    assert 1 <= len(store.epochs(run_id)) < 500
+    assert run["results"]["test_accuracy"] > 0.5 and store.model_path(run_id) is not None
+
+
+def test_a_queued_run_can_be_cancelled_and_positions_are_shown(runner):
+    store = runner.store
+    first = runner.submit(SMALL.replace(epochs=500))
+    second = runner.submit(SMALL)
+    third = runner.submit(SMALL)
+    assert runner.queue_position(third) in (2, 3)
+    assert runner.stop(second) == "stopped"
+    assert runner.queue_position(third) in (1, 2)
+    wait_for(lambda: store.get(first)["status"] == "running")
+    runner.stop(first)
+    wait_for(finished(store, third))
+    assert store.get(second)["message"].startswith("Cancelled") and store.epochs(second) == []
+
+
+def test_a_diverging_run_ends_as_diverged(runner):
+    store = runner.store
+    run_id = runner.submit(SMALL.replace(optimizer="sgd", learning_rate=100.0, epochs=3))
+    run = wait_for(finished(store, run_id))
+    assert run["status"] == "diverged"
+    assert "Lower the learning rate (now 100)" in run["message"]
+    assert store.model_path(run_id) is None
+
+
+def test_a_worker_killed_with_sigkill_leaves_the_run_interrupted(runner):
+    store = runner.store
+    run_id = runner.submit(SMALL.replace(epochs=500))
+    wait_for(lambda: len(store.epochs(run_id)) >= 2)
+    pid = store.get(run_id)["worker_pid"]
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: store.reap() or store.get(run_id)["status"] == "interrupted", timeout=30)
+    run = store.get(run_id)
+    assert run["status"] == "interrupted" and "ended unexpectedly" in run["message"]
+    assert len(store.epochs(run_id)) >= 2 and store.model_path(run_id) is None
+    # the next submission starts a fresh worker and the queue goes on
+    again = runner.submit(SMALL.replace(epochs=1))
+    assert wait_for(finished(store, again))["status"] == "done"
+
+
+def test_submissions_from_two_threads_at_once_are_all_queued_and_run_in_order(runner):
+    store = runner.store
+    ids, barrier = [], threading.Barrier(2)
+
+    def submit(tag):
+        barrier.wait()
+        for i in range(2):
+            ids.append(runner.submit(SMALL.replace(epochs=1, seed=i), name=f"{tag}{i}"))
+    threads = [threading.Thread(target=submit, args=(t,)) for t in "ab"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(ids)) == 4
+    runs = [wait_for(finished(store, i)) for i in ids]
+    assert all(r["status"] == "done" for r in runs)
+    by_seq = sorted(runs, key=lambda r: r["seq"])
+    assert len({r["seq"] for r in runs}) == 4
+    assert [r["started"] for r in by_seq] == sorted(r["started"] for r in by_seq)
+
+
+def _cli(*args, home):
+    env = {**os.environ, "DIGITDASH_HOME": str(home)}
+    return subprocess.run([sys.executable, "-m", "digitdash", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_cli_train_then_runs(digitdash_home):
+    out = _cli("train", "--dataset", "mnist-5k", "--preset", "mlp-512", "--set", "epochs=2", "--json",
+               home=digitdash_home)
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["status"] == "done" and result["epochs_run"] == 2 and result["test_accuracy"] > 0.85
+    assert "epoch 2/2" in out.stderr
+    runs = json.loads(_cli("runs", "--json", home=digitdash_home).stdout)
+    assert [(r["id"], r["status"]) for r in runs] == [(result["id"], "done")]
+    shown = json.loads(_cli("show", result["id"], "--json", home=digitdash_home).stdout)
+    assert len(shown["epochs"]) == 2 and len(shown["results"]["report"]) == 10
+    assert _cli("delete", result["id"], home=digitdash_home).returncode == 0
+    assert json.loads(_cli("runs", "--json", home=digitdash_home).stdout) == []
+
+
+@pytest.mark.parametrize("args,needle", [
+    (("train", "--set", "learning_rate=-1"), "learning_rate=-1.0 is not allowed"),
+    (("train", "--set", "neurons=5"), "neurons"),
+    (("train", "--set", "epochs"), "KEY=VALUE"),
+    (("train", "--preset", "mlp-9"), "invalid choice"),
+    (("train", "--dataset", "idx:/nowhere"), "does not exist"),
+    (("train", "--set", "output_units=5"), "output_units=5"),
+    (("show", "nope"), "No run 'nope'"),
+    (("delete", "nope"), "No run 'nope'"),
+    (("predict", "--run", "nope", "x.png"), "No run 'nope'"),
+    (("frobnicate",), "invalid choice"),
+])
+def test_cli_bad_input_exits_2_with_one_line(args, needle, digitdash_home):
+    out = _cli(*args, home=digitdash_home)
+    assert out.returncode == 2
+    lines = [l for l in out.stderr.splitlines() if l.startswith("error:")]
+    assert len(lines) == 1 and needle in lines[0], out.stderr[-1500:]
+    assert "Traceback" not in out.stderr

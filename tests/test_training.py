@@ -1,0 +1,89 @@
+"""training.train directly (in this process), with a recording listener."""
+import numpy as np
+import pytest
+
+from digitdash import training
+from digitdash.config import RunConfig
+from digitdash.store import Store
+
+
+class Recorder(training.Listener):
+    def __init__(self, stop_after_batches=None):
+        self.info, self.rows, self.batches, self.calls = None, [], [], 0
+        self.stop_after = stop_after_batches
+
+    def started(self, info):
+        self.info = info
+
+    def epoch(self, row):
+        self.rows.append(row)
+
+    def batch(self, step, epoch, loss):
+        self.batches.append((step, epoch, loss))
+
+    def should_stop(self):
+        self.calls += 1
+        return self.stop_after is not None and self.calls > self.stop_after
+
+
+def test_records_epochs_lr_and_sampled_batches(mnist5k):
+    rec = Recorder()
+    out = training.train(RunConfig(layers=(32,), epochs=3, batch_size=16), mnist5k, rec)
+    assert out.status == "done" and [r["epoch"] for r in rec.rows] == [1, 2, 3]
+    assert all(r["lr"] == pytest.approx(0.001) for r in rec.rows)
+    assert rec.info["train_size"] == 3000 and rec.info["val_size"] == 1000
+    steps = [s for s, _, _ in rec.batches]
+    assert steps == sorted(steps) and len(steps) >= 1
+    # sampled, not every batch: at most ~4 a second of fit time
+    assert len(steps) <= out.fit_seconds / training.BATCH_RECORD_SECONDS + 3
+
+
+def test_stop_request_is_honoured_at_the_next_batch(mnist5k):
+    rec = Recorder(stop_after_batches=5)
+    out = training.train(RunConfig(layers=(32,), epochs=5, batch_size=16), mnist5k, rec)
+    assert out.status == "stopped" and rec.rows == [] and rec.calls == 6
+    assert out.results["test_accuracy"] > 0.1  # the partly trained weights were evaluated
+
+
+def test_loss_threshold_stops_training(mnist5k):
+    out = training.train(RunConfig(layers=(128,), epochs=30, loss_threshold=0.3), mnist5k, Recorder())
+    assert out.status == "done" and out.results["stopped_early_at"] < 30
+    assert "fell below 0.3" in out.message
+
+
+def test_early_stopping_and_reduce_lr(mnist5k):
+    rec = Recorder()
+    cfg = RunConfig(layers=(256,), epochs=40, early_stopping=True, patience=1, reduce_lr=True,
+                    reduce_lr_patience=0, reduce_lr_factor=0.5, learning_rate=0.01)
+    out = training.train(cfg, mnist5k, rec)
+    assert out.results["stopped_early_at"] < 40 and "Stopped early at epoch" in out.message
+    lrs = [r["lr"] for r in rec.rows]
+    assert min(lrs) < 0.01  # the plateau halved it at least once
+
+
+def test_zeros_initialization_does_not_learn(mnist5k):
+    out = training.train(RunConfig(layers=(64,), epochs=2, initializer="zeros"), mnist5k, Recorder())
+    assert out.results["test_accuracy"] < 0.25   # as the notebooks found
+    good = training.train(RunConfig(layers=(64,), epochs=2), mnist5k, Recorder())
+    assert good.results["test_accuracy"] > 0.85
+
+
+def test_augmentation_trains_a_cnn(mnist5k):
+    cfg = RunConfig(architecture="cnn", conv_filters=(8,), layers=(32,), epochs=1, augment=True)
+    out = training.train(cfg, mnist5k, Recorder())
+    assert out.status == "done" and out.results["test_accuracy"] > 0.3
+
+
+def test_a_half_written_model_is_never_left_behind(tmp_path):
+    store = Store(tmp_path / "s")
+    run_id = store.create(RunConfig())
+
+    class Exploding:
+        def save(self, path):
+            with open(path, "wb") as f:
+                f.write(b"half a zip")
+            raise OSError(28, "No space left on device")
+    with pytest.raises(OSError):
+        store.save_model(run_id, Exploding())
+    assert store.model_path(run_id) is None
+    assert list(store.run_dir(run_id).iterdir()) == []
