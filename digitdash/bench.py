@@ -62,7 +62,7 @@ def predict_latency_ms(model_path, calls: int = 200) -> list[float]:
     return times
 
 
-def run_all(dataset: str = datasets.DEFAULT, epochs: int = 2, repeats: int = 2) -> dict:
+def run_all(dataset: str = datasets.DEFAULT, epochs: int = 2, repeats: int = 3) -> dict:
     from .store import Store
     from .training import setup_device
     data = datasets.load(dataset)

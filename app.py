@@ -1,0 +1,12 @@
+"""DigitDash: the entrypoint builds the navigation and the shared sidebar, nothing else."""
+import streamlit as st
+
+from app_pages import common
+
+st.set_page_config(page_title="DigitDash", page_icon=":material/draw:", layout="wide")
+common.sidebar()
+pages = [
+    st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("app_pages/train.py", title="Train", icon=":material/model_training:", url_path="train"),
+]
+st.navigation(pages).run()

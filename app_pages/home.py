@@ -1,0 +1,11 @@
+import streamlit as st
+
+st.title("DigitDash")
+st.markdown(
+    "Learn how neural networks read handwritten digits. Pick a network and its knobs, train it and "
+    "watch it learn live, then compare runs.\n\n"
+    "**A first run in three steps**\n"
+    "1. Keep the dataset **mnist-5k** in the sidebar (5,000 real MNIST digits, works offline).\n"
+    "2. Open **Train**, pick the preset **mlp-512** and press **Train**.\n"
+    "3. Watch the accuracy and loss curves, and the gap bars that warn of overfitting.")
+st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")

@@ -1,0 +1,30 @@
+"""The Train page's widgets <-> RunConfig: every knob lives in session state as `cfg-<field>`."""
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+
+from digitdash.config import PRESETS, RunConfig
+
+TEXT_FIELDS = ("layers", "conv_filters")   # edited as text such as "512-128"
+FIELDS = [f for f in RunConfig().to_dict() if f != "dataset"]
+
+
+def load_preset(name: str, state: MutableMapping | None = None) -> None:
+    """Copy a preset's values into the widgets."""
+    if state is None:
+        import streamlit as st
+        state = st.session_state
+    for field, value in PRESETS[name].to_dict().items():
+        if field == "dataset":
+            continue
+        state[f"cfg-{field}"] = "-".join(map(str, value)) if field in TEXT_FIELDS else value
+
+
+def config_from_state(state: MutableMapping, dataset: str) -> RunConfig:
+    """The RunConfig the widgets describe, validated (ConfigError names the bad field)."""
+    values = {f: state[f"cfg-{f}"] for f in FIELDS if f"cfg-{f}" in state}
+    texts = {f: str(values.pop(f)) for f in TEXT_FIELDS if f in values}
+    for field, default in RunConfig().to_dict().items():   # number widgets may hand back 1 for 1.0
+        if isinstance(default, float) and isinstance(values.get(field), int) and not isinstance(values[field], bool):
+            values[field] = float(values[field])
+    return RunConfig(dataset=dataset).replace(**values).with_settings(texts).validate()

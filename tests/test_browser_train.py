@@ -1,0 +1,58 @@
+"""The Train page in a real browser: pick a preset, train 2 epochs live, stop a second run."""
+import pytest
+
+from browser import page, server, wait_until  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.browser
+
+
+def points(pg, key: str) -> int:
+    """How many epochs the chart with this widget key currently plots (its first trace)."""
+    return pg.evaluate(f"""() => {{
+        const el = document.querySelector('.st-key-{key} .js-plotly-plot');
+        return el && el.data && el.data.length ? el.data[0].x.length : -1; }}""")
+
+
+def status(pg) -> str:
+    el = pg.query_selector(".st-key-run-status")
+    return el.inner_text() if el else ""
+
+
+def set_number(pg, key: str, value) -> None:
+    box = pg.locator(f".st-key-{key} input")
+    box.fill(str(value))
+    box.press("Enter")
+
+
+def test_pick_preset_train_live_and_stop(server, page):  # noqa: F811
+    pg = page
+    pg.goto(server + "/train")
+    pg.wait_for_selector(".st-key-train button")
+    pg.locator(".st-key-preset").click()
+    pg.get_by_role("option", name="mlp-256-128", exact=True).click()
+    wait_until(lambda: pg.locator(".st-key-cfg-layers input").input_value() == "256-128")
+    set_number(pg, "cfg-epochs", 2)
+    wait_until(lambda: pg.locator(".st-key-cfg-epochs input").input_value() == "2")
+    pg.wait_for_timeout(500)
+    pg.locator(".st-key-train button").click()
+
+    seen = set()
+    def finished():
+        seen.add(points(pg, "live-curves"))
+        return "done" in status(pg)
+    wait_until(finished)
+    wait_until(lambda: points(pg, "live-curves") == 2 and points(pg, "gap-bars") == 2, timeout=30)
+    assert 2 in seen or 1 in seen  # the curves were drawn while the run went on
+    assert "mlp 256-128" in pg.inner_text("body")
+    assert "Test accuracy" in pg.inner_text("body")
+
+    # A second, long run: stop it midway.
+    set_number(pg, "cfg-epochs", 300)
+    wait_until(lambda: pg.locator(".st-key-cfg-epochs input").input_value() == "300")
+    pg.wait_for_timeout(500)
+    pg.locator(".st-key-train button").click()
+    wait_until(lambda: "running" in status(pg) and points(pg, "live-curves") >= 1)
+    pg.locator(".st-key-stop button").click()
+    wait_until(lambda: "stopped" in status(pg), timeout=60)
+    assert "weights learnt so far are kept" in status(pg)
+    assert 1 <= points(pg, "live-curves") < 300

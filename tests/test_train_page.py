@@ -1,0 +1,79 @@
+"""AppTest on the Train page's logic: widgets -> config, validation, the disabled Train button."""
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app_pages.train_form import config_from_state, load_preset
+from digitdash.config import PRESETS, ConfigError, RunConfig
+
+from conftest import ROOT
+
+
+def page():
+    at = AppTest.from_file(str(ROOT / "app_pages" / "train.py"), default_timeout=60)
+    return at.run()
+
+
+def test_every_preset_round_trips_through_the_widgets():
+    for name, cfg in PRESETS.items():
+        state = {}
+        load_preset(name, state)
+        assert config_from_state(state, "mnist-5k") == cfg.replace(dataset="mnist-5k")
+
+
+def test_text_and_number_widgets_become_typed_config_fields():
+    state = {}
+    load_preset("mlp-512", state)
+    state.update({"cfg-layers": "1024-128", "cfg-learning_rate": 1, "cfg-activation": "sigmoid"})
+    cfg = config_from_state(state, "mnist-5k")
+    assert cfg.layers == (1024, 128) and cfg.learning_rate == 1.0 and cfg.activation == "sigmoid"
+    state["cfg-layers"] = "512-zero"
+    with pytest.raises(ConfigError, match="layers='512-zero'"):
+        config_from_state(state, "mnist-5k")
+
+
+def test_page_shows_summary_and_enables_train():
+    at = page()
+    assert not at.exception
+    assert at.button(key="train").disabled is False
+    assert [m.value for m in at.metric][:2] == ["407,050", "0.81"]
+
+
+def test_changing_a_knob_updates_params_before_training():
+    at = page()
+    at.text_input(key="cfg-layers").set_value("216").run()
+    assert at.metric[0].value == f"{784 * 216 + 216 + 216 * 10 + 10:,}"
+    at.radio(key="cfg-architecture").set_value("cnn").run()
+    assert at.text_input(key="cfg-conv_filters").value == "32-64"
+    assert at.button(key="train").disabled is False
+
+
+@pytest.mark.parametrize("key,value,needle", [
+    ("cfg-layers", "0", "layers=(0,) is not allowed"),
+    ("cfg-output_units", 5, "output_units=5 is not allowed"),
+])
+def test_an_invalid_combination_shows_the_message_and_disables_train(key, value, needle):
+    at = page()
+    widget = at.text_input(key=key) if key == "cfg-layers" else at.number_input(key=key)
+    widget.set_value(value).run()
+    assert any(needle in e.value for e in at.error)
+    assert at.button(key="train").disabled is True
+
+
+def test_picking_a_preset_loads_its_values():
+    at = page()
+    at.selectbox(key="preset").select("mlp-512-128-dropout").run()
+    assert at.text_input(key="cfg-layers").value == "512-128"
+    assert at.slider(key="cfg-dropout").value == 0.3
+    assert at.number_input(key="cfg-learning_rate").value == pytest.approx(0.0005)
+
+
+def test_train_queues_a_run_owned_by_the_session(digitdash_home):
+    at = page()
+    at.number_input(key="cfg-epochs").set_value(1)
+    at.text_input(key="cfg-layers").set_value("16").run()
+    at.button(key="train").click().run()
+    from digitdash.store import Store
+    runs = Store(digitdash_home).runs()
+    assert len(runs) == 1 and runs[0]["config"].layers == (16,) and runs[0]["owner"]
+    assert runs[0]["owner"] == at.session_state["owner"]
+    assert at.session_state["watch"] == runs[0]["id"]
