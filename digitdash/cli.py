@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -59,13 +60,6 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, ConfigError, datasets.DatasetError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except _ImageProblem as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-
-
-class _ImageProblem(Exception):
-    pass
 
 
 def parse_settings(pairs: list[str]) -> dict[str, str]:
@@ -87,7 +81,6 @@ def cmd_train(args) -> int:
     store = Store()
     run_id = store.create(config, name=args.name or (f"{args.preset} (cli)" if args.preset else None),
                           status="running")
-    import os
     store.update(run_id, worker_pid=os.getpid())
     out = sys.stderr if args.json else sys.stdout
 
@@ -182,7 +175,7 @@ def cmd_predict(args) -> int:
             print(f"{e['image']}: " + (f"Prediction: {e['prediction']} ({e['confidence']:.1%})"
                                        if "error" not in e else f"error: {e['error']}"))
     if all("error" in e for e in results):
-        raise _ImageProblem("no image could be read: " + "; ".join(e["error"] for e in results))
+        raise UsageError("no image could be read: " + "; ".join(e["error"] for e in results))
     return 0
 
 
@@ -200,8 +193,8 @@ def cmd_bench(args) -> int:
 
 
 def cmd_worker(args) -> int:
-    from .jobs import worker_main
     from . import paths
+    from .jobs import worker_main
     worker_main(str(paths.home()), args.slot)
     return 0
 

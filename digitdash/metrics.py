@@ -1,8 +1,6 @@
 """Numbers about runs, from plain arrays: confusion, per-class report, gaps, convergence."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 ACCURACY_GAP = 0.05   # the notebooks' overfitting thresholds for |train - val|
@@ -13,11 +11,6 @@ def confusion(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.nd
     """Counts: rows are the true class, columns the predicted one."""
     idx = np.asarray(y_true, dtype=np.int64) * num_classes + np.asarray(y_pred, dtype=np.int64)
     return np.bincount(idx, minlength=num_classes * num_classes).reshape(num_classes, num_classes)
-
-
-def normalize_rows(cm: np.ndarray) -> np.ndarray:
-    totals = cm.sum(axis=1, keepdims=True)
-    return np.divide(cm, totals, out=np.zeros(cm.shape, dtype=float), where=totals > 0)
 
 
 def report(cm: np.ndarray) -> list[dict]:
@@ -91,19 +84,3 @@ def verdict(epochs: list[dict], test_accuracy: float | None, acc_threshold=ACCUR
                                f"more than the threshold. Try dropout, L2, augmentation or early stopping.")
     test = f" and {test_accuracy:.1%} on the test set" if test_accuracy is not None else ""
     return "good", f"Good fit: {acc:.1%} on training data{test}, with train and validation close."
-
-
-def convergence(losses: list[float]) -> list[float]:
-    """Each epoch's loss divided by the first epoch's loss."""
-    if not losses or not losses[0]:
-        return []
-    return [l / losses[0] for l in losses]
-
-
-def mean_drop_per_epoch(losses: list[float]) -> float | None:
-    norm = convergence(losses)
-    return (norm[0] - norm[-1]) / (len(norm) - 1) if len(norm) > 1 else None
-
-
-def finite(x) -> bool:
-    return x is not None and isinstance(x, (int, float)) and math.isfinite(x)

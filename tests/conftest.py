@@ -1,5 +1,5 @@
-import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -28,3 +28,14 @@ def mnist_partial_name():
     if not MNIST_PARTIAL.is_dir():
         pytest.fail(f"the shared MNIST folder {MNIST_PARTIAL} is missing")
     return f"idx:{MNIST_PARTIAL}"
+
+
+def wait_for(predicate, timeout=180, every=0.2):
+    """Poll predicate until it returns something truthy; return that, or fail after timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout} s waiting")

@@ -1,7 +1,8 @@
 """The Train page in a real browser: pick a preset, train 2 epochs live, stop a second run."""
 import pytest
 
-from browser import page, server, wait_until  # noqa: F401  (fixtures)
+from browser import page, server  # noqa: F401  (fixtures)
+from conftest import wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -30,9 +31,9 @@ def test_pick_preset_train_live_and_stop(server, page):  # noqa: F811
     pg.wait_for_selector(".st-key-train button")
     pg.locator(".st-key-preset").click()
     pg.get_by_role("option", name="mlp-256-128", exact=True).click()
-    wait_until(lambda: pg.locator(".st-key-cfg-layers input").input_value() == "256-128")
+    wait_for(lambda: pg.locator(".st-key-cfg-layers input").input_value() == "256-128")
     set_number(pg, "cfg-epochs", 2)
-    wait_until(lambda: pg.locator(".st-key-cfg-epochs input").input_value() == "2")
+    wait_for(lambda: pg.locator(".st-key-cfg-epochs input").input_value() == "2")
     pg.wait_for_timeout(500)
     pg.locator(".st-key-train button").click()
 
@@ -40,19 +41,20 @@ def test_pick_preset_train_live_and_stop(server, page):  # noqa: F811
     def finished():
         seen.add(points(pg, "live-curves"))
         return "done" in status(pg)
-    wait_until(finished)
-    wait_until(lambda: points(pg, "live-curves") == 2 and points(pg, "gap-bars") == 2, timeout=30)
+    wait_for(finished)
+    wait_for(lambda: points(pg, "live-curves") == 2 and points(pg, "gap-bars") == 2, timeout=30)
     assert 2 in seen or 1 in seen  # the curves were drawn while the run went on
-    assert "mlp 256-128" in pg.inner_text("body")
-    assert "Test accuracy" in pg.inner_text("body")
+    # the fragment redraws every second: read the page once it has drawn the finished run
+    wait_for(lambda: "Test accuracy" in pg.inner_text("body") and "mlp 256-128" in pg.inner_text("body"),
+             timeout=30)
 
     # A second, long run: stop it midway.
     set_number(pg, "cfg-epochs", 300)
-    wait_until(lambda: pg.locator(".st-key-cfg-epochs input").input_value() == "300")
+    wait_for(lambda: pg.locator(".st-key-cfg-epochs input").input_value() == "300")
     pg.wait_for_timeout(500)
     pg.locator(".st-key-train button").click()
-    wait_until(lambda: "running" in status(pg) and points(pg, "live-curves") >= 1)
+    wait_for(lambda: "running" in status(pg) and points(pg, "live-curves") >= 1)
     pg.locator(".st-key-stop button").click()
-    wait_until(lambda: "stopped" in status(pg), timeout=60)
+    wait_for(lambda: "stopped" in status(pg), timeout=60)
     assert "weights learnt so far are kept" in status(pg)
     assert 1 <= points(pg, "live-curves") < 300

@@ -14,19 +14,9 @@ from digitdash.config import RunConfig
 from digitdash.jobs import LocalRunner
 from digitdash.store import Store
 
-from conftest import ROOT
+from conftest import ROOT, wait_for
 
 SMALL = RunConfig(layers=(64,), epochs=2, batch_size=64)
-
-
-def wait_for(predicate, timeout=180, every=0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError("timed out waiting")
 
 
 def finished(store, run_id):
