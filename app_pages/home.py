@@ -7,5 +7,7 @@ st.markdown(
     "**A first run in three steps**\n"
     "1. Keep the dataset **mnist-5k** in the sidebar (5,000 real MNIST digits, works offline).\n"
     "2. Open **Train**, pick the preset **mlp-512** and press **Train**.\n"
-    "3. Watch the accuracy and loss curves, and the gap bars that warn of overfitting.")
+    "3. Watch the accuracy and loss curves, and the gap bars that warn of overfitting. Then draw "
+    "your own digits for it on **Draw**.")
 st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
+st.page_link("app_pages/draw.py", label="Go to Draw", icon=":material/draw:")

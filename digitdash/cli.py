@@ -10,6 +10,8 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from . import datasets
 from .config import PRESETS, ConfigError, RunConfig, preset
 from .store import Store, StoreError
@@ -48,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--dataset", default=datasets.DEFAULT)
     b.add_argument("--epochs", type=int, default=2)
     b.add_argument("--json", action="store_true")
+    rb = sub.add_parser("robustness", help="accuracy on non-MNIST handwriting: pipeline vs plain resize")
+    rb.add_argument("--run", required=True)
+    rb.add_argument("--json", action="store_true")
     w = sub.add_parser("worker", help=argparse.SUPPRESS)
     w.add_argument("--slot", type=int, default=0)
     return p
@@ -159,10 +164,11 @@ def cmd_predict(args) -> int:
     for name in args.images:
         entry = {"image": name}
         try:
-            prepared = preprocess.from_bytes(Path(name).read_bytes(), keep_steps=False)
-            probs = predict.probabilities(model_path, prepared.image[None])[0]
-            entry.update(prediction=int(probs.argmax()), confidence=float(probs.max()),
-                         probabilities=[round(float(p), 6) for p in probs])
+            digits = preprocess.prepare_all(preprocess.decode(Path(name).read_bytes()), keep_steps=False)
+            probs = predict.probabilities(model_path, np.stack([d.image for d in digits]))
+            entry["digits"] = [{"prediction": int(p.argmax()), "confidence": float(p.max()),
+                                "probabilities": [round(float(v), 6) for v in p]} for p in probs]
+            entry["prediction"] = "".join(str(d["prediction"]) for d in entry["digits"])
         except OSError as exc:
             entry["error"] = f"cannot read {name}: {exc.strerror or exc}"
         except (preprocess.ImageError, predict.ModelError) as exc:
@@ -172,8 +178,8 @@ def cmd_predict(args) -> int:
         print(json.dumps(results))
     else:
         for e in results:
-            print(f"{e['image']}: " + (f"Prediction: {e['prediction']} ({e['confidence']:.1%})"
-                                       if "error" not in e else f"error: {e['error']}"))
+            print(f"{e['image']}: " + (f"Prediction: {e['prediction']} (" + ", ".join(
+                f"{d['confidence']:.1%}" for d in e["digits"]) + ")" if "error" not in e else f"error: {e['error']}"))
     if all("error" in e for e in results):
         raise UsageError("no image could be read: " + "; ".join(e["error"] for e in results))
     return 0
@@ -192,6 +198,16 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def cmd_robustness(args) -> int:
+    from .robustness import evaluate
+    store = Store()
+    path = store.model_path(store.get(args.run)["id"])
+    if path is None:
+        raise StoreError(f"Run {args.run} has no model; pick a finished run.")
+    print(json.dumps(evaluate(path), indent=None if args.json else 2))
+    return 0
+
+
 def cmd_worker(args) -> int:
     from . import paths
     from .jobs import worker_main
@@ -200,4 +216,4 @@ def cmd_worker(args) -> int:
 
 
 COMMANDS = {"train": cmd_train, "runs": cmd_runs, "show": cmd_show, "predict": cmd_predict,
-            "delete": cmd_delete, "bench": cmd_bench, "worker": cmd_worker}
+            "delete": cmd_delete, "bench": cmd_bench, "robustness": cmd_robustness, "worker": cmd_worker}

@@ -71,11 +71,9 @@ def to_gray(img) -> np.ndarray:
     return np.asarray(img.convert("L"), dtype=np.uint8)
 
 
-def prepare(gray: np.ndarray, keep_steps: bool = True) -> Prepared:
-    """Grayscale array -> Prepared (28x28, white on black, centered by mass)."""
+def _ink(gray: np.ndarray, threshold: str, keep) -> tuple[np.ndarray, np.ndarray]:
+    """Grayscale -> (white-on-black gray, binary ink mask), keeping each step."""
     import cv2
-    steps = []
-    keep = (lambda name, a: steps.append((name, a))) if keep_steps else (lambda name, a: None)
     gray = np.asarray(gray, dtype=np.uint8)
     keep("grayscale", gray)
     # Polarity: the border is background. Light background = dark ink on paper -> invert.
@@ -89,19 +87,88 @@ def prepare(gray: np.ndarray, keep_steps: bool = True) -> Prepared:
         background = cv2.morphologyEx(gray, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
         gray = cv2.GaussianBlur(cv2.subtract(gray, background), (5, 5), 0)
         keep("lighting flattened, denoised", gray)
-    if gray.max() - gray.min() < 30 or gray.max() < 60:
+    if int(gray.max()) - int(gray.min()) < 30 or gray.max() < 60:
         raise ImageError("No digit found: the picture is empty or almost uniform. "
                          "Draw or photograph one digit, dark on light paper or light on dark.")
-    _, mask = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    keep("threshold (Otsu)", mask)
-    box = bounding_box(mask)
-    if box is None:
-        raise ImageError("No digit found: only specks remain after thresholding. Draw a bigger digit.")
+    if threshold == "adaptive":
+        block = max(11, (min(gray.shape) // 10) | 1)
+        mask = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, block, -10)
+    else:
+        _, mask = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    keep(f"threshold ({threshold})", mask)
+    return gray, mask
+
+
+def _digit(gray, mask, box, deskew: bool, keep) -> np.ndarray:
+    import cv2
     y0, y1, x0, x1 = box
     digit = np.where(mask[y0:y1, x0:x1] > 0, gray[y0:y1, x0:x1], 0)
     digit = cv2.normalize(digit, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
     keep("cropped to the digit", digit)
-    return Prepared(fit_mnist_box(digit, keep), steps)
+    out = fit_mnist_box(digit, keep)
+    if deskew:
+        out = deskewed(out)
+        keep("deskewed", out)
+    return out
+
+
+def prepare(gray: np.ndarray, keep_steps: bool = True, threshold: str = "otsu", deskew: bool = False) -> Prepared:
+    """Grayscale array holding one digit -> Prepared (28x28, white on black, centered by mass)."""
+    steps = []
+    keep = (lambda name, a: steps.append((name, a))) if keep_steps else (lambda name, a: None)
+    gray, mask = _ink(gray, threshold, keep)
+    box = bounding_box(mask)
+    if box is None:
+        raise ImageError("No digit found: only specks remain after thresholding. Draw a bigger digit.")
+    return Prepared(_digit(gray, mask, box, deskew, keep), steps)
+
+
+def prepare_all(gray: np.ndarray, keep_steps: bool = True, threshold: str = "otsu",
+                deskew: bool = False) -> list[Prepared]:
+    """Every digit in the picture, left to right (a photo of '42' gives two)."""
+    shared = []
+    keep = (lambda name, a: shared.append((name, a))) if keep_steps else (lambda name, a: None)
+    gray, mask = _ink(gray, threshold, keep)
+    boxes = digit_boxes(mask)
+    if not boxes:
+        raise ImageError("No digit found: only specks remain after thresholding. Draw a bigger digit.")
+    out = []
+    for box in boxes:
+        steps = list(shared)
+        own = (lambda name, a: steps.append((name, a))) if keep_steps else keep
+        out.append(Prepared(_digit(gray, mask, box, deskew, own), steps))
+    return out
+
+
+def deskewed(img: np.ndarray) -> np.ndarray:
+    """Straighten a slanted digit using its second-order image moments."""
+    import cv2
+    m = cv2.moments(img)
+    if abs(m["mu02"]) < 1e-2:
+        return img
+    skew = m["mu11"] / m["mu02"]
+    shear = np.float32([[1, skew, -0.5 * img.shape[0] * skew], [0, 1, 0]])
+    return cv2.warpAffine(img, shear, img.shape[::-1], flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR)
+
+
+def digit_boxes(mask: np.ndarray, min_fraction: float = 0.05) -> list[tuple[int, int, int, int]]:
+    """Boxes (y0, y1, x0, x1) of the digits, left to right: ink blobs that overlap horizontally
+    (the two strokes of a 5, the dot of a broken 4) are one digit; specks are dropped."""
+    import cv2
+    n, _, stats, _ = cv2.connectedComponentsWithStats((mask > 0).astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return []
+    blobs = stats[1:]
+    big = blobs[blobs[:, cv2.CC_STAT_AREA] >= max(blobs[:, cv2.CC_STAT_AREA].max() * min_fraction, 2)]
+    spans = sorted((int(x), int(x + w), int(y), int(y + h)) for x, y, w, h, _ in big)
+    groups: list[list[int]] = []
+    for x0, x1, y0, y1 in spans:
+        if groups and x0 < groups[-1][1] - 0.2 * min(x1 - x0, groups[-1][1] - groups[-1][0]):
+            g = groups[-1]
+            g[1], g[2], g[3] = max(g[1], x1), min(g[2], y0), max(g[3], y1)
+        else:
+            groups.append([x0, x1, y0, y1])
+    return [(y0, y1, x0, x1) for x0, x1, y0, y1 in groups]
 
 
 def bounding_box(mask: np.ndarray, min_fraction: float = 0.02):
@@ -139,14 +206,19 @@ def fit_mnist_box(digit: np.ndarray, keep=lambda name, a: None) -> np.ndarray:
     return canvas
 
 
-def from_bytes(data: bytes, keep_steps: bool = True) -> Prepared:
-    return prepare(decode(data), keep_steps)
+def plain_resize(gray: np.ndarray) -> np.ndarray:
+    """What the notebook did to photos: grayscale and resize to 28x28, nothing else."""
+    import cv2
+    return cv2.resize(np.asarray(gray, np.uint8), (28, 28), interpolation=cv2.INTER_AREA)
 
 
-def from_canvas(rgba: np.ndarray, keep_steps: bool = True) -> Prepared:
+def canvas_gray(rgba: np.ndarray) -> np.ndarray:
     """The drawable canvas' RGBA uint8 array (light strokes on a dark background)."""
     rgba = np.asarray(rgba)
     if rgba.ndim != 3 or rgba.shape[2] < 3:
         raise ImageError("The canvas sent no picture. Draw a digit and try again.")
-    gray = (rgba[..., :3].astype(np.float64) @ [0.299, 0.587, 0.114]).astype(np.uint8)
-    return prepare(gray, keep_steps)
+    return (rgba[..., :3].astype(np.float64) @ [0.299, 0.587, 0.114]).astype(np.uint8)
+
+
+def from_canvas(rgba: np.ndarray, keep_steps: bool = True) -> Prepared:
+    return prepare(canvas_gray(rgba), keep_steps)

@@ -1,0 +1,115 @@
+"""Draw or upload digits: see each preprocessing step and every chosen model's prediction."""
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+from app_pages import common
+from digitdash import preprocess
+from digitdash.predict import ModelError, probabilities
+
+st.title("Draw or upload a digit")
+
+
+@st.cache_resource
+def mnist_samples() -> dict[int, np.ndarray]:
+    """One real MNIST digit per class (from the bundled mnist-5k test split), to compare with."""
+    from digitdash import datasets
+    data = datasets.load("mnist-5k")
+    return {int(d): data.x_test[np.flatnonzero(data.y_test == d)[0], ..., 0] for d in range(10)}
+
+
+def models_ui() -> list[dict]:
+    runs = [r for r in common.store().runs(("done", "stopped")) if common.store().model_path(r["id"])]
+    if not runs:
+        st.info("No trained model yet: train one on the Train page first.")
+        st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
+        st.stop()
+    runs.sort(key=lambda r: r["results"].get("test_accuracy") or 0, reverse=True)
+    by_id = {r["id"]: r for r in runs}
+    label = lambda i: f"{by_id[i]['name']} (test {by_id[i]['results'].get('test_accuracy', 0):.3f})"  # noqa: E731
+    chosen = st.multiselect("Models", list(by_id), default=[runs[0]["id"]], format_func=label, key="models",
+                            help="Every finished run can answer; the best one is preselected.")
+    return [by_id[i] for i in chosen]
+
+
+def input_ui() -> list[tuple[str, bytes | np.ndarray]]:
+    """What to read: the canvas drawing, or uploaded pictures (name, RGBA array or file bytes)."""
+    draw, upload = st.tabs(["Draw", "Upload photos"])
+    with draw:
+        c1, c2 = st.columns([2, 1])
+        with c2:
+            width = st.slider("Brush width", 5, 40, 18, key="brush")
+            if st.button("Clear", key="clear"):
+                st.session_state["canvas-version"] = st.session_state.get("canvas-version", 0) + 1
+            threshold = st.radio("Threshold", ["otsu", "adaptive"], horizontal=True, key="threshold")
+            deskew = st.checkbox("Deskew", key="deskew", help="Straighten slanted digits using image moments.")
+        with c1, st.container(key="canvas"):
+            result = st_canvas(stroke_width=width, stroke_color="#FFFFFF", background_color="#000000",
+                               height=280, width=280, drawing_mode="freedraw", return_image_data=True,
+                               key=f"canvas-{st.session_state.get('canvas-version', 0)}")
+    with upload:
+        files = st.file_uploader("Photos or scans of digits (PNG, JPEG, BMP, WebP)", accept_multiple_files=True,
+                                 type=["png", "jpg", "jpeg", "bmp", "webp", "gif", "tif", "tiff"], key="upload")
+    st.session_state["options"] = {"threshold": threshold, "deskew": deskew}
+    items = [(f.name, f.getvalue()) for f in files or []]
+    if result is not None and result.image_data is not None:
+        items.insert(0, ("drawing", result.image_data))
+    return items
+
+
+def digits_of(source) -> list[preprocess.Prepared]:
+    opts = st.session_state["options"]
+    if isinstance(source, np.ndarray):
+        gray = preprocess.canvas_gray(source)
+        if gray.max() < 60:
+            raise preprocess.ImageError("The canvas is empty: draw a digit with the mouse first.")
+        return [preprocess.prepare(gray, **opts)]
+    return preprocess.prepare_all(preprocess.decode(source), **opts)
+
+
+def steps_ui(prepared: preprocess.Prepared) -> None:
+    cols = st.columns(len(prepared.steps))
+    for col, (name, img) in zip(cols, prepared.steps):
+        col.image(img, caption=name, width="stretch", clamp=True)
+
+
+def prediction_ui(prepared: preprocess.Prepared, models: list[dict], index: int) -> None:
+    left, right = st.columns([1, 3])
+    with left:
+        st.image(prepared.image, caption="what the model sees (28x28)", width=140)
+    with right:
+        cols = st.columns(max(1, len(models)))
+        for col, run in zip(cols, models):
+            try:
+                probs = probabilities(common.store().model_path(run["id"]), prepared.image[None])[0]
+            except ModelError as exc:
+                col.error(str(exc))
+                continue
+            digit = int(probs.argmax())
+            col.markdown(f"**{run['name']}**  \nPrediction: {digit} ({probs[digit]:.1%})")
+            fig = go.Figure(go.Bar(x=list(range(10)), y=probs, marker_color=["#d62728" if d == digit else "#1f77b4"
+                                                                              for d in range(10)]))
+            fig.update_layout(height=200, margin=dict(l=5, r=5, t=5, b=5), xaxis=dict(dtick=1, title="digit"),
+                              yaxis=dict(range=[0, 1], title="probability"))
+            col.plotly_chart(fig, key=f"probs-{index}-{run['id']}", width="stretch")
+            col.image(mnist_samples()[digit], caption=f"a real MNIST {digit}", width=70)
+
+
+models = models_ui()
+items = input_ui()
+with st.container(key="prediction"):
+    shown = 0
+    for name, source in items:
+        st.subheader(name)
+        try:
+            digits = digits_of(source)
+        except preprocess.ImageError as exc:
+            st.warning(f"{name}: {exc}")
+            continue
+        for prepared in digits:
+            steps_ui(prepared)
+            prediction_ui(prepared, models, shown)
+            shown += 1
+    if not items:
+        st.info("Draw a digit on the black square, or upload photos of handwritten digits.")
