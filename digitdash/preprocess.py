@@ -186,7 +186,8 @@ def bounding_box(mask: np.ndarray, min_fraction: float = 0.02):
 
 
 def fit_mnist_box(digit: np.ndarray, keep=lambda name, a: None) -> np.ndarray:
-    """Scale into 20x20 keeping the aspect ratio, pad to 28x28, shift the center of mass to 14,14."""
+    """Scale into 20x20 keeping the aspect ratio, pad to 28x28, shift the center of mass to 14,14,
+    and stretch the ink to peak at 255 as MNIST's does."""
     import cv2
     h, w = digit.shape
     scale = 20.0 / max(h, w)
@@ -202,6 +203,7 @@ def fit_mnist_box(digit: np.ndarray, keep=lambda name, a: None) -> np.ndarray:
         dx, dy = 14 - m["m10"] / m["m00"], 14 - m["m01"] / m["m00"]
         shift = np.float32([[1, 0, dx], [0, 1, dy]])
         canvas = cv2.warpAffine(canvas, shift, (28, 28), flags=cv2.INTER_LINEAR, borderValue=0)
+        canvas = cv2.normalize(canvas, None, 0, 255, cv2.NORM_MINMAX)  # MNIST ink peaks at 255
     keep("centered by center of mass", canvas)
     return canvas
 

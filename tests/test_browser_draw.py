@@ -1,0 +1,56 @@
+"""The Draw page in a real browser: a CNN trained on mnist-5k reads digits drawn with the mouse."""
+import math
+import os
+import subprocess
+import sys
+
+import pytest
+
+from browser import page, server  # noqa: F401  (fixtures)
+from conftest import ROOT, wait_for
+
+pytestmark = pytest.mark.browser
+
+STROKES = {   # digit -> strokes, each a list of points on the 280x280 canvas
+    "1": [[(140, 40), (140, 240)]],
+    "7": [[(70, 50), (210, 50), (120, 240)]],
+    "0": [[(140 + 60 * math.sin(t / 20 * 2 * math.pi), 140 - 95 * math.cos(t / 20 * 2 * math.pi))
+           for t in range(21)]],
+}
+
+
+def draw(pg, strokes):
+    box = pg.locator(".st-key-canvas canvas.upper-canvas").bounding_box()
+    for stroke in strokes:
+        x, y = stroke[0]
+        pg.mouse.move(box["x"] + x, box["y"] + y)
+        pg.mouse.down()
+        for x, y in stroke[1:]:
+            pg.mouse.move(box["x"] + x, box["y"] + y, steps=8)
+        pg.mouse.up()
+
+
+def prediction_text(pg) -> str:
+    el = pg.query_selector(".st-key-prediction")
+    return el.inner_text() if el else ""
+
+
+def test_draw_digits_and_read_the_cnn_prediction(server, page, tmp_path):  # noqa: F811
+    env = {**os.environ, "DIGITDASH_HOME": str(tmp_path / "server-home")}
+    trained = subprocess.run([sys.executable, "-m", "digitdash", "train", "--dataset", "mnist-5k", "--preset",
+                              "cnn-basic", "--set", "epochs=4", "--name", "cnn for drawing", "--json"],
+                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert trained.returncode == 0, trained.stderr[-2000:]
+
+    pg = page
+    pg.goto(server + "/draw")
+    pg.wait_for_selector(".st-key-canvas canvas.upper-canvas")
+    assert "cnn for drawing" in pg.inner_text("body")   # the best run is preselected
+    for digit, strokes in STROKES.items():
+        pg.locator(".st-key-clear button").click()
+        wait_for(lambda: "Prediction:" not in prediction_text(pg), timeout=30)
+        pg.wait_for_selector(".st-key-canvas canvas.upper-canvas")
+        pg.wait_for_timeout(500)
+        draw(pg, strokes)
+        text = wait_for(lambda: "Prediction:" in prediction_text(pg) and prediction_text(pg), timeout=90)
+        assert f"Prediction: {digit}" in text, (digit, text)
