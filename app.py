@@ -8,6 +8,7 @@ common.sidebar()
 pages = [
     st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("app_pages/train.py", title="Train", icon=":material/model_training:", url_path="train"),
+    st.Page("app_pages/compare.py", title="Compare", icon=":material/compare:", url_path="compare"),
     st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:", url_path="draw"),
 ]
 st.navigation(pages).run()

@@ -10,4 +10,5 @@ st.markdown(
     "3. Watch the accuracy and loss curves, and the gap bars that warn of overfitting. Then draw "
     "your own digits for it on **Draw**.")
 st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
+st.page_link("app_pages/compare.py", label="Go to Compare", icon=":material/compare:")
 st.page_link("app_pages/draw.py", label="Go to Draw", icon=":material/draw:")

@@ -180,7 +180,9 @@ def live_ui() -> None:
         kind, sentence = metrics.verdict(epochs, res["test_accuracy"], st.session_state["acc-threshold"],
                                          st.session_state["loss-threshold"])
         (st.warning if kind in ("underfitting", "overfitting") else st.success)(sentence)
-        st.page_link("app_pages/draw.py", label="Draw digits for this model", icon=":material/draw:")
+        l1, l2 = st.columns(2)
+        l1.page_link("app_pages/compare.py", label="Compare it with other runs", icon=":material/compare:")
+        l2.page_link("app_pages/draw.py", label="Draw digits for this model", icon=":material/draw:")
 
 
 watch_ui()

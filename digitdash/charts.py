@@ -49,3 +49,64 @@ def gap_bars(epochs: list[dict], acc_threshold=metrics.ACCURACY_GAP, loss_thresh
     fig.update_xaxes(title_text="epoch", dtick=1 if len(xs) <= 20 else None)
     fig.update_layout(height=300, margin=dict(l=10, r=10, t=40, b=10))
     return fig
+
+
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+           "#bcbd22", "#17becf")
+
+
+def overlay_curves(series: list[tuple[str, list[dict]]]) -> go.Figure:
+    """Several runs' curves: one colour per run, train dashed, validation solid."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Accuracy", "Loss"))
+    for i, (name, epochs) in enumerate(series):
+        color = PALETTE[i % len(PALETTE)]
+        xs = [e["epoch"] for e in epochs]
+        for col, key in ((1, "accuracy"), (2, "loss")):
+            for prefix, dash in (("", "dash"), ("val_", "solid")):
+                ys = [e.get(prefix + key) for e in epochs]
+                if any(y is not None for y in ys):
+                    fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=color, dash=dash),
+                                             name=f"{name} {'val' if prefix else 'train'}", legendgroup=name,
+                                             showlegend=col == 1), row=1, col=col)
+    fig.update_xaxes(title_text="epoch")
+    fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=10))
+    return fig
+
+
+def grouped_bars(rows: list[dict], columns: list[str], title: str) -> go.Figure:
+    """One group per metric, one bar per run."""
+    fig = go.Figure()
+    for i, row in enumerate(rows):
+        fig.add_trace(go.Bar(name=row["name"], x=columns, y=[row.get(c) for c in columns],
+                             marker_color=PALETTE[i % len(PALETTE)]))
+    fig.update_layout(barmode="group", title=title, height=320, margin=dict(l=10, r=10, t=40, b=10))
+    return fig
+
+
+def convergence_lines(series: list[tuple[str, list[dict]]]) -> go.Figure:
+    """Each run's training loss divided by its first epoch's loss."""
+    fig = go.Figure()
+    for i, (name, epochs) in enumerate(series):
+        norm = metrics.convergence([e["loss"] for e in epochs])
+        fig.add_trace(go.Scatter(x=[e["epoch"] for e in epochs], y=norm, name=name, mode="lines+markers",
+                                 line=dict(color=PALETTE[i % len(PALETTE)])))
+    fig.update_layout(title="Normalized convergence (loss / first-epoch loss)", height=320,
+                      xaxis_title="epoch", margin=dict(l=10, r=10, t=40, b=10))
+    return fig
+
+
+def confusion_heatmap(cm, class_names, title: str, normalized: bool = False, diverging: bool = False) -> go.Figure:
+    """A confusion matrix (true rows, predicted columns); zero cells are left blank."""
+    import numpy as np
+    values = metrics.normalize_rows(cm) if normalized else np.asarray(cm, dtype=float)
+    shown = np.where(np.asarray(cm) == 0, np.nan, values)
+    text = [["" if np.isnan(v) else (f"{v:.2f}" if normalized else f"{v:+.0f}" if diverging else f"{v:.0f}")
+             for v in row] for row in shown]
+    names = [str(c) for c in class_names]
+    fig = go.Figure(go.Heatmap(z=shown, x=names, y=names, text=text, texttemplate="%{text}",
+                               colorscale="RdBu" if diverging else "Blues", zmid=0 if diverging else None,
+                               showscale=False, hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>"))
+    fig.update_layout(title=title, height=380, margin=dict(l=10, r=10, t=40, b=10),
+                      xaxis=dict(title="predicted", type="category"),
+                      yaxis=dict(title="true", type="category", autorange="reversed"))
+    return fig

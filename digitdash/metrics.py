@@ -84,3 +84,28 @@ def verdict(epochs: list[dict], test_accuracy: float | None, acc_threshold=ACCUR
                                f"more than the threshold. Try dropout, L2, augmentation or early stopping.")
     test = f" and {test_accuracy:.1%} on the test set" if test_accuracy is not None else ""
     return "good", f"Good fit: {acc:.1%} on training data{test}, with train and validation close."
+
+
+def normalize_rows(cm: np.ndarray) -> np.ndarray:
+    """Each row divided by its total: the share of each true class given to each prediction."""
+    cm = np.asarray(cm, dtype=float)
+    totals = cm.sum(axis=1, keepdims=True)
+    return np.divide(cm, totals, out=np.zeros_like(cm), where=totals > 0)
+
+
+def per_class_accuracy(cm: np.ndarray) -> np.ndarray:
+    """Recall of each class: correct / actual."""
+    return np.diag(normalize_rows(cm))
+
+
+def convergence(losses: list[float]) -> list[float]:
+    """Each epoch's loss divided by the first epoch's loss."""
+    if not losses or not losses[0]:
+        return []
+    return [loss / losses[0] for loss in losses]
+
+
+def mean_drop_per_epoch(losses: list[float]) -> float | None:
+    """How much of the first epoch's loss goes, on average, each later epoch."""
+    norm = convergence(losses)
+    return (norm[0] - norm[-1]) / (len(norm) - 1) if len(norm) > 1 else None

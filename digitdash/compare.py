@@ -1,0 +1,51 @@
+"""Runs side by side: one table row per run, and the knobs that differ between runs."""
+from __future__ import annotations
+
+from statistics import mean
+
+from . import metrics
+
+SUMMARY_KEYS = ("epochs", "layers", "activation", "initializer", "optimizer", "learning_rate", "batch_size")
+
+
+def differing_knobs(configs: list[dict]) -> list[str]:
+    """Config keys whose value is not the same in every run."""
+    if len(configs) < 2:
+        return []
+    keys = sorted(set().union(*configs))
+    return [k for k in keys if len({repr(c.get(k)) for c in configs}) > 1]
+
+
+def row(run: dict, epochs: list[dict], knobs: list[str]) -> dict:
+    """One run as a flat table row."""
+    cfg = run["config"].to_dict()
+    res = run["results"]
+    out = {"id": run["id"], "name": run["name"], "status": run["status"], "dataset": run["dataset"],
+           "model": run["config"].summary()}
+    for k in knobs:
+        value = cfg.get(k)
+        out[k] = "-".join(map(str, value)) if isinstance(value, list) else value
+    out["epochs run"] = len(epochs)
+    for key in ("accuracy", "val_accuracy", "loss", "val_loss"):
+        values = [e[key] for e in epochs if e.get(key) is not None]
+        best = (max if "accuracy" in key else min)(values) if values else None
+        out[f"final {key}"] = values[-1] if values else None
+        out[f"best {key}"] = best
+        out[f"mean {key}"] = mean(values) if values else None
+    out["test accuracy"] = res.get("test_accuracy")
+    out["test loss"] = res.get("test_loss")
+    out["params"] = run["params"]
+    out["MFLOPs"] = round(run["flops"] / 1e6, 3) if run["flops"] else None
+    seconds = sum(e["seconds"] or 0 for e in epochs)
+    out["train time s"] = round(seconds, 2)
+    out["s per epoch"] = round(seconds / len(epochs), 3) if epochs else None
+    out["loss drop per epoch"] = metrics.mean_drop_per_epoch([e["loss"] for e in epochs])
+    out["device"] = run["device"]
+    return out
+
+
+def table(store, runs: list[dict], all_knobs: bool = False) -> list[dict]:
+    configs = [r["config"].to_dict() for r in runs]
+    knobs = sorted(set().union(*configs) - {"dataset"}) if all_knobs and configs else differing_knobs(configs)
+    knobs = [k for k in knobs if k != "dataset"]
+    return [row(r, store.epochs(r["id"]), knobs) for r in runs]
