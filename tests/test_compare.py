@@ -1,0 +1,61 @@
+"""The Compare page's logic over real stored runs."""
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from digitdash import compare, metrics
+from digitdash.bench import _engine_fit
+from digitdash.config import RunConfig
+from digitdash.datasets import load
+from digitdash.store import Store
+
+from conftest import ROOT
+
+
+@pytest.fixture
+def two_runs(digitdash_home):
+    store = Store(digitdash_home)
+    data = load("mnist-5k")
+    ids = [_engine_fit(RunConfig(layers=(n,), epochs=2), data, store)[1] for n in (16, 64)]
+    store.rename(ids[0], "small")
+    store.rename(ids[1], "bigger")
+    return store, ids
+
+
+def test_table_rows_hold_the_notebooks_figures(two_runs):
+    store, ids = two_runs
+    rows = compare.table(store, [store.get(i) for i in ids])
+    assert [r["name"] for r in rows] == ["small", "bigger"]
+    assert [r["layers"] for r in rows] == ["16", "64"]          # the knob that differs
+    assert "activation" not in rows[0]                          # ... and only that one
+    for r, run_id in zip(rows, ids):
+        epochs = store.epochs(run_id)
+        assert r["mean accuracy"] == pytest.approx(sum(e["accuracy"] for e in epochs) / 2)
+        assert r["best val_loss"] == min(e["val_loss"] for e in epochs)
+        assert r["epochs run"] == 2 and r["params"] == store.get(run_id)["params"]
+        assert r["loss drop per epoch"] == pytest.approx(1 - epochs[1]["loss"] / epochs[0]["loss"])
+    full = compare.table(store, [store.get(i) for i in ids], all_knobs=True)
+    assert "activation" in full[0] and "optimizer" in full[0]
+
+
+def test_metric_helpers():
+    cm = [[8, 2], [1, 9]]
+    assert list(metrics.per_class_accuracy(cm)) == [0.8, 0.9]
+    assert metrics.convergence([2.0, 1.0, 0.5]) == [1.0, 0.5, 0.25]
+    assert metrics.mean_drop_per_epoch([2.0, 1.0, 0.5]) == 0.375
+    assert compare.differing_knobs([{"a": 1, "b": 2}, {"a": 1, "b": 3}]) == ["b"]
+
+
+def test_page_shows_both_runs_and_their_confusion_matrices(two_runs):
+    at = AppTest.from_file(str(ROOT / "app_pages" / "compare.py"), default_timeout=60).run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table["name"]) == ["small", "bigger"] and list(table["layers"]) == ["16", "64"]
+    assert at.radio(key="cm-split").value == "test"
+    at.text_input(key="filter").set_value("bigger").run()
+    assert list(at.dataframe[0].value["name"]) == ["bigger"]
+
+
+def test_page_without_runs_points_to_train():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
+    at.switch_page("app_pages/compare.py").run()
+    assert not at.exception and "No runs yet" in at.info[0].value
