@@ -54,3 +54,18 @@ def test_draw_digits_and_read_the_cnn_prediction(server, page, tmp_path):  # noq
         draw(pg, strokes)
         text = wait_for(lambda: "Prediction:" in prediction_text(pg) and prediction_text(pg), timeout=90)
         assert f"Prediction: {digit}" in text, (digit, text)
+
+
+def test_bad_uploads_get_a_clear_message(server, page, tmp_path):  # noqa: F811
+    env = {**os.environ, "DIGITDASH_HOME": str(tmp_path / "server-home")}
+    subprocess.run([sys.executable, "-m", "digitdash", "train", "--set", "layers=16", "--set", "epochs=1"],
+                   cwd=ROOT, env=env, capture_output=True, timeout=600, check=True)
+    junk = tmp_path / "notes.png"
+    junk.write_text("not a picture at all")
+    pg = page
+    pg.goto(server + "/draw")
+    pg.get_by_role("tab", name="Upload photos").click()
+    pg.wait_for_selector(".st-key-upload")
+    pg.locator(".st-key-upload input[type=file]").set_input_files(str(junk))
+    wait_for(lambda: "notes.png: This file is not an image DigitDash can read" in pg.inner_text("body"), timeout=60)
+    assert "Traceback" not in pg.inner_text("body")

@@ -58,3 +58,26 @@ def test_pick_preset_train_live_and_stop(server, page):  # noqa: F811
     wait_for(lambda: "stopped" in status(pg), timeout=60)
     assert "weights learnt so far are kept" in status(pg)
     assert 1 <= points(pg, "live-curves") < 300
+
+
+def test_two_sessions_each_see_their_own_run_and_the_queue(server, page):  # noqa: F811
+    a = page
+    b = a.context.browser.new_context().new_page()   # a second, separate browser session
+    for pg, layers in ((a, "300"), (b, "20")):
+        pg.goto(server + "/train")
+        pg.wait_for_selector(".st-key-train button")
+        pg.locator(".st-key-cfg-layers input").fill(layers)
+        pg.locator(".st-key-cfg-layers input").press("Enter")
+        set_number(pg, "cfg-epochs", 300)
+        wait_for(lambda: pg.locator(".st-key-cfg-epochs input").input_value() == "300")
+        pg.wait_for_timeout(500)
+    a.locator(".st-key-train button").click()
+    wait_for(lambda: "running" in status(a))
+    b.locator(".st-key-train button").click()
+    wait_for(lambda: "queued, position 1 in the queue" in status(b), timeout=60)
+    assert "mlp 300" in a.inner_text("body") and "mlp 20 " in b.inner_text("body")
+    a.locator(".st-key-stop button").click()          # a's stop lets b's run start
+    wait_for(lambda: "stopped" in status(a), timeout=60)
+    wait_for(lambda: "running" in status(b), timeout=60)
+    b.locator(".st-key-stop button").click()
+    wait_for(lambda: "stopped" in status(b), timeout=60)
