@@ -1,16 +1,26 @@
 """Train: configure a network, launch it, watch it learn."""
 import time
 
+import numpy as np
 import streamlit as st
 
 from digitdash import architecture, charts, metrics
-from digitdash.config import (ACTIVATIONS, DOWNSAMPLING, INITIALIZERS, MONITORS, OPTIMIZERS, PADDINGS, PRESETS,
+from digitdash.baselines import SUBSAMPLE, params_of
+from digitdash.config import (ACTIVATIONS, ARCHITECTURES, BASELINES, DOWNSAMPLING, INITIALIZERS, MONITORS, OPTIMIZERS, PADDINGS, PRESETS,
                               ConfigError, RunConfig)
 from digitdash.datasets import DatasetError, shape_of
 from app_pages import common
 from app_pages.train_form import config_from_state, load_preset
 
 st.title("Train a network")
+BASELINE_NOTES = {
+    "random-forest": "100 trees; uses no epochs, optimizer or layers.",
+    "logreg": f"Logistic regression; trains on at most {SUBSAMPLE['logreg']:,} images.",
+    "svc": f"RBF support vector classifier; trains on at most {SUBSAMPLE['svc']:,} images (it slows down fast).",
+    "sklearn-mlp": "scikit-learn's MLPClassifier (Adam, relu); uses layers, learning rate, batch size, epochs.",
+    "numpy-mlp": "A network written from scratch in NumPy (relu, softmax, Xavier init, plain SGD); uses "
+                 "layers, learning rate, batch size and epochs.",
+}
 if "cfg-architecture" not in st.session_state:
     load_preset("mlp-512")
 
@@ -22,8 +32,11 @@ def form_ui() -> None:
     a, b, c = st.columns(3)
     with a:
         st.subheader("Architecture")
-        st.radio("Kind", ["mlp", "cnn"], key="cfg-architecture", horizontal=True,
-                 help="mlp: dense layers on the flattened pixels. cnn: convolutions first, then dense layers.")
+        st.selectbox("Kind", ARCHITECTURES, key="cfg-architecture",
+                     help="mlp: dense layers on the flattened pixels. cnn: convolutions first, then dense layers. "
+                          "The others are baselines: scikit-learn models and a network written in NumPy.")
+        if st.session_state["cfg-architecture"] in BASELINES:
+            st.caption(BASELINE_NOTES[st.session_state["cfg-architecture"]])
         if cnn:
             st.text_input("Conv filters per layer", key="cfg-conv_filters", help="e.g. 32-64: two conv layers.")
             st.number_input("Kernel size", 1, 11, key="cfg-kernel_size")
@@ -87,7 +100,9 @@ def summary_ui(config: RunConfig | None, specs: list | None, error: str | None) 
         return False
     shape, classes = shape_of(config.dataset)
     m1, m2, m3 = st.columns(3)
-    m1.metric("Parameters", f"{architecture.total_params(specs):,}")
+    params = architecture.total_params(specs) if config.architecture not in BASELINES else \
+        params_of(config, int(np.prod(shape)), len(classes))
+    m1.metric("Parameters", f"{params:,}" if params is not None else "n/a")
     m2.metric("MFLOPs per image", f"{architecture.total_flops(specs) / 1e6:.2f}")
     m3.metric("Input", "x".join(map(str, shape)) + f", {len(classes)} classes")
     with st.expander("Model summary", expanded=False):

@@ -36,6 +36,8 @@ class LayerSpec:
 def plan(config: RunConfig, input_shape: tuple[int, int, int], num_classes: int) -> list[LayerSpec]:
     """The layers the model will have, in order (the input itself is not listed)."""
     config.validate(num_classes)
+    if config.architecture in ("random-forest", "logreg", "svc"):
+        return []          # no layers: see baselines.params_of
     h, w, c = input_shape
     specs: list[LayerSpec] = []
     if config.augment:

@@ -124,8 +124,12 @@ def _network(config: RunConfig, inputs: int, classes: int, tr):
 
         def step(should_stop):
             stopped = []
-            net.sgd_epoch(*tr, lr=config.learning_rate, batch_size=config.batch_size, rng=rng,
-                          on_batch=lambda s: stopped.append(True) or True if should_stop() else False)
+
+            def on_batch(_):
+                if should_stop():
+                    stopped.append(True)
+                return bool(stopped)
+            net.sgd_epoch(*tr, lr=config.learning_rate, batch_size=config.batch_size, rng=rng, on_batch=on_batch)
             return bool(stopped)
         return net, net.predict_proba, step
     import warnings

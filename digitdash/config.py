@@ -6,7 +6,9 @@ import json
 import math
 from dataclasses import dataclass, fields
 
-ARCHITECTURES = ("mlp", "cnn")
+KERAS = ("mlp", "cnn")
+BASELINES = ("random-forest", "sklearn-mlp", "logreg", "svc", "numpy-mlp")
+ARCHITECTURES = KERAS + BASELINES
 ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh", "elu", "selu", "gelu", "leaky_relu")
 INITIALIZERS = ("zeros", "random_normal", "random_uniform", "glorot_uniform", "glorot_normal",
                 "he_uniform", "he_normal", "lecun_normal")
@@ -77,7 +79,8 @@ class RunConfig:
         _choice("monitor", self.monitor, MONITORS)
         if not isinstance(self.dataset, str) or not self.dataset.strip():
             raise ConfigError("dataset", self.dataset, "a dataset name such as mnist-5k")
-        _int_list("layers", self.layers, 1, 8192, allow_empty=self.architecture == "cnn")
+        _int_list("layers", self.layers, 1, 8192,
+                  allow_empty=self.architecture not in ("mlp", "sklearn-mlp", "numpy-mlp"))
         if self.architecture == "cnn":
             _int_list("conv_filters", self.conv_filters, 1, 1024, allow_empty=False)
             _int("kernel_size", self.kernel_size, 1, 11)
@@ -151,8 +154,10 @@ class RunConfig:
     def summary(self) -> str:
         """A short architecture description, e.g. 'mlp 512-128' or 'cnn c32-c64 d128'."""
         dense = "-".join(map(str, self.layers)) or "none"
-        if self.architecture == "mlp":
-            return f"mlp {dense}"
+        if self.architecture in ("mlp", "sklearn-mlp", "numpy-mlp"):
+            return f"{self.architecture} {dense}"
+        if self.architecture != "cnn":
+            return self.architecture
         convs = "-".join(f"c{f}" for f in self.conv_filters)
         return f"cnn {convs} d{dense}"
 
@@ -235,6 +240,17 @@ PRESETS: dict[str, RunConfig] = {
     "net2": RunConfig(**{**_CNN, "downsampling": "stride-last", "padding": "same"},
                       optimizer="adadelta", learning_rate=1.0, batch_size=128, validation_split=0.1),
 }
+
+
+PRESETS.update({
+    # Baselines the notebooks set beside Keras.
+    "random-forest": RunConfig(architecture="random-forest", layers=(), epochs=1),
+    "sklearn-mlp": RunConfig(architecture="sklearn-mlp", layers=(128, 64), epochs=10, batch_size=200),
+    "logreg": RunConfig(architecture="logreg", layers=(), epochs=1),
+    "svc": RunConfig(architecture="svc", layers=(), epochs=1),
+    "numpy-mlp": RunConfig(architecture="numpy-mlp", layers=(128,), optimizer="sgd", learning_rate=0.1,
+                           batch_size=32, epochs=10),
+})
 
 
 def preset(name: str) -> RunConfig:

@@ -24,14 +24,29 @@ def load(path: Path):
         raise ModelError(f"No model file at {path}: the run has no finished model.") from None
     with _lock:
         if key not in _models:
-            import keras
             try:
-                model = keras.models.load_model(path, compile=False)
+                _models[key] = _load(path)
             except Exception as exc:
                 raise ModelError(f"The model file {path.name} is damaged and cannot be loaded "
                                  f"({type(exc).__name__}). Train the run again.") from None
-            _models[key] = (model, _fast_call(model))
         return _models[key]
+
+
+def _load(path: Path):
+    """(model, call on uint8 images (N, H, W, C) -> probabilities)."""
+    if path.suffix == ".keras":
+        import keras
+        model = keras.models.load_model(path, compile=False)
+        return model, _fast_call(model)
+    from .baselines import flat
+    if path.suffix == ".npz":
+        from .numpy_mlp import NumpyMLP
+        with np.load(path) as f:
+            model = NumpyMLP.from_arrays({k: f[k] for k in f.files})
+    else:
+        import joblib
+        model = joblib.load(path)
+    return model, lambda x: model.predict_proba(flat(np.asarray(x)))
 
 
 def _fast_call(model):

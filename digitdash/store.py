@@ -21,7 +21,7 @@ from .config import RunConfig
 SCHEMA_VERSION = 1
 STATUSES = ("queued", "running", "done", "stopped", "diverged", "failed", "interrupted")
 FINISHED = ("done", "stopped", "diverged", "failed", "interrupted")
-MODEL_FILE = "model.keras"
+MODEL_SUFFIXES = (".keras", ".joblib", ".npz")   # Keras, scikit-learn, the NumPy network
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -218,8 +218,9 @@ class Store:
     # ---- artifacts -------------------------------------------------------------------
     def save_model(self, run_id: str, model) -> Path:
         """Write the model to a temporary file and rename it: a half-written file is never seen."""
-        final = self.run_dir(run_id) / MODEL_FILE
-        tmp = final.with_name(f".{MODEL_FILE}.{os.getpid()}.tmp.keras")
+        suffix = getattr(model, "suffix", ".keras")
+        final = self.run_dir(run_id) / f"model{suffix}"
+        tmp = final.with_name(f".model.{os.getpid()}.tmp{suffix}")
         try:
             model.save(tmp)
             os.replace(tmp, final)
@@ -228,8 +229,11 @@ class Store:
         return final
 
     def model_path(self, run_id: str) -> Path | None:
-        path = self.run_dir(run_id) / MODEL_FILE
-        return path if path.is_file() else None
+        for suffix in MODEL_SUFFIXES:
+            path = self.run_dir(run_id) / f"model{suffix}"
+            if path.is_file():
+                return path
+        return None
 
     def save_arrays(self, run_id: str, name: str, arrays: dict) -> None:
         final = self.run_dir(run_id) / f"{name}.npz"

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import architecture, metrics
-from .config import RunConfig
+from .config import BASELINES, RunConfig
 from .datasets import Dataset
 
 BATCH_RECORD_SECONDS = 0.25   # per-batch loss is sampled at most this often
@@ -138,6 +138,8 @@ def train(config: RunConfig, data: Dataset, listener: Listener | None = None) ->
     """Train, then evaluate on train, validation and test. Never decodes images: arrays only."""
     listener = listener or Listener()
     config.validate(data.num_classes)
+    if config.architecture in BASELINES:
+        return _train_baseline(config, data, listener)
     device = setup_device(config)
     from . import models
 
@@ -162,17 +164,16 @@ def train(config: RunConfig, data: Dataset, listener: Listener | None = None) ->
         return Outcome("diverged", f"Diverged: the loss reached {loss:.4g} at {where} and the weights blew up. "
                        f"Lower the learning rate (now {config.learning_rate:g}) or pick another optimizer.",
                        {"epochs_run": len(state["epochs"])}, fit_seconds=fit_seconds)
-    results, misclassified = evaluate(model, data, (x_tr, y_tr), (x_val, y_val))
+    proba = lambda x: model.predict(x, batch_size=512, verbose=0)  # noqa: E731
+    results, misclassified = evaluate(proba, data, (x_tr, y_tr), (x_val, y_val))
     results["epochs_run"] = len(state["epochs"])
     results["fit_seconds"] = fit_seconds
     status, message = "done", ""
     early = next((c for c in callbacks if type(c).__name__ == "EarlyStopping"), None)
     if state["stop_requested"]:
-        status, message = "stopped", f"Stopped on request during epoch {len(state['epochs']) + 1}; " \
-                                     "the weights learnt so far are kept."
+        status, message = "stopped", _stopped_message(len(state["epochs"]))
     elif state["threshold_epoch"]:
-        message = f"Stopped at epoch {state['threshold_epoch']}: training loss fell below " \
-                  f"{config.loss_threshold:g}."
+        message = _threshold_message(state["threshold_epoch"], config)
         results["stopped_early_at"] = state["threshold_epoch"]
     elif early is not None and early.stopped_epoch > 0:
         results["stopped_early_at"] = early.stopped_epoch + 1
@@ -181,24 +182,54 @@ def train(config: RunConfig, data: Dataset, listener: Listener | None = None) ->
     return Outcome(status, message, results, model, misclassified, fit_seconds)
 
 
-def evaluate(model, data: Dataset, train, val) -> tuple[dict, dict]:
-    """Test loss/accuracy, confusion matrices, per-class report and the misclassified test digits."""
+def _stopped_message(epochs_done: int) -> str:
+    return f"Stopped on request during epoch {epochs_done + 1}; the weights learnt so far are kept."
+
+
+def _threshold_message(epoch: int, config: RunConfig) -> str:
+    return f"Stopped at epoch {epoch}: training loss fell below {config.loss_threshold:g}."
+
+
+def _train_baseline(config: RunConfig, data: Dataset, listener: Listener) -> Outcome:
+    from . import baselines
+    start = time.perf_counter()
+    model, rows, note, stopped, proba = baselines.train(config, data, listener, split_validation)
+    fit_seconds = time.perf_counter() - start
+    if rows and (diverged(rows[-1]["loss"], data.num_classes) or diverged(rows[-1]["val_loss"], data.num_classes)):
+        return Outcome("diverged", f"Diverged: the loss reached {rows[-1]['loss']:.4g}. Lower the learning rate "
+                       f"(now {config.learning_rate:g}).", {"epochs_run": len(rows)}, fit_seconds=fit_seconds)
+    train_split, val_split = split_validation(data.x_train, data.y_train, config.validation_split)
+    results, misclassified = evaluate(proba, data, train_split, val_split)
+    results.update(epochs_run=len(rows), fit_seconds=fit_seconds)
+    status, message = ("stopped", _stopped_message(len(rows))) if stopped else ("done", note)
+    if not stopped and config.loss_threshold and rows and rows[-1]["loss"] < config.loss_threshold \
+            and len(rows) < config.epochs:
+        results["stopped_early_at"] = len(rows)
+        message = _threshold_message(len(rows), config)
+    return Outcome(status, message, results, model, misclassified, fit_seconds)
+
+
+def evaluate(proba, data: Dataset, train, val) -> tuple[dict, dict]:
+    """Test loss/accuracy, confusion matrices, per-class report and the misclassified test digits,
+    from a function giving class probabilities for uint8 images."""
     k = data.num_classes
-    test_loss, test_acc = model.evaluate(data.x_test, data.y_test, batch_size=512, verbose=0)
-    results = {"test_loss": float(test_loss), "test_accuracy": float(test_acc), "confusion": {}}
+    results = {"confusion": {}}
     probs_test = None
     for split, (x, y) in (("train", train), ("val", val), ("test", (data.x_test, data.y_test))):
         if not len(x):
             continue
-        probs = model.predict(x, batch_size=512, verbose=0)
+        probs = np.asarray(proba(x))
         results["confusion"][split] = metrics.confusion(y, probs.argmax(axis=1), k).tolist()
         if split == "test":
             probs_test = probs
-    results["report"] = metrics.report(np.array(results["confusion"]["test"]))
+    y = data.y_test
     pred = probs_test.argmax(axis=1)
-    wrong = np.flatnonzero(pred != data.y_test)
+    results["test_accuracy"] = float((pred == y).mean())
+    results["test_loss"] = float(-np.mean(np.log(np.clip(probs_test[np.arange(len(y)), y], 1e-7, 1.0))))
+    results["report"] = metrics.report(np.array(results["confusion"]["test"]))
+    wrong = np.flatnonzero(pred != y)
     order = wrong[np.argsort(-probs_test[wrong, pred[wrong]])][:MISCLASSIFIED_KEPT]
-    misclassified = {"index": order, "true": data.y_test[order], "pred": pred[order],
+    misclassified = {"index": order, "true": y[order], "pred": pred[order],
                      "probs": probs_test[order].astype(np.float32), "images": data.x_test[order]}
     results["misclassified_count"] = int(len(wrong))
     return results, misclassified

@@ -76,7 +76,8 @@ def test_settings_parse_by_field_type():
 
 def test_presets_rebuild_the_notebooks_networks():
     assert set(PRESETS) == {"mlp-512", "mlp-256-128", "mlp-128-64-dropout", "mlp-512-128-dropout",
-                            "cnn-basic", "cnn-dropout", "cnn-bn-aug", "net1", "net2"}
+                            "cnn-basic", "cnn-dropout", "cnn-bn-aug", "net1", "net2",
+                            "random-forest", "sklearn-mlp", "logreg", "svc", "numpy-mlp"}
     for cfg in PRESETS.values():
         cfg.validate(10)
     final = preset("mlp-512-128-dropout")

@@ -42,7 +42,7 @@ def test_changing_a_knob_updates_params_before_training():
     at = page()
     at.text_input(key="cfg-layers").set_value("216").run()
     assert at.metric[0].value == f"{784 * 216 + 216 + 216 * 10 + 10:,}"
-    at.radio(key="cfg-architecture").set_value("cnn").run()
+    at.selectbox(key="cfg-architecture").select("cnn").run()
     assert at.text_input(key="cfg-conv_filters").value == "32-64"
     assert at.button(key="train").disabled is False
 
@@ -77,3 +77,12 @@ def test_train_queues_a_run_owned_by_the_session(digitdash_home):
     assert len(runs) == 1 and runs[0]["config"].layers == (16,) and runs[0]["owner"]
     assert runs[0]["owner"] == at.session_state["owner"]
     assert at.session_state["watch"] == runs[0]["id"]
+
+
+def test_a_baseline_preset_shows_its_note_and_parameter_count():
+    at = page()
+    at.selectbox(key="preset").select("logreg").run()
+    assert not at.exception and at.metric[0].value == f"{784 * 10 + 10:,}"
+    assert any("Logistic regression" in c.value for c in at.caption)
+    at.selectbox(key="preset").select("random-forest").run()
+    assert at.metric[0].value == "n/a" and at.button(key="train").disabled is False
