@@ -19,19 +19,25 @@ if not runs:
 
 def table_ui() -> list[dict]:
     """The runs table; returns the selected runs (all finished ones when none is selected)."""
-    c1, c2 = st.columns([3, 1])
-    text = c1.text_input("Filter by name, model, dataset or status", key="filter")
-    show_all = c2.toggle("Show every knob", key="all-knobs")
+    c1, c2, c3 = st.columns([2, 2, 1])
+    groups = sorted({r["grp"] for r in runs if r["grp"]})
+    family = c1.selectbox("Family", ["all runs", *groups], key="family-filter",
+                          help="Runs launched together as an experiment.")
+    text = c2.text_input("Filter by name, model, dataset or status", key="filter")
+    show_all = c3.toggle("Show every knob", key="all-knobs")
     shown = [r for r in runs if text.lower() in f"{r['name']} {r['config'].summary()} {r['dataset']} "
-                                                f"{r['status']}".lower()]
+                                                f"{r['status']}".lower() and family in ("all runs", r["grp"])]
     frame = pd.DataFrame(compare.table(store, shown, all_knobs=show_all))
     event = st.dataframe(frame.drop(columns=["id"]) if len(frame) else frame, key="runs-table",
                          on_select="rerun", selection_mode="multi-row", hide_index=True, width="stretch")
     st.download_button("Download table as CSV", frame.to_csv(index=False), "digitdash-runs.csv", "text/csv")
     picked = [shown[i] for i in event.selection.rows] if event and event.selection.rows else []
     if not picked:
+        finished = [r for r in shown if r["results"].get("test_accuracy") is not None]
+        if family != "all runs":
+            return finished
         st.caption("Select rows to compare them; until then the latest finished runs (up to four) are shown.")
-        picked = [r for r in shown if r["results"].get("test_accuracy") is not None][-4:]
+        picked = finished[-4:]
     return picked
 
 

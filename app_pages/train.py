@@ -4,7 +4,7 @@ import time
 import numpy as np
 import streamlit as st
 
-from digitdash import architecture, charts, metrics
+from digitdash import architecture, charts, experiments, metrics
 from digitdash.baselines import SUBSAMPLE, params_of
 from digitdash.config import (ACTIVATIONS, ARCHITECTURES, BASELINES, DOWNSAMPLING, INITIALIZERS, MONITORS, OPTIMIZERS, PADDINGS, PRESETS,
                               ConfigError, RunConfig)
@@ -127,8 +127,39 @@ t1, t2, t3 = st.columns([1, 1, 2])
 if t1.button("Train", key="train", type="primary", disabled=not can_train):
     run_id = common.runner().submit(config, owner=common.owner())
     st.session_state["watch-run"] = run_id
+with st.expander("Experiment: launch a family of runs at once"):
+    family_ui(config)
 t2.number_input("Accuracy gap threshold", 0.0, 1.0, metrics.ACCURACY_GAP, 0.01, key="acc-threshold")
 t3.number_input("Loss gap threshold", 0.0, 10.0, metrics.LOSS_GAP, 0.01, key="loss-threshold")
+
+
+def family_ui(config: RunConfig | None) -> None:
+    """The notebooks' families in one click, or any one or two knobs over listed values."""
+    choice = st.selectbox("Family", ["custom", *experiments.TEMPLATES], key="family",
+                          help="neurons 216/512/1024, activation linear/relu/sigmoid, initializer "
+                               "zeros/random_normal/glorot_uniform, optimizer sgd/adam/rmsprop, epochs 5/15/30.")
+    try:
+        if choice == "custom":
+            if config is None:
+                st.warning("Fix the settings above first: a custom family starts from them.")
+                return
+            text = st.text_input("Vary (one or two knobs)", "activation=relu,sigmoid", key="family-vary",
+                                 help="KEY=V1,V2; a second knob after ';', e.g. layers=216,512;optimizer=sgd,adam")
+            base = config
+            vary = experiments.parse_vary([p for p in text.split(";") if p.strip()], base)
+            title = "vary " + " x ".join(vary)
+        else:
+            base, vary = experiments.template(choice, common.dataset_name())
+            title = choice
+        configs = experiments.expand(base, vary)
+    except ConfigError as exc:
+        st.error(str(exc))
+        return
+    st.caption(f"{len(configs)} runs: " + "; ".join(experiments.label(c, vary) for c in configs))
+    if st.button("Launch family", key="launch-family"):
+        group, ids = experiments.launch(common.runner(), base, vary, title, owner=common.owner())
+        st.session_state["watch-run"] = ids[0]
+        st.success(f"Queued {len(ids)} runs as family '{group}'. Compare shows them together.")
 
 
 def status_line(run: dict, position: int | None) -> str:

@@ -67,7 +67,7 @@ def train(config: RunConfig, data: Dataset, listener, split_validation):
     note = ""
     limit = SUBSAMPLE.get(config.architecture)
     if limit and len(x_tr) > limit:
-        keep, _ = stratified_split(y_tr, 1 - limit / len(x_tr), seed=config.seed)
+        keep = stratified_split(y_tr, 1 - limit / len(x_tr), seed=config.seed)[0][:limit]
         note = f"Trained on a stratified subsample of {len(keep):,} of the {len(x_tr):,} training images."
         x_tr, y_tr = x_tr[keep], y_tr[keep]
     tr = (flat(x_tr), y_tr)

@@ -35,6 +35,13 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="settings")
     t.add_argument("--name")
     t.add_argument("--json", action="store_true")
+    e = sub.add_parser("experiment", help="train a family of runs, one or two knobs varied")
+    e.add_argument("--dataset", default=datasets.DEFAULT)
+    e.add_argument("--template", metavar="NAME", help="one of: neurons, activation, initializer, optimizer, epochs")
+    e.add_argument("--preset", choices=sorted(PRESETS), metavar="NAME")
+    e.add_argument("--vary", action="append", default=[], metavar="KEY=V1,V2,...")
+    e.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="settings")
+    e.add_argument("--json", action="store_true")
     r = sub.add_parser("runs", help="list stored runs")
     r.add_argument("--json", action="store_true")
     s = sub.add_parser("show", help="one run in full")
@@ -78,24 +85,13 @@ def parse_settings(pairs: list[str]) -> dict[str, str]:
 
 
 def cmd_train(args) -> int:
-    from .jobs import execute
     base = preset(args.preset) if args.preset else RunConfig()
     config = base.with_settings(parse_settings(args.settings)).replace(dataset=args.dataset)
     data = datasets.load(args.dataset)        # bad names and missing data fail here, before a run exists
     config.validate(data.num_classes)
     store = Store()
-    run_id = store.create(config, name=args.name or (f"{args.preset} (cli)" if args.preset else None),
-                          status="running")
-    store.update(run_id, worker_pid=os.getpid())
-    out = sys.stderr if args.json else sys.stdout
-
-    def echo(row):
-        val = (f"  val_loss {row['val_loss']:.4f}  val_acc {row['val_accuracy']:.4f}"
-               if row.get("val_loss") is not None else "")
-        print(f"epoch {row['epoch']}/{config.epochs}  loss {row['loss']:.4f}  acc {row['accuracy']:.4f}"
-              f"{val}  {row['seconds']:.1f}s", file=out, flush=True)
-    print(f"run {run_id}: {config.summary()} on {config.dataset}", file=out, flush=True)
-    run = execute(store, run_id, echo=echo)
+    run = _train_foreground(store, config, args.name or (f"{args.preset} (cli)" if args.preset else None),
+                            None, sys.stderr if args.json else sys.stdout)
     if args.json:
         print(json.dumps(_run_json(store, run)))
     else:
@@ -105,9 +101,54 @@ def cmd_train(args) -> int:
     return 0 if run["status"] in ("done", "stopped") else 1
 
 
+def _train_foreground(store: Store, config: RunConfig, name: str | None, group: str | None, out) -> dict:
+    """Create a run and train it in this process, printing one line per epoch to out."""
+    from .jobs import execute
+    run_id = store.create(config, name=name, group=group, status="running")
+    store.update(run_id, worker_pid=os.getpid())
+
+    def echo(row):
+        val = (f"  val_loss {row['val_loss']:.4f}  val_acc {row['val_accuracy']:.4f}"
+               if row.get("val_loss") is not None else "")
+        print(f"epoch {row['epoch']}/{config.epochs}  loss {row['loss']:.4f}  acc {row['accuracy']:.4f}"
+              f"{val}  {row['seconds']:.1f}s", file=out, flush=True)
+    print(f"run {run_id}: {config.summary()} on {config.dataset}", file=out, flush=True)
+    return execute(store, run_id, echo=echo)
+
+
+def cmd_experiment(args) -> int:
+    from . import experiments
+    if bool(args.template) == bool(args.vary):
+        raise UsageError("experiment takes either --template NAME or --vary KEY=V1,V2 (one or two)")
+    if args.template:
+        base, vary = experiments.template(args.template, args.dataset)
+        title = args.template
+    else:
+        base = (preset(args.preset) if args.preset else RunConfig()).replace(dataset=args.dataset)
+        vary = experiments.parse_vary(args.vary, base)
+        title = "vary " + " x ".join(vary)
+    base = base.with_settings(parse_settings(args.settings))
+    data = datasets.load(args.dataset)
+    configs = experiments.expand(base, vary)
+    for c in configs:
+        c.validate(data.num_classes)
+    store = Store()
+    group = f"{title} · {os.getpid()}"
+    out = sys.stderr if args.json else sys.stdout
+    runs = [_train_foreground(store, c, f"{title}: {experiments.label(c, vary)}", group, out) for c in configs]
+    if args.json:
+        print(json.dumps([_run_json(store, r) for r in runs]))
+    else:
+        for r in runs:
+            acc = r["results"].get("test_accuracy")
+            print(f"{r['name']:<45} {r['status']:<9} test accuracy {acc if acc is None else round(acc, 4)}")
+    return 0
+
+
 def _run_json(store: Store, run: dict, full: bool = False) -> dict:
     res = run["results"]
-    out = {"id": run["id"], "name": run["name"], "status": run["status"], "message": run["message"],
+    out = {"id": run["id"], "name": run["name"], "group": run["grp"], "status": run["status"],
+           "message": run["message"],
            "dataset": run["dataset"], "kind": run["kind"], "device": run["device"],
            "params": run["params"], "flops": run["flops"], "epochs_run": res.get("epochs_run"),
            "test_accuracy": res.get("test_accuracy"), "test_loss": res.get("test_loss"),
@@ -215,5 +256,5 @@ def cmd_worker(args) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "runs": cmd_runs, "show": cmd_show, "predict": cmd_predict,
+COMMANDS = {"train": cmd_train, "experiment": cmd_experiment, "runs": cmd_runs, "show": cmd_show, "predict": cmd_predict,
             "delete": cmd_delete, "bench": cmd_bench, "robustness": cmd_robustness, "worker": cmd_worker}

@@ -59,3 +59,11 @@ def test_page_without_runs_points_to_train():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
     at.switch_page("app_pages/compare.py").run()
     assert not at.exception and "No runs yet" in at.info[0].value
+
+
+def test_a_family_comes_up_together(two_runs):
+    store, ids = two_runs
+    store.update(ids[1], grp="neurons · abcd")
+    at = AppTest.from_file(str(ROOT / "app_pages" / "compare.py"), default_timeout=60).run()
+    at.selectbox(key="family-filter").select("neurons · abcd").run()
+    assert not at.exception and list(at.dataframe[0].value["name"]) == ["bigger"]

@@ -1,0 +1,66 @@
+"""Families of runs: one or two knobs varied over listed values, launched and grouped together.
+
+The templates are the notebooks' families, one cell per variant in the notebooks, one click here.
+"""
+from __future__ import annotations
+
+import itertools
+import secrets
+
+from .config import ConfigError, RunConfig, preset
+
+TEMPLATES: dict[str, tuple[str, dict[str, list]]] = {
+    # name: (base preset, {knob: values})
+    "neurons": ("mlp-512", {"layers": [(216,), (512,), (1024,)]}),
+    "activation": ("mlp-512", {"activation": ["linear", "relu", "sigmoid"]}),
+    "initializer": ("mlp-512", {"initializer": ["zeros", "random_normal", "glorot_uniform"]}),
+    "optimizer": ("mlp-512", {"optimizer": ["sgd", "adam", "rmsprop"]}),
+    "epochs": ("mlp-512", {"epochs": [5, 15, 30]}),
+}
+
+
+def expand(base: RunConfig, vary: dict[str, list]) -> list[RunConfig]:
+    """Every combination of the varied knobs' values (one or two knobs), each validated."""
+    if not 1 <= len(vary) <= 2:
+        raise ConfigError("vary", list(vary), "one or two knobs to vary")
+    keys = list(vary)
+    configs = []
+    for values in itertools.product(*(vary[k] for k in keys)):
+        changes = dict(zip(keys, values))
+        configs.append(base.replace(**changes).validate())
+    return configs
+
+
+def parse_vary(specs: list[str], base: RunConfig) -> dict[str, list]:
+    """'KEY=V1,V2,V3' strings -> {KEY: [parsed values]} (layers take '512-128' per value)."""
+    vary = {}
+    for spec in specs:
+        key, sep, values = spec.partition("=")
+        if not sep or not values.strip():
+            raise ConfigError("vary", spec, "KEY=V1,V2,... such as activation=relu,sigmoid")
+        vary[key.strip()] = [getattr(base.with_settings({key.strip(): v}), key.strip())
+                             for v in values.split(",") if v.strip()]
+    return vary
+
+
+def label(config: RunConfig, vary: dict[str, list]) -> str:
+    parts = []
+    for k in vary:
+        v = getattr(config, k)
+        parts.append(f"{k}={'-'.join(map(str, v)) if isinstance(v, tuple) else v}")
+    return ", ".join(parts)
+
+
+def template(name: str, dataset: str) -> tuple[RunConfig, dict[str, list]]:
+    if name not in TEMPLATES:
+        raise ConfigError("template", name, "one of " + ", ".join(TEMPLATES))
+    base, vary = TEMPLATES[name]
+    return preset(base).replace(dataset=dataset), vary
+
+
+def launch(runner, base: RunConfig, vary: dict[str, list], title: str, owner: str | None = None) -> tuple[str, list[str]]:
+    """Queue the whole family under one group id; returns (group, run ids)."""
+    configs = expand(base, vary)
+    group = f"{title} · {secrets.token_hex(2)}"
+    ids = [runner.submit(c, name=f"{title}: {label(c, vary)}", owner=owner, group=group) for c in configs]
+    return group, ids
