@@ -10,5 +10,6 @@ pages = [
     st.Page("app_pages/train.py", title="Train", icon=":material/model_training:", url_path="train"),
     st.Page("app_pages/compare.py", title="Compare", icon=":material/compare:", url_path="compare"),
     st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:", url_path="draw"),
+    st.Page("app_pages/data.py", title="Data", icon=":material/dataset:", url_path="data"),
 ]
 st.navigation(pages).run()

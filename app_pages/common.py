@@ -22,6 +22,12 @@ def runner() -> LocalRunner:
     return _runner(str(paths.home()))
 
 
+@st.cache_resource(show_spinner="Loading the dataset…")
+def dataset(name: str) -> datasets.Dataset:
+    """Decoded once per server process, whatever the number of sessions."""
+    return datasets.load(name)
+
+
 def store() -> Store:
     return runner().store
 

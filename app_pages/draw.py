@@ -11,11 +11,10 @@ from digitdash.predict import ModelError, probabilities
 st.title("Draw or upload a digit")
 
 
-@st.cache_resource
+@st.cache_data
 def mnist_samples() -> dict[int, np.ndarray]:
     """One real MNIST digit per class (from the bundled mnist-5k test split), to compare with."""
-    from digitdash import datasets
-    data = datasets.load("mnist-5k")
+    data = common.dataset("mnist-5k")
     return {int(d): data.x_test[np.flatnonzero(data.y_test == d)[0], ..., 0] for d in range(10)}
 
 

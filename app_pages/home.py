@@ -12,3 +12,4 @@ st.markdown(
 st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
 st.page_link("app_pages/compare.py", label="Go to Compare", icon=":material/compare:")
 st.page_link("app_pages/draw.py", label="Go to Draw", icon=":material/draw:")
+st.page_link("app_pages/data.py", label="Go to Data", icon=":material/dataset:")
