@@ -120,19 +120,6 @@ def current_config() -> tuple[RunConfig | None, list | None, str | None]:
         return None, None, str(exc)
 
 
-form_ui()
-config, specs, error = current_config()
-can_train = summary_ui(config, specs, error)
-t1, t2, t3 = st.columns([1, 1, 2])
-if t1.button("Train", key="train", type="primary", disabled=not can_train):
-    run_id = common.runner().submit(config, owner=common.owner())
-    st.session_state["watch-run"] = run_id
-with st.expander("Experiment: launch a family of runs at once"):
-    family_ui(config)
-t2.number_input("Accuracy gap threshold", 0.0, 1.0, metrics.ACCURACY_GAP, 0.01, key="acc-threshold")
-t3.number_input("Loss gap threshold", 0.0, 10.0, metrics.LOSS_GAP, 0.01, key="loss-threshold")
-
-
 def family_ui(config: RunConfig | None) -> None:
     """The notebooks' families in one click, or any one or two knobs over listed values."""
     choice = st.selectbox("Family", ["custom", *experiments.TEMPLATES], key="family",
@@ -160,6 +147,19 @@ def family_ui(config: RunConfig | None) -> None:
         group, ids = experiments.launch(common.runner(), base, vary, title, owner=common.owner())
         st.session_state["watch-run"] = ids[0]
         st.success(f"Queued {len(ids)} runs as family '{group}'. Compare shows them together.")
+
+
+form_ui()
+config, specs, error = current_config()
+can_train = summary_ui(config, specs, error)
+t1, t2, t3 = st.columns([1, 1, 2])
+if t1.button("Train", key="train", type="primary", disabled=not can_train):
+    run_id = common.runner().submit(config, owner=common.owner())
+    st.session_state["watch-run"] = run_id
+with st.expander("Experiment: launch a family of runs at once"):
+    family_ui(config)
+t2.number_input("Accuracy gap threshold", 0.0, 1.0, metrics.ACCURACY_GAP, 0.01, key="acc-threshold")
+t3.number_input("Loss gap threshold", 0.0, 10.0, metrics.LOSS_GAP, 0.01, key="loss-threshold")
 
 
 def status_line(run: dict, position: int | None) -> str:

@@ -1,4 +1,8 @@
-"""The job queue: runs wait in the store and worker processes (spawned) train them one at a time.
+"""The job queue: runs wait in the store and worker processes train them one at a time.
+
+Workers are fresh interpreters (`python -m digitdash worker`), never forks: TensorFlow breaks
+under fork. They are not multiprocessing's spawn children either, because Streamlit runs page
+scripts as `__main__` and a spawn child re-imports `__main__`, which would run the app again.
 
 `Runner` is the one interface pages and the command line use; `LocalRunner` runs jobs in worker
 processes on this machine. A distributed engine can take its place by implementing the same
@@ -7,9 +11,10 @@ three methods.
 from __future__ import annotations
 
 import fcntl
-import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 import time
 import traceback
 from pathlib import Path
@@ -58,19 +63,21 @@ class LocalRunner(Runner):
     def queue_position(self, run_id: str) -> int | None:
         return self.store.queue_position(run_id)
 
-    def ensure_workers(self) -> list[multiprocessing.Process]:
+    def ensure_workers(self) -> list[subprocess.Popen]:
         """Start a worker for every slot that has none; returns the processes started."""
-        multiprocessing.active_children()  # reap exited workers: a zombie may still hold its lock
+        self._children = [p for p in getattr(self, "_children", []) if p.poll() is None]  # reap exited ones
         self.store.reap()
         started = []
         for slot in range(self.workers):
             if _slot_taken(self.store.home, slot):
                 continue
-            proc = multiprocessing.get_context("spawn").Process(
-                target=worker_main, args=(str(self.store.home), slot), daemon=True,
-                name=f"digitdash-worker-{slot}")
-            proc.start()
+            env = {**os.environ, "DIGITDASH_HOME": str(self.store.home)}
+            root = str(Path(__file__).resolve().parent.parent)
+            env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+            proc = subprocess.Popen([sys.executable, "-m", "digitdash", "worker", "--slot", str(slot)],
+                                    env=env, stdin=subprocess.DEVNULL)
             started.append(proc)
+        self._children += started
         return started
 
 
