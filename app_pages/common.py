@@ -1,6 +1,7 @@
 """What every page shares: the sidebar (dataset, device badge), the store and the runner."""
 from __future__ import annotations
 
+import re
 import uuid
 
 import streamlit as st
@@ -30,6 +31,14 @@ def dataset(name: str) -> datasets.Dataset:
 
 def store() -> Store:
     return runner().store
+
+
+_MARKUP = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$])")
+
+
+def plain(text: str) -> str:
+    """User text (a run name) made safe for Markdown: shown as typed, never rendered as markup."""
+    return _MARKUP.sub(r"\\\1", str(text))
 
 
 def owner() -> str:

@@ -45,7 +45,7 @@ def manage_ui(selected: list[dict]) -> None:
     if len(selected) != 1:
         return
     run = selected[0]
-    with st.expander(f"Manage {run['name']}"):
+    with st.expander(f"Manage {common.plain(run['name'])}"):
         new = st.text_input("New name", value=run["name"], key=f"rename-{run['id']}", max_chars=80)
         if st.button("Rename", key="rename") and new != run["name"]:
             try:
@@ -110,7 +110,7 @@ def confusion_ui(selected: list[dict]) -> None:
     st.markdown("**Per-digit test accuracy**")
     st.dataframe(table.style.format("{:.3f}"), width="stretch")
     for run in done:
-        with st.expander(f"Classification report: {run['name']}"):
+        with st.expander(f"Classification report: {common.plain(run['name'])}"):
             st.dataframe(pd.DataFrame(run["results"]["report"]).set_index("class"), width="stretch")
 
 

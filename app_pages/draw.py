@@ -86,7 +86,7 @@ def prediction_ui(prepared: preprocess.Prepared, models: list[dict], index: int)
                 col.error(str(exc))
                 continue
             digit = int(probs.argmax())
-            col.markdown(f"**{run['name']}**  \nPrediction: {digit} ({probs[digit]:.1%})")
+            col.markdown(f"**{common.plain(run['name'])}**  \nPrediction: {digit} ({probs[digit]:.1%})")
             fig = go.Figure(go.Bar(x=list(range(10)), y=probs, marker_color=["#d62728" if d == digit else "#1f77b4"
                                                                               for d in range(10)]))
             fig.update_layout(height=200, margin=dict(l=5, r=5, t=5, b=5), xaxis=dict(dtick=1, title="digit"),
@@ -100,11 +100,11 @@ items = input_ui()
 with st.container(key="prediction"):
     shown = 0
     for name, source in items:
-        st.subheader(name)
+        st.subheader(common.plain(name))
         try:
             digits = digits_of(source)
         except preprocess.ImageError as exc:
-            st.warning(f"{name}: {exc}")
+            st.warning(f"{common.plain(name)}: {exc}")
             continue
         for prepared in digits:
             steps_ui(prepared)

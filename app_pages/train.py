@@ -202,7 +202,7 @@ def live_ui() -> None:
         st.warning(f"Run {run_id} no longer exists.")
         return
     epochs, total = store.epochs(run_id), run["config"].epochs
-    st.subheader(run["name"])
+    st.subheader(common.plain(run["name"]))
     with st.container(key="run-status"):
         st.markdown(status_line(run, store.queue_position(run_id)))
     if run["status"] in ("queued", "running"):

@@ -86,3 +86,13 @@ def test_a_baseline_preset_shows_its_note_and_parameter_count():
     assert any("Logistic regression" in c.value for c in at.caption)
     at.selectbox(key="preset").select("random-forest").run()
     assert at.metric[0].value == "n/a" and at.button(key="train").disabled is False
+
+
+def test_run_names_are_shown_as_typed_never_as_markup():
+    from markdown_it import MarkdownIt
+
+    from app_pages.common import plain
+    name = "**bold** <b>x</b> [link](http://x) :red[hi] $x$ # title"
+    html = MarkdownIt().render(plain(name))
+    assert "<strong>" not in html and "<a " not in html and "<b>" not in html and "<h1>" not in html
+    assert "**bold**" in html and "[link](http://x)" in html and "&lt;b&gt;" in html
