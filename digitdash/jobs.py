@@ -50,6 +50,7 @@ class LocalRunner(Runner):
     def __init__(self, store: Store | None = None, workers: int | None = None):
         self.store = store or Store()
         self.workers = workers if workers is not None else int(os.environ.get("DIGITDASH_WORKERS", "1"))
+        self._children: list[subprocess.Popen] = []
 
     def submit(self, config, name=None, owner=None, group=None) -> str:
         config.validate()
@@ -65,7 +66,7 @@ class LocalRunner(Runner):
 
     def ensure_workers(self) -> list[subprocess.Popen]:
         """Start a worker for every slot that has none; returns the processes started."""
-        self._children = [p for p in getattr(self, "_children", []) if p.poll() is None]  # reap exited ones
+        self._children = [p for p in self._children if p.poll() is None]  # reap exited ones
         self.store.reap()
         started = []
         for slot in range(self.workers):
@@ -129,20 +130,31 @@ def worker_main(home: str, slot: int = 0, idle_exit: float = IDLE_EXIT_SECONDS) 
         raise _Interrupted()
     signal.signal(signal.SIGTERM, on_term)
     store = Store(home)
-    idle_since = time.monotonic()
     try:
-        while time.monotonic() - idle_since < idle_exit:
-            store.reap()
-            run = store.claim_next(os.getpid())
-            if run is None:
-                time.sleep(POLL_SECONDS)
-                continue
-            execute(store, run["id"])
-            idle_since = time.monotonic()
+        while True:
+            _drain(store, idle_exit)
+            # Let go of the slot, then look once more: a run submitted while this worker was
+            # deciding to exit saw the slot taken and started no worker of its own.
+            fcntl.flock(lock, fcntl.LOCK_UN)
+            if not store.queue() or not _acquire(lock, 0):
+                break
     except _Interrupted:
         pass
     finally:
         lock.close()
+
+
+def _drain(store: Store, idle_exit: float) -> None:
+    """Train queued runs until the queue has been empty for idle_exit seconds."""
+    idle_since = time.monotonic()
+    while time.monotonic() - idle_since < idle_exit:
+        store.reap()
+        run = store.claim_next(os.getpid())
+        if run is None:
+            time.sleep(POLL_SECONDS)
+            continue
+        execute(store, run["id"])
+        idle_since = time.monotonic()
 
 
 class StoreListener(Listener):
