@@ -17,8 +17,9 @@ if not runs:
     st.stop()
 
 
-def table_ui() -> list[dict]:
-    """The runs table; returns the selected runs (all finished ones when none is selected)."""
+def table_ui() -> tuple[list[dict], list[dict]]:
+    """The runs table; returns the selected runs (the latest finished ones when none is selected)
+    and their table rows."""
     c1, c2, c3 = st.columns([2, 2, 1])
     groups = sorted({r["grp"] for r in runs if r["grp"]})
     family = c1.selectbox("Family", ["all runs", *groups], key="family-filter",
@@ -27,18 +28,20 @@ def table_ui() -> list[dict]:
     show_all = c3.toggle("Show every knob", key="all-knobs")
     shown = [r for r in runs if text.lower() in f"{r['name']} {r['config'].summary()} {r['dataset']} "
                                                 f"{r['status']}".lower() and family in ("all runs", r["grp"])]
-    frame = pd.DataFrame(compare.table(store, shown, all_knobs=show_all))
+    rows = compare.table(store, shown, all_knobs=show_all)
+    frame = pd.DataFrame(rows)
     event = st.dataframe(frame.drop(columns=["id"]) if len(frame) else frame, key="runs-table",
                          on_select="rerun", selection_mode="multi-row", hide_index=True, width="stretch")
     st.download_button("Download table as CSV", frame.to_csv(index=False), "digitdash-runs.csv", "text/csv")
     picked = [shown[i] for i in event.selection.rows] if event and event.selection.rows else []
     if not picked:
         finished = [r for r in shown if r["results"].get("test_accuracy") is not None]
-        if family != "all runs":
-            return finished
-        st.caption("Select rows to compare them; until then the latest finished runs (up to four) are shown.")
-        picked = finished[-4:]
-    return picked
+        if family == "all runs":
+            st.caption("Select rows to compare them; until then the latest finished runs (up to four) are shown.")
+            finished = finished[-4:]
+        picked = finished
+    by_id = {row["id"]: row for row in rows}
+    return picked, [by_id[r["id"]] for r in picked]
 
 
 def manage_ui(selected: list[dict]) -> None:
@@ -140,10 +143,9 @@ def gallery_ui(selected: list[dict]) -> None:
                            caption=f"true {wrong['true'][i]}, said {wrong['pred'][i]} ({conf:.0%})")
 
 
-selected = table_ui()
+selected, rows = table_ui()
 manage_ui(selected)
 if selected:
-    rows = compare.table(store, selected)
     charts_ui(selected, rows)
     confusion_ui(selected)
     gallery_ui(selected)
