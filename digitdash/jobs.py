@@ -75,8 +75,9 @@ class LocalRunner(Runner):
             env = {**os.environ, "DIGITDASH_HOME": str(self.store.home)}
             root = str(Path(__file__).resolve().parent.parent)
             env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-            proc = subprocess.Popen([sys.executable, "-m", "digitdash", "worker", "--slot", str(slot)],
-                                    env=env, stdin=subprocess.DEVNULL)
+            with open(self.store.home / f"worker-{slot}.log", "ab") as log:   # the child keeps its own copy
+                proc = subprocess.Popen([sys.executable, "-m", "digitdash", "worker", "--slot", str(slot)],
+                                        env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
             started.append(proc)
         self._children += started
         return started
