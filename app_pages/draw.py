@@ -32,8 +32,9 @@ def models_ui() -> list[dict]:
     return [by_id[i] for i in chosen]
 
 
-def input_ui() -> list[tuple[str, bytes | np.ndarray]]:
-    """What to read: the canvas drawing, or uploaded pictures (name, RGBA array or file bytes)."""
+def input_ui() -> tuple[list[tuple[str, bytes | np.ndarray]], dict]:
+    """What to read: the canvas drawing and uploaded pictures (name, RGBA array or file bytes),
+    and the preprocessing options."""
     draw, upload = st.tabs(["Draw", "Upload photos"])
     with draw:
         c1, c2 = st.columns([2, 1])
@@ -50,15 +51,13 @@ def input_ui() -> list[tuple[str, bytes | np.ndarray]]:
     with upload:
         files = st.file_uploader("Photos or scans of digits (PNG, JPEG, BMP, WebP)", accept_multiple_files=True,
                                  type=["png", "jpg", "jpeg", "bmp", "webp", "gif", "tif", "tiff"], key="upload")
-    st.session_state["options"] = {"threshold": threshold, "deskew": deskew}
     items = [(f.name, f.getvalue()) for f in files or []]
     if result is not None and result.image_data is not None:
         items.insert(0, ("drawing", result.image_data))
-    return items
+    return items, {"threshold": threshold, "deskew": deskew}
 
 
-def digits_of(source) -> list[preprocess.Prepared]:
-    opts = st.session_state["options"]
+def digits_of(source, opts: dict) -> list[preprocess.Prepared]:
     if isinstance(source, np.ndarray):
         gray = preprocess.canvas_gray(source)
         if gray.max() < 60:
@@ -96,13 +95,13 @@ def prediction_ui(prepared: preprocess.Prepared, models: list[dict], index: int)
 
 
 models = models_ui()
-items = input_ui()
+items, options = input_ui()
 with st.container(key="prediction"):
     shown = 0
     for name, source in items:
         st.subheader(common.plain(name))
         try:
-            digits = digits_of(source)
+            digits = digits_of(source, options)
         except preprocess.ImageError as exc:
             st.warning(f"{common.plain(name)}: {exc}")
             continue

@@ -61,8 +61,9 @@ def _row(epoch: int, seconds: float, proba, tr, val) -> dict:
     return row
 
 
-def train(config: RunConfig, data: Dataset, listener, split_validation):
+def train(config: RunConfig, data: Dataset, listener):
     """Fit the baseline; returns (model wrapper, epoch rows, note, stopped, proba callable)."""
+    from .training import split_validation
     (x_tr, y_tr), val = split_validation(data.x_train, data.y_train, config.validation_split)
     note = ""
     limit = SUBSAMPLE.get(config.architecture)

@@ -69,12 +69,12 @@ class LocalRunner(Runner):
         self._children = [p for p in self._children if p.poll() is None]  # reap exited ones
         self.store.reap()
         started = []
+        root = str(Path(__file__).resolve().parent.parent)
+        env = {**os.environ, "DIGITDASH_HOME": str(self.store.home),
+               "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
         for slot in range(self.workers):
             if _slot_taken(self.store.home, slot):
                 continue
-            env = {**os.environ, "DIGITDASH_HOME": str(self.store.home)}
-            root = str(Path(__file__).resolve().parent.parent)
-            env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
             with open(self.store.home / f"worker-{slot}.log", "ab") as log:   # the child keeps its own copy
                 proc = subprocess.Popen([sys.executable, "-m", "digitdash", "worker", "--slot", str(slot)],
                                         env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)

@@ -50,7 +50,7 @@ def crossings(xs: list[float], a: list[float], b: list[float]) -> list[tuple[flo
         elif d0 * d1 < 0:
             t = d0 / (d0 - d1)
             points.append((xs[i - 1] + t * (xs[i] - xs[i - 1]), a[i - 1] + t * (a[i] - a[i - 1])))
-    if len(xs) and None not in (a[-1], b[-1]) and a[-1] == b[-1] and len(xs) > 1:
+    if len(xs) > 1 and None not in (a[-1], b[-1]) and a[-1] == b[-1]:
         points.append((xs[-1], a[-1]))
     return points
 

@@ -161,9 +161,7 @@ def train(config: RunConfig, data: Dataset, listener: Listener | None = None) ->
     if state["diverged"]:
         epoch, batch, loss = state["diverged"]
         where = f"epoch {epoch}" + (f", batch {batch}" if batch else "")
-        return Outcome("diverged", f"Diverged: the loss reached {loss:.4g} at {where} and the weights blew up. "
-                       f"Lower the learning rate (now {config.learning_rate:g}) or pick another optimizer.",
-                       {"epochs_run": len(state["epochs"])}, fit_seconds=fit_seconds)
+        return _diverged_outcome(loss, where, config, len(state["epochs"]), fit_seconds)
     proba = lambda x: model.predict(x, batch_size=512, verbose=0)  # noqa: E731
     results, misclassified = evaluate(proba, data, (x_tr, y_tr), (x_val, y_val))
     results["epochs_run"] = len(state["epochs"])
@@ -182,6 +180,12 @@ def train(config: RunConfig, data: Dataset, listener: Listener | None = None) ->
     return Outcome(status, message, results, model, misclassified, fit_seconds)
 
 
+def _diverged_outcome(loss: float, where: str, config: RunConfig, epochs_run: int, fit_seconds: float) -> Outcome:
+    return Outcome("diverged", f"Diverged: the loss reached {loss:.4g} at {where} and the weights blew up. "
+                   f"Lower the learning rate (now {config.learning_rate:g}) or pick another optimizer.",
+                   {"epochs_run": epochs_run}, fit_seconds=fit_seconds)
+
+
 def _stopped_message(epochs_done: int) -> str:
     return f"Stopped on request during epoch {epochs_done + 1}; the weights learnt so far are kept."
 
@@ -193,11 +197,10 @@ def _threshold_message(epoch: int, config: RunConfig) -> str:
 def _train_baseline(config: RunConfig, data: Dataset, listener: Listener) -> Outcome:
     from . import baselines
     start = time.perf_counter()
-    model, rows, note, stopped, proba = baselines.train(config, data, listener, split_validation)
+    model, rows, note, stopped, proba = baselines.train(config, data, listener)
     fit_seconds = time.perf_counter() - start
     if rows and (diverged(rows[-1]["loss"], data.num_classes) or diverged(rows[-1]["val_loss"], data.num_classes)):
-        return Outcome("diverged", f"Diverged: the loss reached {rows[-1]['loss']:.4g}. Lower the learning rate "
-                       f"(now {config.learning_rate:g}).", {"epochs_run": len(rows)}, fit_seconds=fit_seconds)
+        return _diverged_outcome(rows[-1]["loss"], f"epoch {len(rows)}", config, len(rows), fit_seconds)
     train_split, val_split = split_validation(data.x_train, data.y_train, config.validation_split)
     results, misclassified = evaluate(proba, data, train_split, val_split)
     results.update(epochs_run=len(rows), fit_seconds=fit_seconds)
