@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 
 from .config import ConfigError, RunConfig
+from .i18n import Message
 
 
 @dataclass(frozen=True)
@@ -79,9 +80,7 @@ def plan(config: RunConfig, input_shape: tuple[int, int, int], num_classes: int)
 
 def _check_size(h: int, w: int, index: int) -> None:
     if h < 1 or w < 1:
-        raise ConfigError("conv_filters", index + 1,
-                          f"fewer conv layers, a smaller kernel or padding=same: after conv layer "
-                          f"{index + 1} the image has shrunk to nothing")
+        raise ConfigError("conv_filters", index + 1, Message("config.allowed.shrunk", layer=index + 1))
 
 
 def total_params(specs: list[LayerSpec]) -> int:

@@ -11,6 +11,7 @@ import numpy as np
 
 from .config import RunConfig
 from .datasets import Dataset, stratified_split
+from .i18n import Message
 
 BASELINES = ("random-forest", "sklearn-mlp", "logreg", "svc", "numpy-mlp")
 SUBSAMPLE = {"svc": 10_000, "logreg": 20_000}   # kernels and solvers that slow down badly past this
@@ -69,7 +70,7 @@ def train(config: RunConfig, data: Dataset, listener):
     limit = SUBSAMPLE.get(config.architecture)
     if limit and len(x_tr) > limit:
         keep = stratified_split(y_tr, 1 - limit / len(x_tr), seed=config.seed)[0][:limit]
-        note = f"Trained on a stratified subsample of {len(keep):,} of the {len(x_tr):,} training images."
+        note = Message("run.subsample", kept=len(keep), total=len(x_tr))
         x_tr, y_tr = x_tr[keep], y_tr[keep]
     tr = (flat(x_tr), y_tr)
     val = (flat(val[0]), val[1])

@@ -6,6 +6,8 @@ import json
 import math
 from dataclasses import dataclass, fields
 
+from .i18n import Message, Problem
+
 KERAS = ("mlp", "cnn")
 BASELINES = ("random-forest", "sklearn-mlp", "logreg", "svc", "numpy-mlp")
 ARCHITECTURES = KERAS + BASELINES
@@ -18,14 +20,14 @@ PADDINGS = ("valid", "same")
 MONITORS = ("val_loss", "val_accuracy", "loss", "accuracy")
 
 
-class ConfigError(ValueError):
+class ConfigError(Problem):
     """A run configuration that cannot work; the message names field, value and what is allowed."""
 
-    def __init__(self, field_name: str, value, allowed: str):
+    def __init__(self, field_name: str, value, allowed: Message):
         self.field = field_name
         self.value = value
         self.allowed = allowed
-        super().__init__(f"{field_name}={value!r} is not allowed: {allowed}.")
+        super().__init__("config.error", field=field_name, value=repr(value), allowed=allowed)
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ class RunConfig:
         _choice("padding", self.padding, PADDINGS)
         _choice("monitor", self.monitor, MONITORS)
         if not isinstance(self.dataset, str) or not self.dataset.strip():
-            raise ConfigError("dataset", self.dataset, "a dataset name such as mnist-5k")
+            raise ConfigError("dataset", self.dataset, Message("config.allowed.dataset"))
         _int_list("layers", self.layers, 1, 8192,
                   allow_empty=self.architecture not in ("mlp", "sklearn-mlp", "numpy-mlp"))
         if self.architecture == "cnn":
@@ -107,13 +109,12 @@ class RunConfig:
         _int("output_units", self.output_units, 0, 100000)
         _int("seed", self.seed, 0, 2**31 - 1)
         if self.nesterov and self.optimizer != "sgd":
-            raise ConfigError("nesterov", True, "only with optimizer=sgd")
+            raise ConfigError("nesterov", True, Message("config.allowed.nesterov"))
         if self.early_stopping and self.monitor.startswith("val_") and self.validation_split == 0:
-            raise ConfigError("monitor", self.monitor,
-                              "loss or accuracy when validation_split is 0 (nothing to validate on)")
+            raise ConfigError("monitor", self.monitor, Message("config.allowed.monitor_without_validation"))
         if num_classes is not None and self.output_units not in (0, num_classes):
             raise ConfigError("output_units", self.output_units,
-                              f"{num_classes} (one per class of {self.dataset}) or 0 for automatic")
+                              Message("config.allowed.output_units", classes=num_classes, dataset=self.dataset))
         return self
 
     # ---- conversions ------------------------------------------------------------------
@@ -129,8 +130,7 @@ class RunConfig:
         known = {f.name: f for f in fields(cls)}
         unknown = sorted(set(data) - set(known))
         if unknown:
-            raise ConfigError(unknown[0], data[unknown[0]],
-                              "a known setting (" + ", ".join(sorted(known)) + ")")
+            raise ConfigError(unknown[0], data[unknown[0]], _known(known))
         clean = {k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items()}
         return cls(**clean)
 
@@ -147,7 +147,7 @@ class RunConfig:
         changes = {}
         for key, text in settings.items():
             if key not in known:
-                raise ConfigError(key, text, "a known setting (" + ", ".join(sorted(known)) + ")")
+                raise ConfigError(key, text, _known(known))
             changes[key] = _parse(key, text, getattr(self, key))
         return self.replace(**changes)
 
@@ -181,33 +181,40 @@ def _parse(key: str, text, current):
         if isinstance(current, float):
             return float(text)
     except ValueError:
-        kind = {bool: "true or false", tuple: "whole numbers separated by '-' or ','",
-                int: "a whole number", float: "a number"}[type(current)]
-        raise ConfigError(key, text, kind) from None
+        kind = {bool: "bool", tuple: "int_list_text", int: "int", float: "number"}[type(current)]
+        raise ConfigError(key, text, Message(f"config.allowed.{kind}")) from None
     return text
+
+
+def _one_of(choices) -> Message:
+    return Message("config.allowed.one_of", choices=", ".join(choices))
+
+
+def _known(fields_by_name) -> Message:
+    return Message("config.allowed.known_setting", names=", ".join(sorted(fields_by_name)))
 
 
 def _choice(name, value, allowed):
     if value not in allowed:
-        raise ConfigError(name, value, "one of " + ", ".join(allowed))
+        raise ConfigError(name, value, _one_of(allowed))
 
 
 def _bool(name, value):
     if not isinstance(value, bool):
-        raise ConfigError(name, value, "true or false")
+        raise ConfigError(name, value, Message("config.allowed.bool"))
 
 
 def _int(name, value, low, high):
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ConfigError(name, value, f"a whole number from {low} to {high}")
+        raise ConfigError(name, value, Message("config.allowed.int_range", low=low, high=high))
 
 
 def _int_list(name, value, low, high, allow_empty):
     ok = isinstance(value, tuple) and (allow_empty or len(value) > 0) and len(value) <= 16 and all(
         isinstance(v, int) and not isinstance(v, bool) and low <= v <= high for v in value)
     if not ok:
-        raise ConfigError(name, value, f"{'0' if allow_empty else '1'} to 16 layers, "
-                                       f"each a whole number from {low} to {high}")
+        raise ConfigError(name, value, Message("config.allowed.int_list", least=0 if allow_empty else 1,
+                                                 low=low, high=high))
 
 
 def _number(name, value, low, high, low_open=False, high_open=False):
@@ -215,9 +222,9 @@ def _number(name, value, low, high, low_open=False, high_open=False):
     if ok:
         ok = (value > low if low_open else value >= low) and (value < high if high_open else value <= high)
     if not ok:
-        lo = f"more than {low}" if low_open else f"at least {low}"
-        hi = f"less than {high}" if high_open else f"at most {high}"
-        raise ConfigError(name, value, f"a number {lo} and {hi}")
+        lo = Message("config.allowed.more_than" if low_open else "config.allowed.at_least", n=low)
+        hi = Message("config.allowed.less_than" if high_open else "config.allowed.at_most", n=high)
+        raise ConfigError(name, value, Message("config.allowed.number_range", low=lo, high=hi))
 
 
 _CNN = dict(architecture="cnn", conv_filters=(32, 64), kernel_size=3, layers=(128,))
@@ -255,5 +262,5 @@ PRESETS.update({
 
 def preset(name: str) -> RunConfig:
     if name not in PRESETS:
-        raise ConfigError("preset", name, "one of " + ", ".join(PRESETS))
+        raise ConfigError("preset", name, _one_of(PRESETS))
     return PRESETS[name]

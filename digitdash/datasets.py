@@ -14,11 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from . import paths
+from .i18n import Message, Problem
 
 DEFAULT = "mnist-5k"
 BUILTIN = ("mnist-5k", "mnist", "fashion-mnist", "cifar10")
-OFFLINE_CHOICES = "mnist-5k (bundled), idx:PATH (a folder of MNIST-format IDX files), " \
-                  "folder:PATH (one subfolder of images per class)"
 DIGITS = tuple(str(d) for d in range(10))
 FASHION = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
            "Bag", "Ankle boot")
@@ -26,7 +25,7 @@ CIFAR10 = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "hors
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 
 
-class DatasetError(ValueError):
+class DatasetError(Problem):
     """A dataset that cannot be loaded; the message says why and what can be used instead."""
 
 
@@ -71,8 +70,7 @@ def _decode(name: str) -> Dataset:
         return _idx_folder(name, Path(name[4:]))
     if name.startswith("folder:"):
         return _image_folder(name, Path(name[7:]))
-    raise DatasetError(f"Unknown dataset {name!r}. Choose one of {', '.join(BUILTIN)}, "
-                       "idx:PATH or folder:PATH.")
+    raise DatasetError("dataset.unknown", name=repr(name), choices=", ".join(BUILTIN))
 
 
 def _checked(name, x_train, y_train, x_test, y_test, class_names) -> Dataset:
@@ -116,10 +114,9 @@ def _keras_dataset(name: str) -> Dataset:
         loader = importlib.import_module(f"keras.datasets.{module}")
         (x_train, y_train), (x_test, y_test) = loader.load_data()
     except Exception as exc:  # keras raises plain Exception on a failed download
-        raise DatasetError(
-            f"Dataset {name!r} is not in the Keras cache ({keras_cache_dir()}) and could not be "
-            f"downloaded ({type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else 'no network'}). "
-            f"Connect once to download it, or use an offline dataset: {OFFLINE_CHOICES}.") from None
+        reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else 'no network'}"
+        raise DatasetError("dataset.not_cached", name=repr(name), cache=str(keras_cache_dir()), reason=reason,
+                           offline=Message("dataset.offline_choices")) from None
     names = {"mnist": DIGITS, "fashion_mnist": FASHION, "cifar10": CIFAR10}[module]
     return _checked(name, x_train, y_train, x_test, y_test, names)
 
@@ -136,16 +133,16 @@ def read_idx(path: Path) -> np.ndarray:
         with opener(path, "rb") as f:
             data = f.read()
     except (OSError, EOFError) as exc:
-        raise DatasetError(f"Cannot read IDX file {path}: {exc}.") from None
+        raise DatasetError("dataset.idx_unreadable", path=str(path), reason=str(exc)) from None
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _IDX_DTYPES:
-        raise DatasetError(f"{path} is not an IDX file (bad magic number).")
+        raise DatasetError("dataset.idx_magic", path=str(path))
     ndim = data[3]
     header = 4 + 4 * ndim
     dims = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
     dtype = np.dtype(_IDX_DTYPES[data[2]])
     expected = header + int(np.prod(dims)) * dtype.itemsize
     if len(data) < expected:
-        raise DatasetError(f"{path} is truncated: its header promises {dims} but the file is short.")
+        raise DatasetError("dataset.idx_truncated", path=str(path), dims=str(dims))
     return np.frombuffer(data, dtype=dtype, count=int(np.prod(dims)), offset=header).reshape(dims)
 
 
@@ -155,20 +152,19 @@ def _find_idx(folder: Path, stem: str) -> Path:
             path = folder / (candidate + suffix)
             if path.is_file():
                 return path
-    raise DatasetError(f"{folder} has no {stem}[.gz]; an idx: folder needs train-images-idx3-ubyte, "
-                       "train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte.")
+    raise DatasetError("dataset.idx_missing", folder=str(folder), stem=stem)
 
 
 def _idx_folder(name: str, folder: Path) -> Dataset:
     if not folder.is_dir():
-        raise DatasetError(f"idx: folder {folder} does not exist.")
+        raise DatasetError("dataset.idx_no_folder", folder=str(folder))
     parts = [read_idx(_find_idx(folder, stem)) for stem in (
         "train-images-idx3-ubyte", "train-labels-idx1-ubyte",
         "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")]
     x_train, y_train, x_test, y_test = parts
     if len(x_train) != len(y_train) or len(x_test) != len(y_test):
-        raise DatasetError(f"{folder}: image and label counts differ "
-                           f"({len(x_train)} vs {len(y_train)}, {len(x_test)} vs {len(y_test)}).")
+        raise DatasetError("dataset.idx_counts", folder=str(folder), counts=f"{len(x_train)} vs {len(y_train)}, "
+                                                                       f"{len(x_test)} vs {len(y_test)}")
     classes = int(max(y_train.max(), y_test.max())) + 1
     names = DIGITS if classes <= 10 else tuple(str(c) for c in range(classes))
     return _checked(name, x_train, y_train, x_test, y_test, names)
@@ -179,7 +175,7 @@ def _idx_folder(name: str, folder: Path) -> Dataset:
 def _folder_files(folder: Path) -> list[tuple[str, Path]]:
     """(class name, file) for every file in the class subfolders; links leaving the folder refused."""
     if not folder.is_dir():
-        raise DatasetError(f"folder: dataset {folder} does not exist or is not a folder.")
+        raise DatasetError("dataset.folder_missing", folder=str(folder))
     root = folder.resolve()
     out = []
     for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
@@ -187,12 +183,10 @@ def _folder_files(folder: Path) -> list[tuple[str, Path]]:
             if not file.is_file():
                 continue
             if not file.resolve().is_relative_to(root):
-                raise DatasetError(f"{file} links outside the dataset folder {folder}; "
-                                   "only files inside it are read.")
+                raise DatasetError("dataset.folder_link", file=str(file), folder=str(folder))
             out.append((sub.name, file))
     if not out:
-        raise DatasetError(f"folder: dataset {folder} holds no images: it needs one subfolder per "
-                           "class, each with image files (PNG, JPEG, BMP, ...).")
+        raise DatasetError("dataset.folder_empty", folder=str(folder))
     return out
 
 
@@ -228,16 +222,15 @@ def _image_folder(name: str, folder: Path) -> Dataset:
                 decoded.append((label, file, img.copy()))
                 color |= img.mode not in ("1", "L", "LA", "I", "I;16", "F")
         except (UnidentifiedImageError, OSError, ValueError) as exc:
-            raise DatasetError(f"{file} is not a readable image ({type(exc).__name__}); a folder: "
-                               "dataset holds only image files (PNG, JPEG, BMP, GIF, WebP, TIFF).") from None
+            raise DatasetError("dataset.folder_not_image", file=str(file), reason=type(exc).__name__) from None
     first_file = None
     for label, file, img in decoded:
         arr = np.asarray(img.convert("RGB" if color else "L"))
         if shape is None:
             shape, first_file = arr.shape, file
         elif arr.shape != shape:
-            raise DatasetError(f"Images differ in size: {first_file} is {shape[1]}x{shape[0]} but {file} "
-                               f"is {arr.shape[1]}x{arr.shape[0]}. A folder: dataset needs one size.")
+            raise DatasetError("dataset.folder_sizes", first=str(first_file), first_size=f"{shape[1]}x{shape[0]}",
+                               file=str(file), size=f"{arr.shape[1]}x{arr.shape[0]}")
         images.append(arr)
         labels.append(class_names.index(label))
     x, y = np.stack(images), np.array(labels)

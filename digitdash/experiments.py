@@ -8,6 +8,7 @@ import itertools
 import secrets
 
 from .config import ConfigError, RunConfig, preset
+from .i18n import Message
 
 TEMPLATES: dict[str, tuple[str, dict[str, list]]] = {
     # name: (base preset, {knob: values})
@@ -22,7 +23,7 @@ TEMPLATES: dict[str, tuple[str, dict[str, list]]] = {
 def expand(base: RunConfig, vary: dict[str, list]) -> list[RunConfig]:
     """Every combination of the varied knobs' values (one or two knobs), each validated."""
     if not 1 <= len(vary) <= 2:
-        raise ConfigError("vary", list(vary), "one or two knobs to vary")
+        raise ConfigError("vary", list(vary), Message("config.allowed.vary_count"))
     keys = list(vary)
     configs = []
     for values in itertools.product(*(vary[k] for k in keys)):
@@ -37,7 +38,7 @@ def parse_vary(specs: list[str], base: RunConfig) -> dict[str, list]:
     for spec in specs:
         key, sep, values = spec.partition("=")
         if not sep or not values.strip():
-            raise ConfigError("vary", spec, "KEY=V1,V2,... such as activation=relu,sigmoid")
+            raise ConfigError("vary", spec, Message("config.allowed.vary_spec"))
         vary[key.strip()] = [getattr(base.with_settings({key.strip(): v}), key.strip())
                              for v in values.split(",") if v.strip()]
     return vary
@@ -53,7 +54,7 @@ def label(config: RunConfig, vary: dict[str, list]) -> str:
 
 def template(name: str, dataset: str) -> tuple[RunConfig, dict[str, list]]:
     if name not in TEMPLATES:
-        raise ConfigError("template", name, "one of " + ", ".join(TEMPLATES))
+        raise ConfigError("template", name, Message("config.allowed.one_of", choices=", ".join(TEMPLATES)))
     base, vary = TEMPLATES[name]
     return preset(base).replace(dataset=dataset), vary
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from . import datasets
 from .config import ConfigError, RunConfig
+from .i18n import Message
 from .store import Store, alive
 from .training import Listener, train
 
@@ -197,7 +198,7 @@ def execute(store: Store, run_id: str, echo=None) -> dict:
     run = store.get(run_id)
     config: RunConfig = run["config"]
     if store.stop_file(run_id).exists() or run["stop_requested"]:
-        store.finish(run_id, "stopped", "Stopped before the first batch.")
+        store.finish(run_id, "stopped", Message("run.stopped_before_start"))
         return store.get(run_id)
     try:
         data = datasets.load(config.dataset)
@@ -208,12 +209,12 @@ def execute(store: Store, run_id: str, echo=None) -> dict:
             store.save_arrays(run_id, "misclassified", outcome.misclassified)
         store.finish(run_id, outcome.status, outcome.message, outcome.results)
     except (ConfigError, datasets.DatasetError) as exc:
-        store.finish(run_id, "failed", str(exc))
+        store.finish(run_id, "failed", exc.message)
     except (_Interrupted, KeyboardInterrupt):
         n = len(store.epochs(run_id))
-        store.finish(run_id, "interrupted", f"Interrupted after {n} finished epoch(s); those epochs are kept.")
+        store.finish(run_id, "interrupted", Message("run.interrupted", epochs=n))
         raise
     except Exception as exc:  # anything else: record it, keep the worker alive
         last = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        store.finish(run_id, "failed", f"Training failed: {last[:500]}")
+        store.finish(run_id, "failed", Message("run.failed", reason=last[:500]))
     return store.get(run_id)

@@ -7,11 +7,13 @@ from pathlib import Path
 
 import numpy as np
 
+from .i18n import Problem
+
 _models: dict[tuple[str, float], object] = {}
 _lock = threading.Lock()
 
 
-class ModelError(ValueError):
+class ModelError(Problem):
     """A stored model that cannot be used (missing or damaged file)."""
 
 
@@ -21,14 +23,13 @@ def load(path: Path):
     try:
         key = (str(path), path.stat().st_mtime)
     except OSError:
-        raise ModelError(f"No model file at {path}: the run has no finished model.") from None
+        raise ModelError("model.missing", path=str(path)) from None
     with _lock:
         if key not in _models:
             try:
                 _models[key] = _load(path)
             except Exception as exc:
-                raise ModelError(f"The model file {path.name} is damaged and cannot be loaded "
-                                 f"({type(exc).__name__}). Train the run again.") from None
+                raise ModelError("model.damaged", file=path.name, reason=type(exc).__name__) from None
         return _models[key]
 
 

@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .i18n import Problem
+
 MAX_PIXELS = 40_000_000          # larger images are refused before decoding
 MIN_SIDE = 8
 
 
-class ImageError(ValueError):
+class ImageError(Problem):
     """An input that cannot become a digit; the message says why and what is accepted."""
 
 
@@ -31,24 +33,21 @@ def decode(data: bytes) -> np.ndarray:
     try:
         img = Image.open(io.BytesIO(data))
         if img.width * img.height > MAX_PIXELS:
-            raise ImageError(f"The image is {img.width}x{img.height} pixels; at most "
-                             f"{MAX_PIXELS // 1_000_000} megapixels are accepted. Shrink it first.")
+            raise ImageError("image.too_big", size=f"{img.width}x{img.height}", limit=MAX_PIXELS // 1_000_000)
         if getattr(img, "n_frames", 1) > 1:
-            raise ImageError("Animated images are not accepted: upload one still picture "
-                             "(PNG, JPEG, BMP or WebP).")
+            raise ImageError("image.animated")
         img = ImageOps.exif_transpose(img)
         img.load()
     except ImageError:
         raise
     except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
-        raise ImageError("This file is not an image DigitDash can read (PNG, JPEG, BMP or WebP)"
-                         + (f": {exc}" if isinstance(exc, Image.DecompressionBombError) else ".")) from None
+        if isinstance(exc, Image.DecompressionBombError):
+            raise ImageError("image.bomb", reason=str(exc)) from None
+        raise ImageError("image.unreadable") from None
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
-        raise ImageError(f"The image file is damaged or truncated ({exc}); "
-                         "save it again as PNG or JPEG.") from None
+        raise ImageError("image.damaged", reason=str(exc)) from None
     if min(img.size) < MIN_SIDE:
-        raise ImageError(f"The image is {img.width}x{img.height} pixels; a digit needs at least "
-                         f"{MIN_SIDE}x{MIN_SIDE}.")
+        raise ImageError("image.too_small", size=f"{img.width}x{img.height}", side=MIN_SIDE)
     return to_gray(img)
 
 
@@ -88,8 +87,7 @@ def _ink(gray: np.ndarray, threshold: str, keep) -> tuple[np.ndarray, np.ndarray
         gray = cv2.GaussianBlur(cv2.subtract(gray, background), (5, 5), 0)
         keep("lighting flattened, denoised", gray)
     if int(gray.max()) - int(gray.min()) < 30 or gray.max() < 60:
-        raise ImageError("No digit found: the picture is empty or almost uniform. "
-                         "Draw or photograph one digit, dark on light paper or light on dark.")
+        raise ImageError("image.blank")
     if threshold == "adaptive":
         block = max(11, (min(gray.shape) // 10) | 1)
         mask = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, block, -10)
@@ -119,7 +117,7 @@ def prepare(gray: np.ndarray, keep_steps: bool = True, threshold: str = "otsu", 
     gray, mask = _ink(gray, threshold, keep)
     box = bounding_box(mask)
     if box is None:
-        raise ImageError("No digit found: only specks remain after thresholding. Draw a bigger digit.")
+        raise ImageError("image.specks")
     return Prepared(_digit(gray, mask, box, deskew, keep), steps)
 
 
@@ -131,7 +129,7 @@ def prepare_all(gray: np.ndarray, keep_steps: bool = True, threshold: str = "ots
     gray, mask = _ink(gray, threshold, keep)
     boxes = digit_boxes(mask)
     if not boxes:
-        raise ImageError("No digit found: only specks remain after thresholding. Draw a bigger digit.")
+        raise ImageError("image.specks")
     out = []
     for box in boxes:
         steps = list(shared)
@@ -218,7 +216,7 @@ def canvas_gray(rgba: np.ndarray) -> np.ndarray:
     """The drawable canvas' RGBA uint8 array (light strokes on a dark background)."""
     rgba = np.asarray(rgba)
     if rgba.ndim != 3 or rgba.shape[2] < 3:
-        raise ImageError("The canvas sent no picture. Draw a digit and try again.")
+        raise ImageError("image.no_canvas")
     return (rgba[..., :3].astype(np.float64) @ [0.299, 0.587, 0.114]).astype(np.uint8)
 
 

@@ -17,8 +17,9 @@ import numpy as np
 
 from . import paths
 from .config import RunConfig
+from .i18n import Message, Problem, from_json
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STATUSES = ("queued", "running", "done", "stopped", "diverged", "failed", "interrupted")
 FINISHED = ("done", "stopped", "diverged", "failed", "interrupted")
 MODEL_SUFFIXES = (".keras", ".joblib", ".npz")   # Keras, scikit-learn, the NumPy network
@@ -28,7 +29,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY, seq INTEGER NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL,
     kind TEXT NOT NULL DEFAULT 'keras', dataset TEXT NOT NULL, config TEXT NOT NULL,
-    owner TEXT, grp TEXT, message TEXT NOT NULL DEFAULT '', device TEXT,
+    owner TEXT, grp TEXT, message TEXT NOT NULL DEFAULT '', message_data TEXT, device TEXT,
     created REAL NOT NULL, started REAL, finished REAL, heartbeat REAL, worker_pid INTEGER,
     stop_requested INTEGER NOT NULL DEFAULT 0, params INTEGER, flops INTEGER,
     info TEXT NOT NULL DEFAULT '{}', results TEXT NOT NULL DEFAULT '{}');
@@ -42,7 +43,7 @@ CREATE TABLE IF NOT EXISTS batches (
 """
 
 
-class StoreError(ValueError):
+class StoreError(Problem):
     """A request the store cannot honour (unknown run, running run deleted, ...)."""
 
 
@@ -56,6 +57,7 @@ class Store:
         with self._db() as db:
             db.executescript(_SCHEMA)
             db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            _migrate(db)
 
     @contextmanager
     def _db(self):
@@ -92,7 +94,7 @@ class Store:
         with self._db() as db:
             row = db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
-            raise StoreError(f"No run {run_id!r}. `python -m digitdash runs` lists the stored runs.")
+            raise StoreError("store.no_run", run=repr(run_id))
         return _run(row)
 
     def runs(self, statuses: tuple[str, ...] | None = None) -> list[dict]:
@@ -138,22 +140,22 @@ class Store:
         """Record a run's end, unless it has already ended (a stop racing an end keeps the first)."""
         now = time.time()
         with self._db() as db:
-            db.execute("UPDATE runs SET status = ?, message = ?, results = COALESCE(?, results),"
+            db.execute("UPDATE runs SET status = ?, message = ?, message_data = ?, results = COALESCE(?, results),"
                        " finished = ?, heartbeat = ? WHERE id = ? AND status IN ('queued', 'running')",
-                       (status, message, json.dumps(results) if results is not None else None, now, now,
-                        run_id))
+                       (status, str(message), message.to_json() if isinstance(message, Message) else None,
+                        json.dumps(results) if results is not None else None, now, now, run_id))
 
     def rename(self, run_id: str, name: str) -> None:
         name = " ".join(str(name).split())[:80]
         if not name:
-            raise StoreError("A run name needs at least one visible character (80 at most).")
+            raise StoreError("store.bad_name")
         self.get(run_id)
         self.update(run_id, name=name)
 
     def delete(self, run_id: str) -> None:
         run = self.get(run_id)
         if run["status"] == "running":
-            raise StoreError(f"Run {run_id} is running: stop it first, then delete it.")
+            raise StoreError("store.delete_running", run=run_id)
         with self._db() as db:
             db.execute("BEGIN IMMEDIATE")
             for table, col in (("runs", "id"), ("epochs", "run_id"), ("batches", "run_id")):
@@ -169,7 +171,7 @@ class Store:
         """Ask a run to stop; a queued run is stopped at once. Returns the run's status after."""
         run = self.get(run_id)
         if run["status"] == "queued":
-            self.finish(run_id, "stopped", "Cancelled before it started.")
+            self.finish(run_id, "stopped", Message("run.cancelled"))
         elif run["status"] == "running":
             self.update(run_id, stop_requested=1)
             self.stop_file(run_id).parent.mkdir(parents=True, exist_ok=True)
@@ -209,9 +211,7 @@ class Store:
             if run["worker_pid"] and alive(run["worker_pid"]):
                 continue
             n = len(self.epochs(run["id"]))
-            self.finish(run["id"], "interrupted",
-                        f"The worker process ended unexpectedly after {n} finished epoch(s); "
-                        "those epochs are kept. Train again to get a model.")
+            self.finish(run["id"], "interrupted", Message("run.worker_died", epochs=n))
             reaped.append(run["id"])
         return reaped
 
@@ -270,4 +270,27 @@ def _run(row: sqlite3.Row) -> dict:
     run["info"] = json.loads(run["info"] or "{}")
     run["results"] = json.loads(run["results"] or "{}")
     run["stop_requested"] = bool(run["stop_requested"])
+    run["message"] = from_json(run.pop("message_data", None), run["message"])
     return run
+
+
+# Each step takes the store from version N to N + 1 (index N - 1). Version 1 had no message_data.
+_MIGRATIONS = ["ALTER TABLE runs ADD COLUMN message_data TEXT"]
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring a store written by an older DigitDash up to SCHEMA_VERSION, keeping every run."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        version = int(db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise StoreError("store.newer_schema", found=version, known=SCHEMA_VERSION)
+        columns = {r[1] for r in db.execute("PRAGMA table_info(runs)")}
+        for step in range(version, SCHEMA_VERSION):
+            if not (step == 1 and "message_data" in columns):
+                db.execute(_MIGRATIONS[step - 1])
+        db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise

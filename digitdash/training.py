@@ -14,6 +14,7 @@ import numpy as np
 from . import architecture, metrics
 from .config import BASELINES, RunConfig
 from .datasets import Dataset
+from .i18n import Message
 
 BATCH_RECORD_SECONDS = 0.25   # per-batch loss is sampled at most this often
 MISCLASSIFIED_KEPT = 500
@@ -160,7 +161,7 @@ def train(config: RunConfig, data: Dataset, listener: Listener | None = None) ->
 
     if state["diverged"]:
         epoch, batch, loss = state["diverged"]
-        where = f"epoch {epoch}" + (f", batch {batch}" if batch else "")
+        where = Message("run.at_batch", epoch=epoch, batch=batch) if batch else Message("run.at_epoch", epoch=epoch)
         return _diverged_outcome(loss, where, config, len(state["epochs"]), fit_seconds)
     proba = lambda x: model.predict(x, batch_size=512, verbose=0)  # noqa: E731
     results, misclassified = evaluate(proba, data, (x_tr, y_tr), (x_val, y_val))
@@ -175,23 +176,23 @@ def train(config: RunConfig, data: Dataset, listener: Listener | None = None) ->
         results["stopped_early_at"] = state["threshold_epoch"]
     elif early is not None and early.stopped_epoch > 0:
         results["stopped_early_at"] = early.stopped_epoch + 1
-        message = f"Stopped early at epoch {early.stopped_epoch + 1}: {config.monitor} did not improve " \
-                  f"for {config.patience} epochs" + (" (best weights restored)." if config.restore_best else ".")
+        message = Message("run.early_stopped_restored" if config.restore_best else "run.early_stopped",
+                          epoch=early.stopped_epoch + 1, monitor=config.monitor, patience=config.patience)
     return Outcome(status, message, results, model, misclassified, fit_seconds)
 
 
-def _diverged_outcome(loss: float, where: str, config: RunConfig, epochs_run: int, fit_seconds: float) -> Outcome:
-    return Outcome("diverged", f"Diverged: the loss reached {loss:.4g} at {where} and the weights blew up. "
-                   f"Lower the learning rate (now {config.learning_rate:g}) or pick another optimizer.",
+def _diverged_outcome(loss: float, where: Message, config: RunConfig, epochs_run: int,
+                      fit_seconds: float) -> Outcome:
+    return Outcome("diverged", Message("run.diverged", loss=loss, where=where, lr=config.learning_rate),
                    {"epochs_run": epochs_run}, fit_seconds=fit_seconds)
 
 
-def _stopped_message(epochs_done: int) -> str:
-    return f"Stopped on request during epoch {epochs_done + 1}; the weights learnt so far are kept."
+def _stopped_message(epochs_done: int) -> Message:
+    return Message("run.stopped_on_request", epoch=epochs_done + 1)
 
 
-def _threshold_message(epoch: int, config: RunConfig) -> str:
-    return f"Stopped at epoch {epoch}: training loss fell below {config.loss_threshold:g}."
+def _threshold_message(epoch: int, config: RunConfig) -> Message:
+    return Message("run.loss_threshold", epoch=epoch, threshold=config.loss_threshold)
 
 
 def _train_baseline(config: RunConfig, data: Dataset, listener: Listener) -> Outcome:
@@ -200,7 +201,7 @@ def _train_baseline(config: RunConfig, data: Dataset, listener: Listener) -> Out
     model, rows, note, stopped, proba = baselines.train(config, data, listener)
     fit_seconds = time.perf_counter() - start
     if rows and (diverged(rows[-1]["loss"], data.num_classes) or diverged(rows[-1]["val_loss"], data.num_classes)):
-        return _diverged_outcome(rows[-1]["loss"], f"epoch {len(rows)}", config, len(rows), fit_seconds)
+        return _diverged_outcome(rows[-1]["loss"], Message("run.at_epoch", epoch=len(rows)), config, len(rows), fit_seconds)
     train_split, val_split = split_validation(data.x_train, data.y_train, config.validation_split)
     results, misclassified = evaluate(proba, data, train_split, val_split)
     results.update(epochs_run=len(rows), fit_seconds=fit_seconds)
