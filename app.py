@@ -6,10 +6,10 @@ from app_pages import common
 st.set_page_config(page_title="DigitDash", page_icon=":material/draw:", layout="wide")
 common.sidebar()
 pages = [
-    st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("app_pages/train.py", title="Train", icon=":material/model_training:", url_path="train"),
-    st.Page("app_pages/compare.py", title="Compare", icon=":material/compare:", url_path="compare"),
-    st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:", url_path="draw"),
-    st.Page("app_pages/data.py", title="Data", icon=":material/dataset:", url_path="data"),
+    st.Page("app_pages/home.py", title=common.t("nav.home"), icon=":material/home:", default=True),
+    st.Page("app_pages/train.py", title=common.t("nav.train"), icon=":material/model_training:", url_path="train"),
+    st.Page("app_pages/compare.py", title=common.t("nav.compare"), icon=":material/compare:", url_path="compare"),
+    st.Page("app_pages/draw.py", title=common.t("nav.draw"), icon=":material/draw:", url_path="draw"),
+    st.Page("app_pages/data.py", title=common.t("nav.data"), icon=":material/dataset:", url_path="data"),
 ]
 st.navigation(pages).run()

@@ -1,4 +1,4 @@
-"""What every page shares: the sidebar (dataset, device badge), the store and the runner."""
+"""What every page shares: the sidebar (language, dataset, device badge), the store and the runner."""
 from __future__ import annotations
 
 import re
@@ -6,11 +6,11 @@ import uuid
 
 import streamlit as st
 
-from digitdash import datasets, device, paths
+from digitdash import datasets, device, i18n, paths
 from digitdash.jobs import LocalRunner
 from digitdash.store import Store
 
-OTHER = "idx: or folder: path…"
+OTHER = "other"   # the dataset choice that opens a path box
 
 
 @st.cache_resource
@@ -23,7 +23,7 @@ def runner() -> LocalRunner:
     return _runner(str(paths.home()))
 
 
-@st.cache_resource(show_spinner="Loading the dataset…")
+@st.cache_resource(show_spinner=False)
 def dataset(name: str) -> datasets.Dataset:
     """Decoded once per server process, whatever the number of sessions."""
     return datasets.load(name)
@@ -48,17 +48,53 @@ def owner() -> str:
     return st.session_state["owner"]
 
 
+def lang() -> str:
+    """This session's language code ("en" or "es")."""
+    names = {name: code for code, name in i18n.LANGUAGES.items()}
+    return names.get(st.session_state.get("language"), i18n.DEFAULT)
+
+
+def t(key: str, **params) -> str:
+    """The interface text `key` in this session's language."""
+    return i18n.t(key, lang(), **params)
+
+
+def say(value) -> str:
+    """An engine Message (error, run message, step name) in this session's language; plain text as is."""
+    return i18n.say(value, lang())
+
+
+def translated_columns(frame, prefix: str):
+    """A table whose column headers have a catalogue entry `prefix.<header>` shows them translated."""
+    known = i18n.catalogue(lang())
+    return frame.rename(columns=lambda c: known.get(f"{prefix}.{str(c).replace(' ', '_')}", c))
+
+
+def language_ui() -> None:
+    """English or Spanish for the whole interface; Spanish preselected when the browser asks for it."""
+    if "language" not in st.session_state:
+        asked = st.context.locale or st.context.headers.get("Accept-Language")
+        st.session_state["language"] = i18n.LANGUAGES[i18n.language_of(asked)]
+    st.selectbox(t("common.language"), list(i18n.LANGUAGES.values()), key="language", help=t("common.language_help"))
+
+
 def sidebar() -> None:
     with st.sidebar:
+        language_ui()
         st.markdown("### DigitDash")
-        choice = st.selectbox("Dataset", [*datasets.BUILTIN, OTHER], key="dataset-choice",
-                              help="mnist-5k is bundled and works offline; mnist, fashion-mnist and "
-                                   "cifar10 are downloaded once by Keras.")
+        choice = st.selectbox(t("common.dataset"), [*datasets.BUILTIN, OTHER], key="dataset-choice",
+                              format_func=lambda c: t("common.dataset_other") if c == OTHER else c,
+                              help=t("common.dataset_help"))
         if choice == OTHER:
-            st.text_input("Dataset path", key="dataset-path", placeholder="idx:/path/to/mnist or folder:/path",
-                          help="idx:PATH is a folder of MNIST-format IDX files; folder:PATH has one "
-                               "subfolder of images per class.")
-        st.caption(f"Device: **{device.badge()}**")
+            st.text_input(t("common.dataset_path"), key="dataset-path", placeholder=t("common.dataset_path_placeholder"),
+                          help=t("common.dataset_path_help"))
+        st.caption(t("common.device", badge=device.badge()), help=t("common.device_help"))
+
+
+def load_dataset(name: str) -> datasets.Dataset:
+    """The dataset, decoded once per process, with a spinner in this session's language."""
+    with st.spinner(t("common.loading_dataset")):
+        return dataset(name)
 
 
 def dataset_name() -> str:

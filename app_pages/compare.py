@@ -8,12 +8,13 @@ from digitdash import charts, compare, metrics
 from digitdash.datasets import shape_of
 from digitdash.store import StoreError
 
-st.title("Compare runs")
+t = common.t
+st.title(t("compare.title"))
 store = common.store()
 runs = store.runs()
 if not runs:
-    st.info("No runs yet: train a few on the Train page, then compare them here.")
-    st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
+    st.info(t("compare.no_runs"))
+    st.page_link("app_pages/train.py", label=t("compare.to_train"), icon=":material/model_training:")
     st.stop()
 
 
@@ -22,22 +23,27 @@ def table_ui() -> tuple[list[dict], list[dict]]:
     and their table rows."""
     c1, c2, c3 = st.columns([2, 2, 1])
     groups = sorted({r["grp"] for r in runs if r["grp"]})
-    family = c1.selectbox("Family", ["all runs", *groups], key="family-filter",
-                          help="Runs launched together as an experiment.")
-    text = c2.text_input("Filter by name, model, dataset or status", key="filter")
-    show_all = c3.toggle("Show every knob", key="all-knobs")
+    family = c1.selectbox(t("compare.family"), ["all runs", *groups], key="family-filter",
+                          format_func=lambda g: t("compare.all_runs") if g == "all runs" else g,
+                          help=t("compare.family_help"))
+    text = c2.text_input(t("compare.filter"), key="filter", help=t("compare.filter_help"))
+    show_all = c3.toggle(t("compare.all_knobs"), key="all-knobs", help=t("compare.all_knobs_help"))
     shown = [r for r in runs if text.lower() in f"{r['name']} {r['config'].summary()} {r['dataset']} "
                                                 f"{r['status']}".lower() and family in ("all runs", r["grp"])]
     rows = compare.table(store, shown, all_knobs=show_all)
     frame = pd.DataFrame(rows)
-    event = st.dataframe(frame.drop(columns=["id"]) if len(frame) else frame, key="runs-table",
-                         on_select="rerun", selection_mode="multi-row", hide_index=True, width="stretch")
-    st.download_button("Download table as CSV", frame.to_csv(index=False), "digitdash-runs.csv", "text/csv")
+    view = frame.drop(columns=["id"]) if len(frame) else frame
+    if len(view):
+        view["status"] = [t(f"status.{s}") for s in view["status"]]
+    event = st.dataframe(common.translated_columns(view, "column"), key="runs-table", on_select="rerun",
+                         selection_mode="multi-row", hide_index=True, width="stretch")
+    st.download_button(t("compare.csv"), frame.to_csv(index=False), "digitdash-runs.csv", "text/csv",
+                       key="download-csv", help=t("compare.csv_help"))
     picked = [shown[i] for i in event.selection.rows] if event and event.selection.rows else []
     if not picked:
         finished = [r for r in shown if r["results"].get("test_accuracy") is not None]
         if family == "all runs":
-            st.caption("Select rows to compare them; until then the latest finished runs (up to four) are shown.")
+            st.caption(t("compare.select_hint"))
             finished = finished[-4:]
         picked = finished
     by_id = {row["id"]: row for row in rows}
@@ -48,85 +54,101 @@ def manage_ui(selected: list[dict]) -> None:
     if len(selected) != 1:
         return
     run = selected[0]
-    with st.expander(f"Manage {common.plain(run['name'])}"):
-        new = st.text_input("New name", value=run["name"], key=f"rename-{run['id']}", max_chars=80)
-        if st.button("Rename", key="rename") and new != run["name"]:
+    with st.expander(t("compare.manage", name=common.plain(run["name"]))):
+        new = st.text_input(t("compare.new_name"), value=run["name"], key=f"rename-{run['id']}", max_chars=80,
+                            help=t("compare.new_name_help"))
+        if st.button(t("compare.rename"), key="rename", help=t("compare.rename_help")) and new != run["name"]:
             try:
                 store.rename(run["id"], new)
                 st.rerun()
             except StoreError as exc:
-                st.error(str(exc))
+                st.error(common.say(exc.message))
         path = store.model_path(run["id"])
         if path:
-            st.download_button("Download model (.keras)", path.read_bytes(), f"{run['id']}.keras", key="download-model")
-        if st.checkbox("I want to delete this run", key="confirm-delete"):
-            if st.button("Delete for good", key="delete", type="primary"):
+            st.download_button(t("compare.download_model", suffix=path.suffix), path.read_bytes(),
+                               f"{run['id']}{path.suffix}", key="download-model", help=t("compare.download_model_help"))
+        if st.checkbox(t("compare.confirm_delete"), key="confirm-delete", help=t("compare.confirm_delete_help")):
+            if st.button(t("compare.delete"), key="delete", type="primary", help=t("compare.delete_help")):
                 try:
                     store.delete(run["id"])
                     st.rerun()
                 except StoreError as exc:
-                    st.error(str(exc))
+                    st.error(common.say(exc.message))
+
+
+def bars(rows: list[dict], columns: list[str], title: str, key: str, where) -> None:
+    labels = [t(f"column.{c.replace(' ', '_')}") for c in columns]
+    where.plotly_chart(charts.grouped_bars(rows, columns, t(title), labels), key=key, width="stretch")
 
 
 def charts_ui(selected: list[dict], rows: list[dict]) -> None:
+    lang = common.lang()
     series = [(r["name"], store.epochs(r["id"])) for r in selected]
-    st.plotly_chart(charts.overlay_curves(series), key="overlay", width="stretch")
+    st.plotly_chart(charts.overlay_curves(series, lang), key="overlay", width="stretch")
+    st.caption(t("compare.overlay_note"))
     a, b = st.columns(2)
-    a.plotly_chart(charts.grouped_bars(rows, ["mean accuracy", "mean val_accuracy", "test accuracy"], "Accuracy"),
-                   key="acc-bars", width="stretch")
-    b.plotly_chart(charts.grouped_bars(rows, ["mean loss", "mean val_loss", "test loss"], "Loss"),
-                   key="loss-bars", width="stretch")
+    bars(rows, ["mean accuracy", "mean val_accuracy", "test accuracy"], "chart.accuracy", "acc-bars", a)
+    bars(rows, ["mean loss", "mean val_loss", "test loss"], "chart.loss", "loss-bars", b)
     c, d, e = st.columns(3)
-    c.plotly_chart(charts.grouped_bars(rows, ["params"], "Parameters"), key="param-bars", width="stretch")
-    d.plotly_chart(charts.grouped_bars(rows, ["MFLOPs"], "MFLOPs per image"), key="flop-bars", width="stretch")
-    e.plotly_chart(charts.grouped_bars(rows, ["train time s"], "Training time (s)"), key="time-bars", width="stretch")
-    st.plotly_chart(charts.convergence_lines(series), key="convergence", width="stretch")
+    bars(rows, ["params"], "train.params", "param-bars", c)
+    bars(rows, ["MFLOPs"], "train.mflops", "flop-bars", d)
+    bars(rows, ["train time s"], "compare.train_time", "time-bars", e)
+    st.plotly_chart(charts.convergence_lines(series, lang), key="convergence", width="stretch")
+    st.caption(t("compare.convergence_note"))
 
 
 def confusion_ui(selected: list[dict]) -> None:
     done = [r for r in selected if r["results"].get("confusion")][:4]
     if not done:
         return
-    st.subheader("Confusion matrices")
+    lang = common.lang()
+    st.subheader(t("compare.confusion"))
+    st.caption(t("compare.confusion_note"))
     c1, c2 = st.columns(2)
-    split = c1.radio("Data", ["test", "train", "val"], horizontal=True, key="cm-split",
-                     format_func={"test": "test", "train": "train", "val": "validation"}.get)
-    normalized = c2.toggle("Row-normalized", key="cm-normalized")
+    split = c1.radio(t("compare.split"), ["test", "train", "val"], horizontal=True, key="cm-split",
+                     format_func=lambda s: t(f"compare.split_{s}"), help=t("compare.split_help"))
+    normalized = c2.toggle(t("compare.normalized"), key="cm-normalized", help=t("compare.normalized_help"))
     names = shape_of(done[0]["dataset"])[1]
     with st.container(key="confusion"):
         cols = st.columns(len(done))
         for col, run in zip(cols, done):
             cm = run["results"]["confusion"].get(split)
             if cm is None:
-                col.info(f"{run['name']}: no {split} data")
+                col.info(t("compare.no_split", name=common.plain(run["name"]), split=t(f"compare.split_{split}")))
                 continue
-            col.plotly_chart(charts.confusion_heatmap(cm, names, run["name"], normalized),
+            col.plotly_chart(charts.confusion_heatmap(cm, names, run["name"], normalized, lang=lang),
                              key=f"cm-{run['id']}", width="stretch")
     per_digit = {r["name"]: metrics.per_class_accuracy(r["results"]["confusion"]["test"]) for r in done}
-    table = pd.DataFrame(per_digit, index=[f"digit {n}" for n in names])
+    table = pd.DataFrame(per_digit, index=[t("compare.digit", digit=n) for n in names])
     if len(done) >= 2:
         a, b = done[0], done[1]
-        table[f"change {b['name']} - {a['name']}"] = table[b["name"]] - table[a["name"]]
+        table[t("compare.change", b=b["name"], a=a["name"])] = table[b["name"]] - table[a["name"]]
         diff = np.array(b["results"]["confusion"][split]) - np.array(a["results"]["confusion"][split])
-        st.plotly_chart(charts.confusion_heatmap(diff, names, f"{b['name']} minus {a['name']} ({split})",
-                                                 diverging=True), key="cm-diff", width="stretch")
-    st.markdown("**Per-digit test accuracy**")
+        title = t("compare.difference", b=b["name"], a=a["name"], split=t(f"compare.split_{split}"))
+        st.plotly_chart(charts.confusion_heatmap(diff, names, title, diverging=True, lang=lang), key="cm-diff",
+                        width="stretch")
+    st.markdown(f"**{t('compare.per_digit')}**")
     st.dataframe(table.style.format("{:.3f}"), width="stretch")
     for run in done:
-        with st.expander(f"Classification report: {common.plain(run['name'])}"):
-            st.dataframe(pd.DataFrame(run["results"]["report"]).set_index("class"), width="stretch")
+        with st.expander(t("compare.report", name=common.plain(run["name"]))):
+            report = pd.DataFrame(run["results"]["report"]).set_index("class")
+            st.dataframe(common.translated_columns(report, "column"), width="stretch")
 
 
 def gallery_ui(selected: list[dict]) -> None:
     done = [r for r in selected if store.load_arrays(r["id"], "misclassified") is not None]
     if not done:
         return
-    st.subheader("Misclassified test digits")
+    st.subheader(t("compare.mistakes"))
     c1, c2, c3 = st.columns(3)
-    run = c1.selectbox("Run", done, format_func=lambda r: r["name"], key="gallery-run")
+    run = c1.selectbox(t("compare.gallery_run"), done, format_func=lambda r: r["name"], key="gallery-run",
+                       help=t("compare.gallery_run_help"))
     digits = ["any", *range(10)]
-    true = c2.selectbox("True digit", digits, key="gallery-true")
-    pred = c3.selectbox("Predicted digit", digits, key="gallery-pred")
+    any_label = lambda d: t("compare.any") if d == "any" else str(d)  # noqa: E731
+    true = c2.selectbox(t("compare.true_digit"), digits, key="gallery-true", format_func=any_label,
+                        help=t("compare.true_digit_help"))
+    pred = c3.selectbox(t("compare.predicted_digit"), digits, key="gallery-pred", format_func=any_label,
+                        help=t("compare.predicted_digit_help"))
     wrong = store.load_arrays(run["id"], "misclassified")
     keep = np.ones(len(wrong["index"]), bool)
     if true != "any":
@@ -134,13 +156,13 @@ def gallery_ui(selected: list[dict]) -> None:
     if pred != "any":
         keep &= wrong["pred"] == pred
     idx = np.flatnonzero(keep)[:40]
-    st.caption(f"{int(keep.sum())} shown of {run['results'].get('misclassified_count', len(keep))} mistakes "
-               "(most confident first)")
+    st.caption(t("compare.mistakes_shown", shown=int(keep.sum()),
+                 total=run["results"].get("misclassified_count", len(keep))))
     cols = st.columns(10)
     for n, i in enumerate(idx):
         conf = float(wrong["probs"][i].max())
         cols[n % 10].image(wrong["images"][i][..., 0], width=56,
-                           caption=f"true {wrong['true'][i]}, said {wrong['pred'][i]} ({conf:.0%})")
+                           caption=t("compare.mistake", true=wrong["true"][i], pred=wrong["pred"][i], conf=conf))
 
 
 selected, rows = table_ui()

@@ -8,7 +8,8 @@ from app_pages import common
 from digitdash import preprocess
 from digitdash.predict import ModelError, probabilities
 
-st.title("Draw or upload a digit")
+t = common.t
+st.title(t("draw.title"))
 
 
 @st.cache_data
@@ -21,39 +22,41 @@ def mnist_samples() -> dict[int, np.ndarray]:
 def models_ui() -> list[dict]:
     runs = [r for r in common.store().runs(("done", "stopped")) if common.store().model_path(r["id"])]
     if not runs:
-        st.info("No trained model yet: train one on the Train page first.")
-        st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
+        st.info(t("draw.no_model"))
+        st.page_link("app_pages/train.py", label=t("compare.to_train"), icon=":material/model_training:")
         st.stop()
     runs.sort(key=lambda r: r["results"].get("test_accuracy") or 0, reverse=True)
     by_id = {r["id"]: r for r in runs}
-    label = lambda i: f"{by_id[i]['name']} (test {by_id[i]['results'].get('test_accuracy', 0):.3f})"  # noqa: E731
-    chosen = st.multiselect("Models", list(by_id), default=[runs[0]["id"]], format_func=label, key="models",
-                            help="Every finished run can answer; the best one is preselected.")
+    label = lambda i: t("draw.model_label", name=by_id[i]["name"],  # noqa: E731
+                        acc=by_id[i]["results"].get("test_accuracy") or 0)
+    chosen = st.multiselect(t("draw.models"), list(by_id), default=[runs[0]["id"]], format_func=label, key="models",
+                            help=t("draw.models_help"))
     return [by_id[i] for i in chosen]
 
 
 def input_ui() -> tuple[list[tuple[str, bytes | np.ndarray]], dict]:
     """What to read: the canvas drawing and uploaded pictures (name, RGBA array or file bytes),
     and the preprocessing options."""
-    draw, upload = st.tabs(["Draw", "Upload photos"])
+    draw, upload = st.tabs([t("draw.tab_draw"), t("draw.tab_upload")])
     with draw:
         c1, c2 = st.columns([2, 1])
         with c2:
-            width = st.slider("Brush width", 5, 40, 18, key="brush")
-            if st.button("Clear", key="clear"):
+            width = st.slider(t("draw.brush"), 5, 40, 18, key="brush", help=t("draw.brush_help"))
+            if st.button(t("draw.clear"), key="clear", help=t("draw.clear_help")):
                 st.session_state["canvas-version"] = st.session_state.get("canvas-version", 0) + 1
-            threshold = st.radio("Threshold", ["otsu", "adaptive"], horizontal=True, key="threshold")
-            deskew = st.checkbox("Deskew", key="deskew", help="Straighten slanted digits using image moments.")
+            threshold = st.radio(t("draw.threshold"), ["otsu", "adaptive"], horizontal=True, key="threshold",
+                                 help=t("draw.threshold_help"))
+            deskew = st.checkbox(t("draw.deskew"), key="deskew", help=t("draw.deskew_help"))
         with c1, st.container(key="canvas"):
             result = st_canvas(stroke_width=width, stroke_color="#FFFFFF", background_color="#000000",
                                height=280, width=280, drawing_mode="freedraw", return_image_data=True,
                                key=f"canvas-{st.session_state.get('canvas-version', 0)}")
     with upload:
-        files = st.file_uploader("Photos or scans of digits (PNG, JPEG, BMP, WebP)", accept_multiple_files=True,
+        files = st.file_uploader(t("draw.upload"), accept_multiple_files=True, help=t("draw.upload_help"),
                                  type=["png", "jpg", "jpeg", "bmp", "webp", "gif", "tif", "tiff"], key="upload")
     items = [(f.name, f.getvalue()) for f in files or []]
     if result is not None and result.image_data is not None:
-        items.insert(0, ("drawing", result.image_data))
+        items.insert(0, (t("draw.drawing"), result.image_data))
     return items, {"threshold": threshold, "deskew": deskew}
 
 
@@ -61,7 +64,7 @@ def digits_of(source, opts: dict) -> list[preprocess.Prepared]:
     if isinstance(source, np.ndarray):
         gray = preprocess.canvas_gray(source)
         if gray.max() < 60:
-            raise preprocess.ImageError("The canvas is empty: draw a digit with the mouse first.")
+            raise preprocess.ImageError("image.empty_canvas")
         return [preprocess.prepare(gray, **opts)]
     return preprocess.prepare_all(preprocess.decode(source), **opts)
 
@@ -69,29 +72,29 @@ def digits_of(source, opts: dict) -> list[preprocess.Prepared]:
 def steps_ui(prepared: preprocess.Prepared) -> None:
     cols = st.columns(len(prepared.steps))
     for col, (name, img) in zip(cols, prepared.steps):
-        col.image(img, caption=name, width="stretch", clamp=True)
+        col.image(img, caption=common.say(name), width="stretch", clamp=True)
 
 
 def prediction_ui(prepared: preprocess.Prepared, models: list[dict], index: int) -> None:
     left, right = st.columns([1, 3])
     with left:
-        st.image(prepared.image, caption="what the model sees (28x28)", width=140)
+        st.image(prepared.image, caption=t("draw.model_sees"), width=140)
     with right:
         cols = st.columns(max(1, len(models)))
         for col, run in zip(cols, models):
             try:
                 probs = probabilities(common.store().model_path(run["id"]), prepared.image[None])[0]
             except ModelError as exc:
-                col.error(str(exc))
+                col.error(common.say(exc.message))
                 continue
             digit = int(probs.argmax())
-            col.markdown(f"**{common.plain(run['name'])}**  \nPrediction: {digit} ({probs[digit]:.1%})")
+            col.markdown(t("draw.prediction", name=common.plain(run["name"]), digit=digit, p=probs[digit]))
             fig = go.Figure(go.Bar(x=list(range(10)), y=probs, marker_color=["#d62728" if d == digit else "#1f77b4"
                                                                               for d in range(10)]))
-            fig.update_layout(height=200, margin=dict(l=5, r=5, t=5, b=5), xaxis=dict(dtick=1, title="digit"),
-                              yaxis=dict(range=[0, 1], title="probability"))
+            fig.update_layout(height=200, margin=dict(l=5, r=5, t=5, b=5), xaxis=dict(dtick=1, title=t("draw.digit")),
+                              yaxis=dict(range=[0, 1], title=t("draw.probability")))
             col.plotly_chart(fig, key=f"probs-{index}-{run['id']}", width="stretch")
-            col.image(mnist_samples()[digit], caption=f"a real MNIST {digit}", width=70)
+            col.image(mnist_samples()[digit], caption=t("draw.real_mnist", digit=digit), width=70)
 
 
 models = models_ui()
@@ -103,11 +106,11 @@ with st.container(key="prediction"):
         try:
             digits = digits_of(source, options)
         except preprocess.ImageError as exc:
-            st.warning(f"{common.plain(name)}: {exc}")
+            st.warning(f"{common.plain(name)}: {common.say(exc.message)}")
             continue
         for prepared in digits:
             steps_ui(prepared)
             prediction_ui(prepared, models, shown)
             shown += 1
     if not items:
-        st.info("Draw a digit on the black square, or upload photos of handwritten digits.")
+        st.info(t("draw.nothing_yet"))

@@ -1,15 +1,24 @@
+"""Home: what DigitDash is, a first run in three steps, the device, and every page."""
 import streamlit as st
 
-st.title("DigitDash")
-st.markdown(
-    "Learn how neural networks read handwritten digits. Pick a network and its knobs, train it and "
-    "watch it learn live, then compare runs.\n\n"
-    "**A first run in three steps**\n"
-    "1. Keep the dataset **mnist-5k** in the sidebar (5,000 real MNIST digits, works offline).\n"
-    "2. Open **Train**, pick the preset **mlp-512** and press **Train**.\n"
-    "3. Watch the accuracy and loss curves, and the gap bars that warn of overfitting. Then draw "
-    "your own digits for it on **Draw**.")
-st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
-st.page_link("app_pages/compare.py", label="Go to Compare", icon=":material/compare:")
-st.page_link("app_pages/draw.py", label="Go to Draw", icon=":material/draw:")
-st.page_link("app_pages/data.py", label="Go to Data", icon=":material/dataset:")
+from app_pages import common
+from digitdash import device
+
+t = common.t
+st.title(t("home.title"))
+st.markdown(t("home.intro"))
+left, right = st.columns([3, 2])
+with left:
+    st.subheader(t("home.first_run"))
+    st.markdown(t("home.steps"))
+with right:
+    st.subheader(t("home.device_title"))
+    st.metric(t("home.device_label"), device.badge(), help=t("common.device_help"))
+    st.caption(t("home.device_note"))
+st.subheader(t("home.pages"))
+for path, icon, key in (("app_pages/train.py", ":material/model_training:", "train"),
+                        ("app_pages/compare.py", ":material/compare:", "compare"),
+                        ("app_pages/draw.py", ":material/draw:", "draw"),
+                        ("app_pages/data.py", ":material/dataset:", "data")):
+    st.page_link(path, label=t(f"nav.{key}"), icon=icon, help=t(f"home.{key}_help"))
+    st.caption(t(f"home.{key}_what"))

@@ -2,6 +2,7 @@
 import time
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from digitdash import architecture, charts, experiments, metrics
@@ -12,85 +13,75 @@ from digitdash.datasets import DatasetError, shape_of
 from app_pages import common
 from app_pages.train_form import config_from_state, load_preset
 
-st.title("Train a network")
-BASELINE_NOTES = {
-    "random-forest": "100 trees; uses no epochs, optimizer or layers.",
-    "logreg": f"Logistic regression; trains on at most {SUBSAMPLE['logreg']:,} images.",
-    "svc": f"RBF support vector classifier; trains on at most {SUBSAMPLE['svc']:,} images (it slows down fast).",
-    "sklearn-mlp": "scikit-learn's MLPClassifier (Adam, relu); uses layers, learning rate, batch size, epochs.",
-    "numpy-mlp": "A network written from scratch in NumPy (relu, softmax, Xavier init, plain SGD); uses "
-                 "layers, learning rate, batch size and epochs.",
-}
+t = common.t
+st.title(t("train.title"))
 if "cfg-architecture" not in st.session_state:
     load_preset("mlp-512")
 
 
+def knob(widget, field: str, *args, **kwargs):
+    """One config knob: its widget keyed cfg-<field>, label and hover help from the catalogue."""
+    return widget(t(f"knob.{field}.label"), *args, key=f"cfg-{field}", help=t(f"knob.{field}.help"), **kwargs)
+
+
 def form_ui() -> None:
-    st.selectbox("Start from a preset", list(PRESETS), key="preset", on_change=lambda: load_preset(st.session_state["preset"]),
-                 help="The classroom notebooks' networks. Every knob below can still be changed.")
+    st.selectbox(t("train.preset"), list(PRESETS), key="preset", on_change=lambda: load_preset(st.session_state["preset"]),
+                 help=t("train.preset_help"))
     cnn = st.session_state["cfg-architecture"] == "cnn"
     a, b, c = st.columns(3)
     with a:
-        st.subheader("Architecture")
-        st.selectbox("Kind", ARCHITECTURES, key="cfg-architecture",
-                     help="mlp: dense layers on the flattened pixels. cnn: convolutions first, then dense layers. "
-                          "The others are baselines: scikit-learn models and a network written in NumPy.")
+        st.subheader(t("train.architecture"))
+        knob(st.selectbox, "architecture", ARCHITECTURES)
         if st.session_state["cfg-architecture"] in BASELINES:
-            st.caption(BASELINE_NOTES[st.session_state["cfg-architecture"]])
+            kind = st.session_state["cfg-architecture"]
+            st.caption(t(f"baseline.{kind}", limit=SUBSAMPLE.get(kind, 0)))
         if cnn:
-            st.text_input("Conv filters per layer", key="cfg-conv_filters", help="e.g. 32-64: two conv layers.")
-            st.number_input("Kernel size", 1, 11, key="cfg-kernel_size")
-            st.selectbox("Downsampling", DOWNSAMPLING, key="cfg-downsampling",
-                         help="pool: 2x2 max-pool after every conv; stride: stride-2 convs; -last: only after the last one.")
-            st.selectbox("Padding", PADDINGS, key="cfg-padding")
-        st.text_input("Hidden dense layers (neurons)", key="cfg-layers",
-                      help="e.g. 512, or 512-128 for two layers. The notebooks compared 216, 512 and 1024.")
-        st.selectbox("Activation", ACTIVATIONS, key="cfg-activation",
-                     help="linear = no activation: the notebooks got ~0.92 with it, 0.97-0.98 with relu.")
-        st.selectbox("Weight initializer", INITIALIZERS, key="cfg-initializer",
-                     help="zeros does not learn: every neuron stays identical.")
+            knob(st.text_input, "conv_filters")
+            knob(st.number_input, "kernel_size", 1, 11)
+            knob(st.selectbox, "downsampling", DOWNSAMPLING)
+            knob(st.selectbox, "padding", PADDINGS)
+        knob(st.text_input, "layers")
+        knob(st.selectbox, "activation", ACTIVATIONS)
+        knob(st.selectbox, "initializer", INITIALIZERS)
         if st.session_state["cfg-initializer"] in ("random_normal", "random_uniform"):
-            st.number_input("Initial stddev / range", 0.0001, 10.0, key="cfg-init_stddev", format="%.4f")
+            knob(st.number_input, "init_stddev", 0.0001, 10.0, format="%.4f")
     with b:
-        st.subheader("Training")
-        st.selectbox("Optimizer", OPTIMIZERS, key="cfg-optimizer",
-                     help="Plain sgd learns more slowly than adam or rmsprop at the same number of epochs.")
-        st.number_input("Learning rate", 0.0, 1000.0, key="cfg-learning_rate", format="%.5f", step=0.0001)
+        st.subheader(t("train.training"))
+        knob(st.selectbox, "optimizer", OPTIMIZERS)
+        knob(st.number_input, "learning_rate", 0.0, 1000.0, format="%.5f", step=0.0001)
         if st.session_state["cfg-optimizer"] in ("sgd", "rmsprop"):
-            st.slider("Momentum", 0.0, 0.99, key="cfg-momentum")
+            knob(st.slider, "momentum", 0.0, 0.99)
         if st.session_state["cfg-optimizer"] == "sgd":
-            st.checkbox("Nesterov momentum", key="cfg-nesterov")
-        st.number_input("Batch size", 1, 65536, key="cfg-batch_size")
-        st.number_input("Epochs", 1, 1000, key="cfg-epochs", help="More epochs widen the train/validation gap.")
-        st.slider("Validation split", 0.0, 0.9, key="cfg-validation_split",
-                  help="The last part of the training data, held out to watch overfitting.")
-        st.number_input("Seed", 0, 2**31 - 1, key="cfg-seed")
-        st.checkbox("Mixed precision (GPU only)", key="cfg-mixed_precision")
+            knob(st.checkbox, "nesterov")
+        knob(st.number_input, "batch_size", 1, 65536)
+        knob(st.number_input, "epochs", 1, 1000)
+        knob(st.slider, "validation_split", 0.0, 0.9)
+        knob(st.number_input, "seed", 0, 2**31 - 1)
+        knob(st.checkbox, "mixed_precision")
     with c:
-        st.subheader("Regularization")
-        st.slider("Dropout after each dense layer", 0.0, 0.9, key="cfg-dropout")
-        st.number_input("L1", 0.0, 1.0, key="cfg-l1", format="%.5f", step=0.0001)
-        st.number_input("L2", 0.0, 1.0, key="cfg-l2", format="%.5f", step=0.0001)
-        st.checkbox("Batch normalization", key="cfg-batch_norm")
-        st.checkbox("Augmentation (rotation, shift, zoom)", key="cfg-augment")
+        st.subheader(t("train.regularization"))
+        knob(st.slider, "dropout", 0.0, 0.9)
+        knob(st.number_input, "l1", 0.0, 1.0, format="%.5f", step=0.0001)
+        knob(st.number_input, "l2", 0.0, 1.0, format="%.5f", step=0.0001)
+        knob(st.checkbox, "batch_norm")
+        knob(st.checkbox, "augment")
         if st.session_state["cfg-augment"]:
-            st.slider("Rotation (degrees)", 0.0, 45.0, key="cfg-rotation")
-            st.slider("Shift (fraction)", 0.0, 0.5, key="cfg-shift")
-            st.slider("Zoom (fraction)", 0.0, 0.5, key="cfg-zoom")
-        st.subheader("Stopping")
-        st.checkbox("Early stopping", key="cfg-early_stopping")
+            knob(st.slider, "rotation", 0.0, 45.0)
+            knob(st.slider, "shift", 0.0, 0.5)
+            knob(st.slider, "zoom", 0.0, 0.5)
+        st.subheader(t("train.stopping"))
+        knob(st.checkbox, "early_stopping")
         if st.session_state["cfg-early_stopping"] or st.session_state["cfg-reduce_lr"]:
-            st.selectbox("Monitor", MONITORS, key="cfg-monitor")
+            knob(st.selectbox, "monitor", MONITORS)
         if st.session_state["cfg-early_stopping"]:
-            st.number_input("Patience (epochs)", 0, 1000, key="cfg-patience")
-            st.checkbox("Restore the best weights", key="cfg-restore_best")
-        st.number_input("Stop when training loss falls below (0 = off)", 0.0, 100.0, key="cfg-loss_threshold",
-                        format="%.3f", step=0.01)
-        st.checkbox("Reduce learning rate on plateau", key="cfg-reduce_lr")
+            knob(st.number_input, "patience", 0, 1000)
+            knob(st.checkbox, "restore_best")
+        knob(st.number_input, "loss_threshold", 0.0, 100.0, format="%.3f", step=0.01)
+        knob(st.checkbox, "reduce_lr")
         if st.session_state["cfg-reduce_lr"]:
-            st.slider("Reduce factor", 0.05, 0.95, key="cfg-reduce_lr_factor")
-            st.number_input("Plateau patience", 0, 1000, key="cfg-reduce_lr_patience")
-        st.number_input("Output neurons (0 = one per class)", 0, 100000, key="cfg-output_units")
+            knob(st.slider, "reduce_lr_factor", 0.05, 0.95)
+            knob(st.number_input, "reduce_lr_patience", 0, 1000)
+        knob(st.number_input, "output_units", 0, 100000)
 
 
 def summary_ui(config: RunConfig | None, specs: list | None, error: str | None) -> bool:
@@ -102,11 +93,12 @@ def summary_ui(config: RunConfig | None, specs: list | None, error: str | None) 
     m1, m2, m3 = st.columns(3)
     params = architecture.total_params(specs) if config.architecture not in BASELINES else \
         params_of(config, int(np.prod(shape)), len(classes))
-    m1.metric("Parameters", f"{params:,}" if params is not None else "n/a")
-    m2.metric("MFLOPs per image", f"{architecture.total_flops(specs) / 1e6:.2f}")
-    m3.metric("Input", "x".join(map(str, shape)) + f", {len(classes)} classes")
-    with st.expander("Model summary", expanded=False):
-        st.dataframe(architecture.summary_rows(specs), hide_index=True, width="stretch")
+    m1.metric(t("train.params"), f"{params:,}" if params is not None else "n/a", help=t("train.params_help"))
+    m2.metric(t("train.mflops"), f"{architecture.total_flops(specs) / 1e6:.2f}", help=t("train.mflops_help"))
+    m3.metric(t("train.input"), t("train.input_value", shape="x".join(map(str, shape)), classes=len(classes)))
+    with st.expander(t("train.model_summary"), expanded=False):
+        frame = common.translated_columns(pd.DataFrame(architecture.summary_rows(specs)), "column")
+        st.dataframe(frame, hide_index=True, width="stretch")
     return True
 
 
@@ -117,21 +109,21 @@ def current_config() -> tuple[RunConfig | None, list | None, str | None]:
         shape, classes = shape_of(config.dataset)
         return config, architecture.plan(config, shape, len(classes)), None
     except (ConfigError, DatasetError) as exc:
-        return None, None, str(exc)
+        return None, None, common.say(exc.message)
 
 
 def family_ui(config: RunConfig | None) -> None:
     """The notebooks' families in one click, or any one or two knobs over listed values."""
-    choice = st.selectbox("Family", ["custom", *experiments.TEMPLATES], key="family",
-                          help="neurons 216/512/1024, activation linear/relu/sigmoid, initializer "
-                               "zeros/random_normal/glorot_uniform, optimizer sgd/adam/rmsprop, epochs 5/15/30.")
+    choice = st.selectbox(t("train.family"), ["custom", *experiments.TEMPLATES], key="family",
+                          format_func=lambda c: t("train.family_custom") if c == "custom" else c,
+                          help=t("train.family_help"))
     try:
         if choice == "custom":
             if config is None:
-                st.warning("Fix the settings above first: a custom family starts from them.")
+                st.warning(t("train.family_fix_first"))
                 return
-            text = st.text_input("Vary (one or two knobs)", "activation=relu,sigmoid", key="family-vary",
-                                 help="KEY=V1,V2; a second knob after ';', e.g. layers=216,512;optimizer=sgd,adam")
+            text = st.text_input(t("train.vary"), "activation=relu,sigmoid", key="family-vary",
+                                 help=t("train.vary_help"))
             base = config
             vary = experiments.parse_vary([p for p in text.split(";") if p.strip()], base)
             title = "vary " + " x ".join(vary)
@@ -140,37 +132,42 @@ def family_ui(config: RunConfig | None) -> None:
             title = choice
         configs = experiments.expand(base, vary)
     except ConfigError as exc:
-        st.error(str(exc))
+        st.error(common.say(exc.message))
         return
-    st.caption(f"{len(configs)} runs: " + "; ".join(experiments.label(c, vary) for c in configs))
-    if st.button("Launch family", key="launch-family"):
+    st.caption(t("train.family_runs", n=len(configs), runs="; ".join(experiments.label(c, vary) for c in configs)))
+    if st.button(t("train.launch_family"), key="launch-family", help=t("train.launch_family_help")):
         group, ids = experiments.launch(common.runner(), base, vary, title, owner=common.owner())
         st.session_state["watch-run"] = ids[0]
-        st.success(f"Queued {len(ids)} runs as family '{group}'. Compare shows them together.")
+        st.success(t("train.family_queued", n=len(ids), group=group))
 
 
 form_ui()
 config, specs, error = current_config()
 can_train = summary_ui(config, specs, error)
 t1, t2, t3 = st.columns([1, 1, 2])
-if t1.button("Train", key="train", type="primary", disabled=not can_train):
+if t1.button(t("train.train"), key="train", type="primary", disabled=not can_train, help=t("train.train_help")):
     run_id = common.runner().submit(config, owner=common.owner())
     st.session_state["watch-run"] = run_id
-with st.expander("Experiment: launch a family of runs at once"):
+with st.expander(t("train.family_title")):
     family_ui(config)
-t2.number_input("Accuracy gap threshold", 0.0, 1.0, metrics.ACCURACY_GAP, 0.01, key="acc-threshold")
-t3.number_input("Loss gap threshold", 0.0, 10.0, metrics.LOSS_GAP, 0.01, key="loss-threshold")
+t2.number_input(t("train.acc_threshold"), 0.0, 1.0, metrics.ACCURACY_GAP, 0.01, key="acc-threshold",
+                help=t("train.acc_threshold_help"))
+t3.number_input(t("train.loss_threshold"), 0.0, 10.0, metrics.LOSS_GAP, 0.01, key="loss-threshold",
+                help=t("train.loss_threshold_help"))
 
 
 def status_line(run: dict, position: int | None) -> str:
     s, res = run["status"], run["results"]
+    status = t(f"status.{s}")
     if s == "queued":
-        return f"Status: queued, position {position} in the queue" if position else "Status: queued"
+        return t("train.status_position", status=status, position=position) if position else \
+            t("train.status", status=status)
     if s == "running":
-        return f"Status: running on {run['device'] or 'the worker'}"
+        return t("train.status_running", status=status, device=run["device"] or t("train.the_worker"))
+    message = common.say(run["message"])
     if s == "done" and res.get("stopped_early_at"):
-        return f"Status: stopped early at epoch {res['stopped_early_at']}. {run['message']}"
-    return f"Status: {s}. {run['message']}".strip()
+        return t("train.status_early", epoch=res["stopped_early_at"], message=message)
+    return t("train.status_message", status=status, message=message).strip()
 
 
 def watch_ui() -> None:
@@ -179,11 +176,11 @@ def watch_ui() -> None:
     if not runs:
         return
     ids = [r["id"] for r in runs]
-    labels = {r["id"]: f"{r['name']} ({r['status']}, {r['id']})" for r in runs}
+    labels = {r["id"]: f"{r['name']} ({t('status.' + r['status'])}, {r['id']})" for r in runs}
     if st.session_state.get("watch-run") not in ids:
         wanted = st.query_params.get("run")
         st.session_state["watch-run"] = wanted if wanted in ids else ids[0]
-    chosen = st.selectbox("Watch run", ids, format_func=labels.get, key="watch-run")
+    chosen = st.selectbox(t("train.watch"), ids, format_func=labels.get, key="watch-run", help=t("train.watch_help"))
     st.session_state["watch"] = chosen
     if st.query_params.get("run") != chosen:
         st.query_params["run"] = chosen
@@ -193,42 +190,43 @@ def watch_ui() -> None:
 def live_ui() -> None:
     run_id = st.session_state.get("watch")
     if not run_id:
-        st.info("Press **Train** to start. Training goes on in the background, even if you leave this page.")
+        st.info(t("train.press_train"))
         return
     store = common.store()
     try:
         run = store.get(run_id)
     except Exception:
-        st.warning(f"Run {run_id} no longer exists.")
+        st.warning(t("train.run_gone", run=run_id))
         return
     epochs, total = store.epochs(run_id), run["config"].epochs
     st.subheader(common.plain(run["name"]))
     with st.container(key="run-status"):
         st.markdown(status_line(run, store.queue_position(run_id)))
     if run["status"] in ("queued", "running"):
-        if st.button("Stop", key="stop"):
+        if st.button(t("train.stop"), key="stop", help=t("train.stop_help")):
             common.runner().stop(run_id)
     if run["status"] == "running":
         elapsed = time.time() - (run["started"] or time.time())
         done = len(epochs)
         per_epoch = sum(e["seconds"] for e in epochs) / done if done else None
-        left = f", about {per_epoch * (total - done):.0f} s left" if per_epoch else ""
-        st.progress(done / total, text=f"Epoch {done}/{total} finished, {elapsed:.0f} s elapsed{left}")
+        left = t("train.left", seconds=per_epoch * (total - done)) if per_epoch else ""
+        st.progress(done / total, text=t("train.progress", done=done, total=total, elapsed=elapsed, left=left))
     steps = run["info"].get("steps_per_epoch")
-    st.plotly_chart(charts.curves(epochs, store.batches(run_id), steps), key="live-curves", width="stretch")
-    st.plotly_chart(charts.gap_bars(epochs, st.session_state["acc-threshold"], st.session_state["loss-threshold"]),
-                    key="gap-bars", width="stretch")
+    lang = common.lang()
+    st.plotly_chart(charts.curves(epochs, store.batches(run_id), steps, lang), key="live-curves", width="stretch")
+    st.plotly_chart(charts.gap_bars(epochs, st.session_state["acc-threshold"], st.session_state["loss-threshold"],
+                                    lang), key="gap-bars", width="stretch")
     res = run["results"]
     if "test_accuracy" in res:
         c1, c2 = st.columns(2)
-        c1.metric("Test accuracy", f"{res['test_accuracy']:.4f}")
-        c2.metric("Test loss", f"{res['test_loss']:.4f}")
+        c1.metric(t("train.test_accuracy"), f"{res['test_accuracy']:.4f}", help=t("train.test_accuracy_help"))
+        c2.metric(t("train.test_loss"), f"{res['test_loss']:.4f}", help=t("train.test_loss_help"))
         kind, sentence = metrics.verdict(epochs, res["test_accuracy"], st.session_state["acc-threshold"],
                                          st.session_state["loss-threshold"])
-        (st.warning if kind in ("underfitting", "overfitting") else st.success)(sentence)
+        (st.warning if kind in ("underfitting", "overfitting") else st.success)(common.say(sentence))
         l1, l2 = st.columns(2)
-        l1.page_link("app_pages/compare.py", label="Compare it with other runs", icon=":material/compare:")
-        l2.page_link("app_pages/draw.py", label="Draw digits for this model", icon=":material/draw:")
+        l1.page_link("app_pages/compare.py", label=t("train.to_compare"), icon=":material/compare:")
+        l2.page_link("app_pages/draw.py", label=t("train.to_draw"), icon=":material/draw:")
 
 
 watch_ui()

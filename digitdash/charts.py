@@ -5,48 +5,51 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from . import metrics
+from .i18n import t
 
 TRAIN, VAL, BATCH, OVER = "#1f77b4", "#ff7f0e", "rgba(31,119,180,0.35)", "#d62728"
 
 
-def curves(epochs: list[dict], batches: list[dict] | None = None, steps_per_epoch: int | None = None) -> go.Figure:
+def curves(epochs: list[dict], batches: list[dict] | None = None, steps_per_epoch: int | None = None,
+           lang: str = "en") -> go.Figure:
     """Accuracy and loss per epoch, train and validation, with the points where they cross."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Accuracy", "Loss"))
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(t("chart.accuracy", lang), t("chart.loss", lang)))
     xs = [e["epoch"] for e in epochs]
     for col, key in ((1, "accuracy"), (2, "loss")):
         train = [e.get(key) for e in epochs]
         val = [e.get(f"val_{key}") for e in epochs]
-        fig.add_trace(go.Scatter(x=xs, y=train, name=f"train {key}", mode="lines+markers",
+        fig.add_trace(go.Scatter(x=xs, y=train, name=t(f"chart.train_{key}", lang), mode="lines+markers",
                                  line=dict(color=TRAIN)), row=1, col=col)
         if any(v is not None for v in val):
-            fig.add_trace(go.Scatter(x=xs, y=val, name=f"validation {key}", mode="lines+markers",
+            fig.add_trace(go.Scatter(x=xs, y=val, name=t(f"chart.val_{key}", lang), mode="lines+markers",
                                      line=dict(color=VAL)), row=1, col=col)
             cross = metrics.crossings(xs, train, val)
             if cross:
                 fig.add_trace(go.Scatter(x=[c[0] for c in cross], y=[c[1] for c in cross], mode="markers",
-                                         name=f"{key} curves cross", marker=dict(symbol="x", size=12, color="black")),
+                                         name=t(f"chart.cross_{key}", lang), marker=dict(symbol="x", size=12, color="black")),
                               row=1, col=col)
     if batches and steps_per_epoch:
         fig.add_trace(go.Scatter(x=[b["step"] / steps_per_epoch for b in batches], y=[b["loss"] for b in batches],
-                                 name="loss during the epoch", mode="lines", line=dict(color=BATCH, width=1)),
+                                 name=t("chart.batch_loss", lang), mode="lines", line=dict(color=BATCH, width=1)),
                       row=1, col=2)
-    fig.update_xaxes(title_text="epoch")
+    fig.update_xaxes(title_text=t("chart.epoch", lang))
     fig.update_layout(height=340, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.25))
     return fig
 
 
-def gap_bars(epochs: list[dict], acc_threshold=metrics.ACCURACY_GAP, loss_threshold=metrics.LOSS_GAP) -> go.Figure:
+def gap_bars(epochs: list[dict], acc_threshold=metrics.ACCURACY_GAP, loss_threshold=metrics.LOSS_GAP,
+             lang: str = "en") -> go.Figure:
     """|train - val| per epoch, bars above the overfitting threshold in red."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("|train - val| accuracy", "|train - val| loss"))
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(t("chart.accuracy_gap", lang), t("chart.loss_gap", lang)))
     gaps = metrics.gaps(epochs)
     xs = [g["epoch"] for g in gaps]
     for col, key, limit in ((1, "accuracy_gap", acc_threshold), (2, "loss_gap", loss_threshold)):
         ys = [g[key] or 0.0 for g in gaps]
-        fig.add_trace(go.Bar(x=xs, y=ys, name=key.replace("_", " "), showlegend=False,
+        fig.add_trace(go.Bar(x=xs, y=ys, name=t(f"chart.{key}", lang), showlegend=False,
                              marker_color=[OVER if y > limit else TRAIN for y in ys]), row=1, col=col)
         fig.add_hline(y=limit, line_dash="dash", line_color=OVER, row=1, col=col,
-                      annotation_text=f"threshold {limit:g}", annotation_position="top left")
-    fig.update_xaxes(title_text="epoch", dtick=1 if len(xs) <= 20 else None)
+                      annotation_text=t("chart.threshold", lang, limit=limit), annotation_position="top left")
+    fig.update_xaxes(title_text=t("chart.epoch", lang), dtick=1 if len(xs) <= 20 else None)
     fig.update_layout(height=300, margin=dict(l=10, r=10, t=40, b=10))
     return fig
 
@@ -55,9 +58,9 @@ PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
            "#bcbd22", "#17becf")
 
 
-def overlay_curves(series: list[tuple[str, list[dict]]]) -> go.Figure:
+def overlay_curves(series: list[tuple[str, list[dict]]], lang: str = "en") -> go.Figure:
     """Several runs' curves: one colour per run, train dashed, validation solid."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Accuracy", "Loss"))
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(t("chart.accuracy", lang), t("chart.loss", lang)))
     for i, (name, epochs) in enumerate(series):
         color = PALETTE[i % len(PALETTE)]
         xs = [e["epoch"] for e in epochs]
@@ -66,36 +69,37 @@ def overlay_curves(series: list[tuple[str, list[dict]]]) -> go.Figure:
                 ys = [e.get(prefix + key) for e in epochs]
                 if any(y is not None for y in ys):
                     fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=color, dash=dash),
-                                             name=f"{name} {'val' if prefix else 'train'}", legendgroup=name,
+                                             name=t("chart.run_val" if prefix else "chart.run_train", lang, name=name), legendgroup=name,
                                              showlegend=col == 1), row=1, col=col)
-    fig.update_xaxes(title_text="epoch")
+    fig.update_xaxes(title_text=t("chart.epoch", lang))
     fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=10))
     return fig
 
 
-def grouped_bars(rows: list[dict], columns: list[str], title: str) -> go.Figure:
-    """One group per metric, one bar per run."""
+def grouped_bars(rows: list[dict], columns: list[str], title: str, labels: list[str] | None = None) -> go.Figure:
+    """One group per metric (shown as `labels`), one bar per run."""
     fig = go.Figure()
     for i, row in enumerate(rows):
-        fig.add_trace(go.Bar(name=row["name"], x=columns, y=[row.get(c) for c in columns],
+        fig.add_trace(go.Bar(name=row["name"], x=labels or columns, y=[row.get(c) for c in columns],
                              marker_color=PALETTE[i % len(PALETTE)]))
     fig.update_layout(barmode="group", title=title, height=320, margin=dict(l=10, r=10, t=40, b=10))
     return fig
 
 
-def convergence_lines(series: list[tuple[str, list[dict]]]) -> go.Figure:
+def convergence_lines(series: list[tuple[str, list[dict]]], lang: str = "en") -> go.Figure:
     """Each run's training loss divided by its first epoch's loss."""
     fig = go.Figure()
     for i, (name, epochs) in enumerate(series):
         norm = metrics.convergence([e["loss"] for e in epochs])
         fig.add_trace(go.Scatter(x=[e["epoch"] for e in epochs], y=norm, name=name, mode="lines+markers",
                                  line=dict(color=PALETTE[i % len(PALETTE)])))
-    fig.update_layout(title="Normalized convergence (loss / first-epoch loss)", height=320,
-                      xaxis_title="epoch", margin=dict(l=10, r=10, t=40, b=10))
+    fig.update_layout(title=t("chart.convergence", lang), height=320,
+                      xaxis_title=t("chart.epoch", lang), margin=dict(l=10, r=10, t=40, b=10))
     return fig
 
 
-def confusion_heatmap(cm, class_names, title: str, normalized: bool = False, diverging: bool = False) -> go.Figure:
+def confusion_heatmap(cm, class_names, title: str, normalized: bool = False, diverging: bool = False,
+                      lang: str = "en") -> go.Figure:
     """A confusion matrix (true rows, predicted columns); zero cells are left blank."""
     import numpy as np
     values = metrics.normalize_rows(cm) if normalized else np.asarray(cm, dtype=float)
@@ -105,8 +109,8 @@ def confusion_heatmap(cm, class_names, title: str, normalized: bool = False, div
     names = [str(c) for c in class_names]
     fig = go.Figure(go.Heatmap(z=shown, x=names, y=names, text=text, texttemplate="%{text}",
                                colorscale="RdBu" if diverging else "Blues", zmid=0 if diverging else None,
-                               showscale=False, hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>"))
+                               showscale=False, hovertemplate=t("chart.cm_hover", lang) + "<extra></extra>"))
     fig.update_layout(title=title, height=380, margin=dict(l=10, r=10, t=40, b=10),
-                      xaxis=dict(title="predicted", type="category"),
-                      yaxis=dict(title="true", type="category", autorange="reversed"))
+                      xaxis=dict(title=t("chart.predicted", lang), type="category"),
+                      yaxis=dict(title=t("chart.true", lang), type="category", autorange="reversed"))
     return fig

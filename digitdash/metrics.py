@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .i18n import Message
+
 ACCURACY_GAP = 0.05   # the notebooks' overfitting thresholds for |train - val|
 LOSS_GAP = 0.1
 
@@ -68,22 +70,20 @@ def first_overfit_epoch(epochs: list[dict], acc_threshold=ACCURACY_GAP, loss_thr
 
 
 def verdict(epochs: list[dict], test_accuracy: float | None, acc_threshold=ACCURACY_GAP,
-            loss_threshold=LOSS_GAP) -> tuple[str, str]:
+            loss_threshold=LOSS_GAP) -> tuple[str, Message]:
     """(kind, sentence): underfitting, overfitting from epoch N, or a good fit."""
     if not epochs:
-        return "none", "No epoch finished, so there is nothing to judge yet."
+        return "none", Message("verdict.none")
     last = epochs[-1]
     acc = last.get("accuracy") or 0.0
     epoch = first_overfit_epoch(epochs, acc_threshold, loss_threshold)
     if acc < 0.8:
-        return "underfitting", (f"Underfitting: the network reaches only {acc:.1%} on its own training "
-                                "data. Try more epochs, more neurons, a non-linear activation, or "
-                                "another optimizer or learning rate.")
+        return "underfitting", Message("verdict.underfitting", acc=acc)
     if epoch is not None:
-        return "overfitting", (f"Overfitting from epoch {epoch}: validation falls behind training by "
-                               f"more than the threshold. Try dropout, L2, augmentation or early stopping.")
-    test = f" and {test_accuracy:.1%} on the test set" if test_accuracy is not None else ""
-    return "good", f"Good fit: {acc:.1%} on training data{test}, with train and validation close."
+        return "overfitting", Message("verdict.overfitting", epoch=epoch)
+    if test_accuracy is None:
+        return "good", Message("verdict.good", acc=acc)
+    return "good", Message("verdict.good_test", acc=acc, test=test_accuracy)
 
 
 def normalize_rows(cm: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .i18n import Problem
+from .i18n import Message, Problem
 
 MAX_PIXELS = 40_000_000          # larger images are refused before decoding
 MIN_SIDE = 8
@@ -23,7 +23,7 @@ class ImageError(Problem):
 @dataclass
 class Prepared:
     image: np.ndarray                               # 28x28 uint8, white digit on black
-    steps: list[tuple[str, np.ndarray]] = field(default_factory=list)
+    steps: list[tuple[Message, np.ndarray]] = field(default_factory=list)
 
 
 def decode(data: bytes) -> np.ndarray:
@@ -74,18 +74,18 @@ def _ink(gray: np.ndarray, threshold: str, keep) -> tuple[np.ndarray, np.ndarray
     """Grayscale -> (white-on-black gray, binary ink mask), keeping each step."""
     import cv2
     gray = np.asarray(gray, dtype=np.uint8)
-    keep("grayscale", gray)
+    keep(Message("step.grayscale"), gray)
     # Polarity: the border is background. Light background = dark ink on paper -> invert.
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     if np.median(border) > 127:
         gray = 255 - gray
-        keep("inverted (dark ink on light paper)", gray)
+        keep(Message("step.inverted"), gray)
     # Photos: flatten uneven light by subtracting a blurred background, then smooth noise.
     if gray.shape[0] * gray.shape[1] > 200 * 200:
         k = max(15, (min(gray.shape) // 8) | 1)
         background = cv2.morphologyEx(gray, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
         gray = cv2.GaussianBlur(cv2.subtract(gray, background), (5, 5), 0)
-        keep("lighting flattened, denoised", gray)
+        keep(Message("step.flattened"), gray)
     if int(gray.max()) - int(gray.min()) < 30 or gray.max() < 60:
         raise ImageError("image.blank")
     if threshold == "adaptive":
@@ -93,7 +93,7 @@ def _ink(gray: np.ndarray, threshold: str, keep) -> tuple[np.ndarray, np.ndarray
         mask = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, block, -10)
     else:
         _, mask = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    keep(f"threshold ({threshold})", mask)
+    keep(Message("step.threshold", method=threshold), mask)
     return gray, mask
 
 
@@ -102,11 +102,11 @@ def _digit(gray, mask, box, deskew: bool, keep) -> np.ndarray:
     y0, y1, x0, x1 = box
     digit = np.where(mask[y0:y1, x0:x1] > 0, gray[y0:y1, x0:x1], 0)
     digit = cv2.normalize(digit, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
-    keep("cropped to the digit", digit)
+    keep(Message("step.cropped"), digit)
     out = fit_mnist_box(digit, keep)
     if deskew:
         out = deskewed(out)
-        keep("deskewed", out)
+        keep(Message("step.deskewed"), out)
     return out
 
 
@@ -191,18 +191,18 @@ def fit_mnist_box(digit: np.ndarray, keep=lambda name, a: None) -> np.ndarray:
     scale = 20.0 / max(h, w)
     nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
     small = cv2.resize(digit, (nw, nh), interpolation=cv2.INTER_AREA)
-    keep("scaled into 20x20", small)
+    keep(Message("step.scaled"), small)
     canvas = np.zeros((28, 28), np.uint8)
     top, left = (28 - nh) // 2, (28 - nw) // 2
     canvas[top:top + nh, left:left + nw] = small
-    keep("padded to 28x28", canvas)
+    keep(Message("step.padded"), canvas)
     m = cv2.moments(canvas)
     if m["m00"] > 0:
         dx, dy = 14 - m["m10"] / m["m00"], 14 - m["m01"] / m["m00"]
         shift = np.float32([[1, 0, dx], [0, 1, dy]])
         canvas = cv2.warpAffine(canvas, shift, (28, 28), flags=cv2.INTER_LINEAR, borderValue=0)
         canvas = cv2.normalize(canvas, None, 0, 255, cv2.NORM_MINMAX)  # MNIST ink peaks at 255
-    keep("centered by center of mass", canvas)
+    keep(Message("step.centered"), canvas)
     return canvas
 
 

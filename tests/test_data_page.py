@@ -20,7 +20,7 @@ def test_data_page_on_a_folder_dataset(tmp_path):
         for i in range(5):
             Image.fromarray(np.full((12, 10, 3), 40 * i, np.uint8)).save(tmp_path / label / f"{i}.png")
     at = AppTest.from_file(str(ROOT / "app_pages" / "data.py"), default_timeout=60)
-    at.session_state["dataset-choice"] = "idx: or folder: path…"
+    at.session_state["dataset-choice"] = "other"
     at.session_state["dataset-path"] = f"folder:{tmp_path}"
     at.run()
     assert not at.exception
@@ -29,7 +29,7 @@ def test_data_page_on_a_folder_dataset(tmp_path):
 
 def test_a_missing_dataset_is_one_clear_message(tmp_path):
     at = AppTest.from_file(str(ROOT / "app_pages" / "data.py"), default_timeout=60)
-    at.session_state["dataset-choice"] = "idx: or folder: path…"
+    at.session_state["dataset-choice"] = "other"
     at.session_state["dataset-path"] = f"idx:{tmp_path / 'none'}"
     at.run()
     assert not at.exception and "does not exist" in at.error[0].value
