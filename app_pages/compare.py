@@ -9,6 +9,7 @@ from digitdash.datasets import shape_of
 from digitdash.store import StoreError
 
 t = common.t
+ALL = "*"   # the family filter's "every run" choice
 st.title(t("compare.title"))
 store = common.store()
 runs = store.runs()
@@ -23,13 +24,13 @@ def table_ui() -> tuple[list[dict], list[dict]]:
     and their table rows."""
     c1, c2, c3 = st.columns([2, 2, 1])
     groups = sorted({r["grp"] for r in runs if r["grp"]})
-    family = c1.selectbox(t("compare.family"), ["all runs", *groups], key="family-filter",
-                          format_func=lambda g: t("compare.all_runs") if g == "all runs" else g,
+    family = c1.selectbox(t("compare.family"), [ALL, *groups], key="family-filter",
+                          format_func=lambda g: t("compare.all_runs") if g == ALL else g,
                           help=t("compare.family_help"))
     text = c2.text_input(t("compare.filter"), key="filter", help=t("compare.filter_help"))
     show_all = c3.toggle(t("compare.all_knobs"), key="all-knobs", help=t("compare.all_knobs_help"))
     shown = [r for r in runs if text.lower() in f"{r['name']} {r['config'].summary()} {r['dataset']} "
-                                                f"{r['status']}".lower() and family in ("all runs", r["grp"])]
+                                                f"{r['status']}".lower() and family in (ALL, r["grp"])]
     rows = compare.table(store, shown, all_knobs=show_all)
     frame = pd.DataFrame(rows)
     view = frame.drop(columns=["id"]) if len(frame) else frame
@@ -42,7 +43,7 @@ def table_ui() -> tuple[list[dict], list[dict]]:
     picked = [shown[i] for i in event.selection.rows] if event and event.selection.rows else []
     if not picked:
         finished = [r for r in shown if r["results"].get("test_accuracy") is not None]
-        if family == "all runs":
+        if family == ALL:
             st.caption(t("compare.select_hint"))
             finished = finished[-4:]
         picked = finished
@@ -87,12 +88,12 @@ def charts_ui(selected: list[dict], rows: list[dict]) -> None:
     st.plotly_chart(charts.overlay_curves(series, lang), key="overlay", width="stretch")
     st.caption(t("compare.overlay_note"))
     a, b = st.columns(2)
-    bars(rows, ["mean accuracy", "mean val_accuracy", "test accuracy"], "chart.accuracy", "acc-bars", a)
-    bars(rows, ["mean loss", "mean val_loss", "test loss"], "chart.loss", "loss-bars", b)
+    bars(rows, compare.ACCURACY_COLUMNS, "chart.accuracy", "acc-bars", a)
+    bars(rows, compare.LOSS_COLUMNS, "chart.loss", "loss-bars", b)
     c, d, e = st.columns(3)
-    bars(rows, ["params"], "train.params", "param-bars", c)
-    bars(rows, ["MFLOPs"], "train.mflops", "flop-bars", d)
-    bars(rows, ["train time s"], "compare.train_time", "time-bars", e)
+    bars(rows, [compare.PARAMS], "train.params", "param-bars", c)
+    bars(rows, [compare.FLOPS], "train.mflops", "flop-bars", d)
+    bars(rows, [compare.TIME], "compare.train_time", "time-bars", e)
     st.plotly_chart(charts.convergence_lines(series, lang), key="convergence", width="stretch")
     st.caption(t("compare.convergence_note"))
 

@@ -5,6 +5,10 @@ from statistics import mean
 
 from . import metrics
 
+# Table columns the Compare page charts (pages show them through the catalogue's column.* entries).
+ACCURACY_COLUMNS = ["mean accuracy", "mean val_accuracy", "test accuracy"]
+LOSS_COLUMNS = ["mean loss", "mean val_loss", "test loss"]
+PARAMS, FLOPS, TIME = "params", "MFLOPs", "train time s"
 SUMMARY_KEYS = ("epochs", "layers", "activation", "initializer", "optimizer", "learning_rate", "batch_size")
 
 

@@ -1,0 +1,219 @@
+"""English and Spanish: the two catalogues match, the code only shows catalogue text, and every
+page renders in Spanish without an English sentence left over."""
+import ast
+import json
+import re
+import string
+
+import pytest
+from google.protobuf.json_format import MessageToDict
+from streamlit.testing.v1 import AppTest
+
+from digitdash import i18n
+from digitdash.config import RunConfig
+from digitdash.i18n import Message
+from digitdash.store import STATUSES
+
+from conftest import ROOT
+
+EN, ES = i18n.catalogue("en"), i18n.catalogue("es")
+UI_FILES = [ROOT / "app.py", *sorted((ROOT / "app_pages").glob("*.py")), ROOT / "digitdash" / "charts.py"]
+ALL_FILES = [*UI_FILES, *sorted((ROOT / "digitdash").glob("*.py"))]
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def test_both_catalogues_hold_the_same_keys_and_placeholders():
+    assert sorted(EN) == sorted(ES)
+    for key in EN:
+        assert EN[key].strip() and ES[key].strip(), key
+        assert placeholders(EN[key]) == placeholders(ES[key]), key
+
+
+def test_the_spanish_catalogue_is_translated():
+    same = [k for k in EN if EN[k] == ES[k] and len(EN[k]) > 12 and placeholders(EN[k]) != {EN[k].strip("{}")}]
+    assert same == ["common.language"], same   # the selector's own label is bilingual on purpose
+
+
+def test_messages_say_themselves_in_either_language_and_survive_json():
+    msg = Message("config.error", field="epochs", value="0",
+                  allowed=Message("config.allowed.int_range", low=1, high=1000))
+    assert msg == "epochs=0 is not allowed: a whole number from 1 to 1000."
+    assert i18n.say(msg, "es") == "epochs=0 no está permitido: un número entero de 1 a 1000."
+    again = i18n.from_json(msg.to_json())
+    assert again == msg and again.key == "config.error" and i18n.say(again, "es") == i18n.say(msg, "es")
+    assert i18n.from_json("not json", "plain old text") == "plain old text"
+    assert i18n.from_json('{"key": "no.such.key"}', "kept") == "kept"
+
+
+@pytest.mark.parametrize("locale, code", [("es-GT", "es"), ("es", "es"), ("en-US", "en"), (None, "en"),
+                                          ("fr-FR,es;q=0.8", "es"), ("de-DE", "en")])
+def test_browser_locale_picks_the_catalogue(locale, code):
+    assert i18n.language_of(locale) == code
+
+
+def _calls(tree):
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) \
+                and isinstance(node.args[0].value, str):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            yield name, node.args[0].value
+
+
+def test_every_literal_catalogue_key_in_the_code_exists():
+    looked_up = 0
+    for path in ALL_FILES:
+        for name, first in _calls(ast.parse(path.read_text())):
+            if name in ("t", "Message") or name.endswith("Error") and "." in first and " " not in first:
+                assert first in EN, f"{path.name}: {name}({first!r}) has no catalogue entry"
+                looked_up += 1
+    assert looked_up > 150
+
+
+def test_keys_built_from_names_exist():
+    for field in RunConfig().to_dict():
+        if field != "dataset":
+            assert f"knob.{field}.label" in EN and f"knob.{field}.help" in EN, field
+    for status in STATUSES:
+        assert f"status.{status}" in EN
+    from digitdash.config import BASELINES
+    for kind in BASELINES:
+        assert f"baseline.{kind}" in EN
+    for key in ("accuracy", "loss"):
+        for prefix in ("train_", "val_", "cross_"):
+            assert f"chart.{prefix}{key}" in EN
+        assert f"chart.{key}_gap" in EN
+
+
+# Keyword arguments whose strings are identifiers, not text a person reads.
+TECHNICAL_KWARGS = {"key", "icon", "page_icon", "format", "type", "url_path", "layout", "mime", "selection_mode",
+                    "on_select", "drawing_mode", "stroke_color", "background_color", "barmode", "line_dash",
+                    "line_color", "annotation_position", "colorscale", "symbol", "color", "dash", "mode",
+                    "orientation", "texttemplate", "yaxis_type", "legendgroup", "marker_color", "label_visibility"}
+PHRASE = re.compile(r"[A-Za-z]{2,}\s+[A-Za-z]{2,}|^[A-Z][a-z]{2,}$")
+
+
+def _docstrings(tree) -> set[int]:
+    ids = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef)) and node.body and \
+                isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant):
+            ids.add(id(node.body[0].value))
+    return ids
+
+
+def _exempt(tree) -> set[int]:
+    """Strings that are catalogue keys, page paths or technical keyword values."""
+    ids = _docstrings(tree)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.keyword) and node.arg in TECHNICAL_KWARGS:
+            ids.update(id(n) for n in ast.walk(node.value))
+        if isinstance(node, ast.Call):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if name in ("t", "Message", "Page", "page_link", "from_file") and node.args:
+                ids.update(id(n) for n in ast.walk(node.args[0]))
+    return ids
+
+
+def test_no_interface_string_bypasses_the_catalogue():
+    offenders = []
+    for path in UI_FILES:
+        tree = ast.parse(path.read_text())
+        exempt = _exempt(tree)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in exempt \
+                    and PHRASE.search(node.value):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value!r}")
+    assert offenders == []
+
+
+def test_the_bypass_check_catches_a_hard_coded_label(tmp_path):
+    tree = ast.parse('import streamlit as st\nst.button("Train now", key="train")\nst.title(t("train.title"))\n')
+    exempt = _exempt(tree)
+    found = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+             and id(n) not in exempt and PHRASE.search(n.value)]
+    assert found == ["Train now"]
+
+
+# ---- rendered pages ------------------------------------------------------------------------------
+def _strings(value):
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+    elif isinstance(value, str):
+        yield value
+
+
+def rendered_text(at: AppTest) -> str:
+    """Every string the page sent to the browser: labels, help, bodies, options, chart specs."""
+    out = []
+
+    def walk(node):
+        proto = getattr(node, "proto", None)
+        if proto is not None:
+            out.extend(_strings(MessageToDict(proto)))
+        children = getattr(node, "children", None)
+        for child in (children.values() if isinstance(children, dict) else children or []):
+            walk(child)
+    walk(at._tree)
+    return "\n".join(out)
+
+
+def english_only_fragments() -> set[str]:
+    """Pieces of English catalogue text (between placeholders) that the Spanish text does not share."""
+    spanish = "\n".join(ES.values())
+    pieces = set()
+    for key, text in EN.items():
+        if key == "common.language" or EN[key] == ES[key]:
+            continue
+        for part in re.split(r"\{[^}]*\}|\*\*|\\n", text):
+            part = part.strip(" .,:;()-")
+            if len(part) >= 14 and part not in spanish:
+                pieces.add(part)
+    return pieces
+
+
+@pytest.fixture
+def finished_run(digitdash_home):
+    from digitdash.bench import _engine_fit
+    from digitdash.datasets import load
+    from digitdash.store import Store
+    store = Store(digitdash_home)
+    data = load("mnist-5k")
+    ids = [_engine_fit(RunConfig(layers=(n,), epochs=2), data, store)[1] for n in (16, 32)]
+    return ids
+
+
+@pytest.mark.parametrize("page", ["home", "train", "compare", "draw", "data"])
+def test_every_page_renders_in_spanish_without_english_left(finished_run, page):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.session_state["language"] = "Español"
+    at.run()
+    if page != "home":
+        at.switch_page(f"app_pages/{page}.py").run()
+    assert not at.exception
+    text = rendered_text(at)
+    assert at.selectbox(key="language").value == "Español"
+    leftovers = sorted(p for p in english_only_fragments() if p in text)
+    assert leftovers == []
+    title = {"home": "home.title", "train": "train.title", "compare": "compare.title", "draw": "draw.title",
+             "data": "data.title"}[page]
+    assert ES[title] in text
+
+
+def test_switching_language_keeps_the_settings():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("app_pages/train.py").run()
+    at.number_input(key="cfg-epochs").set_value(7).run()
+    at.selectbox(key="cfg-activation").set_value("sigmoid").run()
+    assert at.title[0].value == EN["train.title"]
+    at.selectbox(key="language").set_value("Español").run()
+    assert at.title[0].value == ES["train.title"]
+    assert at.number_input(key="cfg-epochs").value == 7 and at.selectbox(key="cfg-activation").value == "sigmoid"
+    assert at.number_input(key="cfg-epochs").label == ES["knob.epochs.label"]
+    assert json.dumps(at.number_input(key="cfg-epochs").help) == json.dumps(ES["knob.epochs.help"])
