@@ -47,7 +47,7 @@ def test_draw_digits_and_read_the_cnn_prediction(server, page, tmp_path):  # noq
     pg.wait_for_selector(".st-key-canvas canvas.upper-canvas")
     assert "cnn for drawing" in pg.inner_text("body")   # the best run is preselected
     for digit, strokes in STROKES.items():
-        pg.locator(".st-key-clear button").click()
+        pg.locator(".st-key-clear button:visible").click()
         wait_for(lambda: "Prediction:" not in prediction_text(pg), timeout=30)
         pg.wait_for_selector(".st-key-canvas canvas.upper-canvas")
         pg.wait_for_timeout(500)

@@ -35,7 +35,7 @@ def test_pick_preset_train_live_and_stop(server, page):  # noqa: F811
     set_number(pg, "cfg-epochs", 2)
     wait_for(lambda: pg.locator(".st-key-cfg-epochs input").input_value() == "2")
     pg.wait_for_timeout(500)
-    pg.locator(".st-key-train button").click()
+    pg.locator(".st-key-train button:visible").click()
 
     seen = set()
     def finished():
@@ -52,9 +52,9 @@ def test_pick_preset_train_live_and_stop(server, page):  # noqa: F811
     set_number(pg, "cfg-epochs", 300)
     wait_for(lambda: pg.locator(".st-key-cfg-epochs input").input_value() == "300")
     pg.wait_for_timeout(500)
-    pg.locator(".st-key-train button").click()
+    pg.locator(".st-key-train button:visible").click()
     wait_for(lambda: "running" in status(pg) and points(pg, "live-curves") >= 1)
-    pg.locator(".st-key-stop button").click()
+    pg.locator(".st-key-stop button:visible").click()
     wait_for(lambda: "stopped" in status(pg), timeout=60)
     assert "weights learnt so far are kept" in status(pg)
     assert 1 <= points(pg, "live-curves") < 300
@@ -71,13 +71,13 @@ def test_two_sessions_each_see_their_own_run_and_the_queue(server, page):  # noq
         set_number(pg, "cfg-epochs", 300)
         wait_for(lambda: pg.locator(".st-key-cfg-epochs input").input_value() == "300")
         pg.wait_for_timeout(500)
-    a.locator(".st-key-train button").click()
+    a.locator(".st-key-train button:visible").click()
     wait_for(lambda: "running" in status(a))
-    b.locator(".st-key-train button").click()
+    b.locator(".st-key-train button:visible").click()
     wait_for(lambda: "queued, position 1 in the queue" in status(b), timeout=60)
     assert "mlp 300" in a.inner_text("body") and "mlp 20 " in b.inner_text("body")
-    a.locator(".st-key-stop button").click()          # a's stop lets b's run start
+    a.locator(".st-key-stop button:visible").click()          # a's stop lets b's run start
     wait_for(lambda: "stopped" in status(a), timeout=60)
     wait_for(lambda: "running" in status(b), timeout=60)
-    b.locator(".st-key-stop button").click()
+    b.locator(".st-key-stop button:visible").click()
     wait_for(lambda: "stopped" in status(b), timeout=60)
