@@ -217,3 +217,19 @@ def test_switching_language_keeps_the_settings():
     assert at.number_input(key="cfg-epochs").value == 7 and at.selectbox(key="cfg-activation").value == "sigmoid"
     assert at.number_input(key="cfg-epochs").label == ES["knob.epochs.label"]
     assert json.dumps(at.number_input(key="cfg-epochs").help) == json.dumps(ES["knob.epochs.help"])
+
+
+WIDGETS = {"selectbox", "text_input", "number_input", "slider", "checkbox", "radio", "toggle", "button",
+           "download_button", "multiselect", "file_uploader"}
+
+
+def test_every_control_has_hover_help_from_the_catalogue():
+    missing, controls = [], 0
+    for path in sorted((ROOT / "app_pages").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in WIDGETS:
+                controls += 1
+                helps = [k.value for k in node.keywords if k.arg == "help"]
+                if not helps or not (isinstance(helps[0], ast.Call) and getattr(helps[0].func, "id", "") == "t"):
+                    missing.append(f"{path.name}:{node.lineno} {node.func.attr}")
+    assert controls > 40 and missing == []
