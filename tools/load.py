@@ -91,14 +91,16 @@ class Session:
             fm = ForwardMsg()
             fm.ParseFromString(await asyncio.wait_for(self.ws.recv(), 120))
             kind = fm.WhichOneof("type")
-            if kind == "new_session":
-                self.page_hash = fm.new_session.page_script_hash
+            if kind == "navigation":      # the page st.navigation chose: later reruns name it
+                self.page_hash = fm.navigation.page_script_hash
             elif kind == "delta" and fm.delta.new_element.WhichOneof("type") == "button":
                 element_id = fm.delta.new_element.button.id
                 self.buttons[element_id.split("-", 2)[-1]] = element_id   # "$$ID-<hash>-<user key>"
             elif kind == "auto_rerun":
                 self.fragment = fm.auto_rerun.fragment_id
             elif kind == "script_finished":
+                if os.environ.get("LOAD_DEBUG"):
+                    print("finished", fm.script_finished, page, trigger, fragment, file=sys.stderr)
                 return time.perf_counter() - start
 
     async def close(self) -> None:
