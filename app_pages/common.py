@@ -1,6 +1,7 @@
 """What every page shares: the sidebar (language, dataset, device badge), the store and the runner."""
 from __future__ import annotations
 
+import hmac
 import re
 import uuid
 
@@ -27,6 +28,12 @@ def runner() -> LocalRunner:
 def dataset(name: str) -> datasets.Dataset:
     """Decoded once per server process, whatever the number of sessions."""
     return datasets.load(name)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def dataset_facts(name: str) -> dict:
+    """The Data page's figures, computed once per server process and dataset."""
+    return datasets.describe(dataset(name))
 
 
 def store() -> Store:
@@ -102,3 +109,25 @@ def dataset_name() -> str:
     if choice == OTHER:
         return (st.session_state.get("dataset-path") or "").strip()
     return choice
+
+
+def teacher_password() -> str | None:
+    """The teacher's password from .streamlit/secrets.toml (`teacher_password`); None when not set."""
+    try:
+        value = st.secrets.get("teacher_password")
+    except (FileNotFoundError, KeyError, st.errors.StreamlitSecretNotFoundError):
+        return None
+    return str(value) if value else None
+
+
+def unlock_teacher(typed: str) -> bool:
+    """True (and teacher rights for this session) when `typed` is the teacher's password."""
+    expected = teacher_password()
+    ok = bool(expected) and hmac.compare_digest(str(typed).encode(), expected.encode())
+    if ok:
+        st.session_state["teacher"] = True
+    return ok
+
+
+def is_teacher() -> bool:
+    return bool(st.session_state.get("teacher")) and teacher_password() is not None

@@ -55,26 +55,52 @@ def manage_ui(selected: list[dict]) -> None:
     if len(selected) != 1:
         return
     run = selected[0]
+    teacher = common.is_teacher()
     with st.expander(t("compare.manage", name=common.plain(run["name"]))):
-        new = st.text_input(t("compare.new_name"), value=run["name"], key=f"rename-{run['id']}", max_chars=80,
-                            help=t("compare.new_name_help"))
-        if st.button(t("compare.rename"), key="rename", help=t("compare.rename_help")) and new != run["name"]:
-            try:
-                store.rename(run["id"], new)
-                st.rerun()
-            except StoreError as exc:
-                st.error(common.say(exc.message))
         path = store.model_path(run["id"])
         if path:
             st.download_button(t("compare.download_model", suffix=path.suffix), path.read_bytes(),
                                f"{run['id']}{path.suffix}", key="download-model", help=t("compare.download_model_help"))
+        if run["owner"] != common.owner() and not teacher:
+            st.caption(t("compare.not_yours"))
+            return
+        new = st.text_input(t("compare.new_name"), value=run["name"], key=f"rename-{run['id']}", max_chars=80,
+                            help=t("compare.new_name_help"))
+        if st.button(t("compare.rename"), key="rename", help=t("compare.rename_help")) and new != run["name"]:
+            try:
+                store.rename(run["id"], new, by=common.owner(), teacher=teacher)
+                st.rerun()
+            except StoreError as exc:
+                st.error(common.say(exc.message))
         if st.checkbox(t("compare.confirm_delete"), key="confirm-delete", help=t("compare.confirm_delete_help")):
             if st.button(t("compare.delete"), key="delete", type="primary", help=t("compare.delete_help")):
                 try:
-                    store.delete(run["id"])
+                    store.delete(run["id"], by=common.owner(), teacher=teacher)
                     st.rerun()
                 except StoreError as exc:
                     st.error(common.say(exc.message))
+
+
+def teacher_ui() -> None:
+    """The teacher's password unlocks deleting any run and clearing the store, for this session."""
+    with st.expander(t("compare.teacher")):
+        if common.is_teacher():
+            st.success(t("compare.teacher_on"))
+            if st.checkbox(t("compare.confirm_clear"), key="confirm-clear", help=t("compare.confirm_clear_help")):
+                if st.button(t("compare.clear"), key="clear-store", type="primary", help=t("compare.clear_help")):
+                    gone = store.clear()
+                    st.session_state["cleared"] = gone
+                    st.rerun()
+            return
+        if not common.teacher_password():
+            st.caption(t("compare.teacher_unset"))
+            return
+        typed = st.text_input(t("compare.password"), type="password", key="teacher-password",
+                              help=t("compare.password_help"))
+        if st.button(t("compare.unlock"), key="unlock", help=t("compare.unlock_help")):
+            if common.unlock_teacher(typed):
+                st.rerun()
+            st.error(t("compare.wrong_password"))
 
 
 def bars(rows: list[dict], columns: list[str], title: str, key: str, where) -> None:
@@ -166,9 +192,12 @@ def gallery_ui(selected: list[dict]) -> None:
                            caption=t("compare.mistake", true=wrong["true"][i], pred=wrong["pred"][i], conf=conf))
 
 
+if "cleared" in st.session_state:
+    st.success(t("compare.cleared", n=st.session_state.pop("cleared")))
 selected, rows = table_ui()
 manage_ui(selected)
 if selected:
     charts_ui(selected, rows)
     confusion_ui(selected)
     gallery_ui(selected)
+teacher_ui()

@@ -16,6 +16,7 @@ except DatasetError as exc:
     st.error(common.say(exc.message))
     st.stop()
 
+facts = common.dataset_facts(name)
 h, w, c = data.image_shape
 m1, m2, m3, m4 = st.columns(4)
 m1.metric(t("data.train_images"), f"{len(data.x_train):,}", help=t("data.train_images_help"))
@@ -35,8 +36,7 @@ for i, idx in enumerate(pick):
     cols[i % 12].image(img[..., 0] if c == 1 else img, caption=data.class_names[data.y_train[idx]], width=64)
 
 st.subheader(t("data.per_class"))
-counts = pd.DataFrame({t("data.train"): np.bincount(data.y_train, minlength=data.num_classes),
-                       t("data.test"): np.bincount(data.y_test, minlength=data.num_classes)},
+counts = pd.DataFrame({t("data.train"): facts["train_counts"], t("data.test"): facts["test_counts"]},
                       index=list(data.class_names))
 st.bar_chart(counts, stack=False, x_label=t("data.class"), y_label=t("data.images"))
 
@@ -44,12 +44,11 @@ st.subheader(t("data.means"))
 st.caption(t("data.means_note"))
 cols = st.columns(data.num_classes)
 for k, col in enumerate(cols):
-    mean = data.x_train[data.y_train == k].mean(axis=0)
-    col.image((mean[..., 0] if c == 1 else mean).astype(np.uint8), caption=data.class_names[k], width=64)
+    mean = facts["means"][k]
+    col.image(mean[..., 0] if c == 1 else mean, caption=data.class_names[k], width=64)
 
 st.subheader(t("data.pixels"))
-hist = np.bincount(data.x_train.reshape(-1)[:: max(1, data.x_train.size // 2_000_000)], minlength=256)
-fig = go.Figure(go.Bar(x=list(range(256)), y=hist))
+fig = go.Figure(go.Bar(x=list(range(256)), y=facts["histogram"]))
 fig.update_layout(height=260, margin=dict(l=10, r=10, t=10, b=10), xaxis_title=t("data.pixel_value"),
                   yaxis_title=t("data.count"), yaxis_type="log")
 st.plotly_chart(fig, key="pixel-hist", width="stretch")

@@ -6,7 +6,7 @@ from streamlit_drawable_canvas import st_canvas
 
 from app_pages import common
 from digitdash import preprocess
-from digitdash.predict import ModelError, probabilities
+from digitdash.predict import ModelError, run_probabilities
 
 t = common.t
 st.title(t("draw.title"))
@@ -83,7 +83,7 @@ def prediction_ui(prepared: preprocess.Prepared, models: list[dict], index: int)
         cols = st.columns(max(1, len(models)))
         for col, run in zip(cols, models):
             try:
-                probs = probabilities(common.store().model_path(run["id"]), prepared.image[None])[0]
+                probs = run_probabilities(common.store(), run["id"], prepared.image[None])[0]
             except ModelError as exc:
                 col.error(common.say(exc.message))
                 continue

@@ -200,13 +200,13 @@ def cmd_predict(args) -> int:
     run = store.get(args.run)
     model_path = store.model_path(run["id"])
     if model_path is None:
-        raise StoreError(f"Run {run['id']} has no model (status {run['status']}); pick a finished run.")
+        raise UsageError(f"run {run['id']} has no model (status {run['status']}); pick a finished run")
     results = []
     for name in args.images:
         entry = {"image": name}
         try:
             digits = preprocess.prepare_all(preprocess.decode(Path(name).read_bytes()), keep_steps=False)
-            probs = predict.probabilities(model_path, np.stack([d.image for d in digits]))
+            probs = predict.run_probabilities(store, run["id"], np.stack([d.image for d in digits]))
             entry["digits"] = [{"prediction": int(p.argmax()), "confidence": float(p.max()),
                                 "probabilities": [round(float(v), 6) for v in p]} for p in probs]
             entry["prediction"] = "".join(str(d["prediction"]) for d in entry["digits"])
@@ -244,7 +244,7 @@ def cmd_robustness(args) -> int:
     store = Store()
     path = store.model_path(store.get(args.run)["id"])
     if path is None:
-        raise StoreError(f"Run {args.run} has no model; pick a finished run.")
+        raise UsageError(f"run {args.run} has no model; pick a finished run")
     print(json.dumps(evaluate(path), indent=None if args.json else 2))
     return 0
 

@@ -253,3 +253,13 @@ def shape_of(name: str) -> tuple[tuple[int, int, int], tuple[str, ...]]:
         return _KNOWN_SHAPES[name]
     data = load(name)
     return data.image_shape, data.class_names
+
+
+def describe(data: Dataset) -> dict:
+    """What the Data page shows, computed once per dataset: images per class, class means, and a
+    histogram of pixel values (from at most ~2 million pixels)."""
+    k = data.num_classes
+    sample = data.x_train.reshape(-1)[:: max(1, data.x_train.size // 2_000_000)]
+    return {"train_counts": np.bincount(data.y_train, minlength=k), "test_counts": np.bincount(data.y_test, minlength=k),
+            "means": [data.x_train[data.y_train == c].mean(axis=0).astype(np.uint8) for c in range(k)],
+            "histogram": np.bincount(sample, minlength=256)}

@@ -127,6 +127,10 @@ def worker_main(home: str, slot: int = 0, idle_exit: float = IDLE_EXIT_SECONDS) 
     if not _acquire(lock, LOCK_WAIT_SECONDS):
         return  # another live worker holds this slot
     _lock_path(Path(home), slot).with_suffix(".pid").write_text(str(os.getpid()))
+    try:   # training is background work: the server's page renders come first
+        os.nice(int(os.environ.get("DIGITDASH_WORKER_NICE", "10")))
+    except (OSError, ValueError):
+        pass
 
     def on_term(signum, frame):
         raise _Interrupted()
@@ -203,10 +207,15 @@ def execute(store: Store, run_id: str, echo=None) -> dict:
     try:
         data = datasets.load(config.dataset)
         outcome = train(config, data, StoreListener(store, run_id, echo))
-        if outcome.model is not None:
-            store.save_model(run_id, outcome.model)
-        if outcome.misclassified is not None:
-            store.save_arrays(run_id, "misclassified", outcome.misclassified)
+        try:
+            if outcome.model is not None:
+                store.save_model(run_id, outcome.model)
+            if outcome.misclassified is not None:
+                store.save_arrays(run_id, "misclassified", outcome.misclassified)
+        except OSError as exc:   # disk full, folder gone: the figures are kept, the model is not
+            store.finish(run_id, "failed", Message("run.not_saved", reason=exc.strerror or str(exc)),
+                         outcome.results)
+            return store.get(run_id)
         store.finish(run_id, outcome.status, outcome.message, outcome.results)
     except (ConfigError, datasets.DatasetError) as exc:
         store.finish(run_id, "failed", exc.message)

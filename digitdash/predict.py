@@ -66,3 +66,17 @@ def probabilities(path: Path, images: np.ndarray) -> np.ndarray:
     if x.ndim == 3:
         x = x[..., None]
     return np.asarray(call(x))
+
+
+def run_probabilities(store, run_id: str, images: np.ndarray) -> np.ndarray:
+    """Class probabilities from a stored run's model. A damaged model file is set aside and the run
+    says so (store.quarantine_model), so it is reported once and never offered again."""
+    path = store.model_path(run_id)
+    if path is None:
+        raise ModelError("model.missing", path=str(store.run_dir(run_id)))
+    try:
+        return probabilities(path, images)
+    except ModelError as exc:
+        if exc.message.key == "model.damaged":
+            store.quarantine_model(run_id, exc.message)
+        raise

@@ -145,15 +145,18 @@ class Store:
                        (status, str(message), message.to_json() if isinstance(message, Message) else None,
                         json.dumps(results) if results is not None else None, now, now, run_id))
 
-    def rename(self, run_id: str, name: str) -> None:
+    # Who may change a run: `by` is the asking browser session's id. None is the command line, which
+    # acts for whoever owns the machine; a teacher (unlocked by the password) may change any run.
+    def rename(self, run_id: str, name: str, by: str | None = None, teacher: bool = False) -> None:
         name = " ".join(str(name).split())[:80]
         if not name:
             raise StoreError("store.bad_name")
-        self.get(run_id)
+        _check_owner(self.get(run_id), by, teacher)
         self.update(run_id, name=name)
 
-    def delete(self, run_id: str) -> None:
+    def delete(self, run_id: str, by: str | None = None, teacher: bool = False) -> None:
         run = self.get(run_id)
+        _check_owner(run, by, teacher)
         if run["status"] == "running":
             raise StoreError("store.delete_running", run=run_id)
         with self._db() as db:
@@ -162,6 +165,15 @@ class Store:
                 db.execute(f"DELETE FROM {table} WHERE {col} = ?", (run_id,))
             db.execute("COMMIT")
         shutil.rmtree(self.run_dir(run_id), ignore_errors=True)
+
+    def clear(self) -> int:
+        """Delete every run that is not running (the teacher's reset); returns how many went."""
+        gone = 0
+        for run in self.runs():
+            if run["status"] != "running":
+                self.delete(run["id"])
+                gone += 1
+        return gone
 
     # ---- stopping --------------------------------------------------------------------
     def stop_file(self, run_id: str) -> Path:
@@ -235,11 +247,24 @@ class Store:
                 return path
         return None
 
+    def quarantine_model(self, run_id: str, message: Message) -> None:
+        """A model file that cannot be loaded: set it aside (model.damaged) so nobody is offered it
+        again, and say so in the run's message. The run's curves and figures stay."""
+        path = self.model_path(run_id)
+        if path is not None:
+            os.replace(path, path.with_name(f"damaged-{path.name}"))
+        with self._db() as db:
+            db.execute("UPDATE runs SET message = ?, message_data = ? WHERE id = ?",
+                       (str(message), message.to_json(), run_id))
+
     def save_arrays(self, run_id: str, name: str, arrays: dict) -> None:
         final = self.run_dir(run_id) / f"{name}.npz"
         tmp = final.with_name(f".{name}.{os.getpid()}.tmp.npz")
-        np.savez_compressed(tmp, **arrays)
-        os.replace(tmp, final)
+        try:
+            np.savez_compressed(tmp, **arrays)
+            os.replace(tmp, final)
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def load_arrays(self, run_id: str, name: str) -> dict | None:
         path = self.run_dir(run_id) / f"{name}.npz"
@@ -272,6 +297,11 @@ def _run(row: sqlite3.Row) -> dict:
     run["stop_requested"] = bool(run["stop_requested"])
     run["message"] = from_json(run.pop("message_data", None), run["message"])
     return run
+
+
+def _check_owner(run: dict, by: str | None, teacher: bool) -> None:
+    if by is not None and not teacher and run["owner"] != by:
+        raise StoreError("store.not_yours", run=run["name"])
 
 
 # Each step takes the store from version N to N + 1 (index N - 1). Version 1 had no message_data.

@@ -72,6 +72,22 @@ def test_every_literal_catalogue_key_in_the_code_exists():
     assert looked_up > 150
 
 
+PROBLEMS = {"Problem", "ConfigError", "DatasetError", "ImageError", "ModelError", "StoreError"}
+
+
+def test_every_translatable_error_is_raised_with_a_catalogue_key():
+    raised = 0
+    for path in ALL_FILES:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") in PROBLEMS and node.args:
+                first = node.args[0]
+                if getattr(node.func, "id") == "ConfigError":     # (field, value, Message)
+                    continue
+                raised += 1
+                assert isinstance(first, ast.Constant) and first.value in EN, f"{path.name}:{node.lineno}"
+    assert raised > 30
+
+
 def test_keys_built_from_names_exist():
     for field in RunConfig().to_dict():
         if field != "dataset":

@@ -5,7 +5,8 @@
 Starts `streamlit run app.py` on a free port with its own DIGITDASH_HOME, then opens N sessions at
 once. Each speaks Streamlit's own protocol (the protobuf BackMsg/ForwardMsg the browser sends):
 it asks for a page, waits for the script to finish (that wait is the page's render time), and moves
-on to the next page every couple of seconds, like students clicking around. Submitters open Train
+on to the next page after a few seconds' reading (--think, 3 to 8 s by default), like students
+clicking around. Submitters open Train
 within the first minute and press its Train button (the widget trigger a browser sends), then keep
 the page open so its live fragment reruns every second. The server's memory is sampled throughout.
 It ends when every submitted run has finished, and prints what happened: renders, memory, and
@@ -116,7 +117,7 @@ def rss_mb(pid: int) -> float:
 
 
 async def student(port: int, index: int, submit_at: float | None, until: dict, renders: list, submitted: list,
-                  t0: float) -> None:
+                  t0: float, think: tuple[float, float]) -> None:
     rng = random.Random(index)
     session = Session(port)
     await session.connect()
@@ -141,13 +142,13 @@ async def student(port: int, index: int, submit_at: float | None, until: dict, r
                 page = pages[step % len(pages)]
                 step += 1
             renders.append((page or "home", time.time(), await session.run(page)))
-            await asyncio.sleep(rng.uniform(1.5, 3.0))
+            await asyncio.sleep(rng.uniform(*think))   # reading the page before the next click
     finally:
         await session.close()
 
 
 async def load(port: int, server_pid: int, home: Path, sessions: int, submitters: int, window: float,
-               timeout: float) -> dict:
+               timeout: float, think: tuple[float, float]) -> dict:
     from digitdash.store import Store
     renders, submitted, memory = [], [], []
     until = {"stop": False}
@@ -155,7 +156,7 @@ async def load(port: int, server_pid: int, home: Path, sessions: int, submitters
     rng = random.Random(0)
     times = sorted(rng.uniform(2, window) for _ in range(submitters))
     tasks = [asyncio.create_task(student(port, i, times[i] if i < submitters else None, until, renders,
-                                         submitted, t0)) for i in range(sessions)]
+                                         submitted, t0, think)) for i in range(sessions)]
     store = Store(home)
     while True:
         await asyncio.sleep(1.0)
@@ -176,7 +177,7 @@ async def load(port: int, server_pid: int, home: Path, sessions: int, submitters
     first, last = min(filter(None, started), default=0), max((r["finished"] or 0 for r in runs), default=0)
     busy = [r[2] for r in pages if first <= r[1] <= last]
     return {
-        "sessions": sessions, "submitters": submitters, "submitted": len(submitted), "runs_stored": len(runs),
+        "sessions": sessions, "submitters": submitters, "think_s": list(think), "submitted": len(submitted), "runs_stored": len(runs),
         "runs_done": sum(r["status"] == "done" for r in runs),
         "statuses": sorted({r["status"] for r in runs}),
         "ran_in_queue_order": all(a is not None and b is not None and a <= b for a, b in zip(started, started[1:])),
@@ -207,7 +208,8 @@ async def first_render(port: int) -> dict:
     return out
 
 
-def measure(sessions: int = 30, submitters: int = 10, window: float = 60.0, timeout: float = 900.0) -> dict:
+def measure(sessions: int = 30, submitters: int = 10, window: float = 60.0, timeout: float = 900.0,
+            think: tuple[float, float] = (3.0, 8.0)) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         port = free_port()
@@ -215,7 +217,7 @@ def measure(sessions: int = 30, submitters: int = 10, window: float = 60.0, time
         try:
             figures = asyncio.run(first_render(port))
             figures["server_rss_mb_idle"] = round(rss_mb(server.pid), 1)
-            figures.update(asyncio.run(load(port, server.pid, home, sessions, submitters, window, timeout)))
+            figures.update(asyncio.run(load(port, server.pid, home, sessions, submitters, window, timeout, think)))
         finally:
             server.terminate()
             try:
@@ -231,11 +233,13 @@ def main(argv=None) -> int:
     parser.add_argument("--submitters", type=int, default=10)
     parser.add_argument("--window", type=float, default=60.0, help="seconds within which the submitters submit")
     parser.add_argument("--timeout", type=float, default=900.0)
+    parser.add_argument("--think", default="3,8", help="seconds a student spends on a page: MIN,MAX (uniform)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     if not 1 <= args.submitters <= args.sessions:
         parser.error("--submitters must be from 1 to --sessions")
-    figures = measure(args.sessions, args.submitters, args.window, args.timeout)
+    low, _, high = args.think.partition(",")
+    figures = measure(args.sessions, args.submitters, args.window, args.timeout, (float(low), float(high or low)))
     print(json.dumps(figures, indent=None if args.json else 2))
     return 0 if figures["runs_done"] == figures["submitted"] == args.submitters and not figures["errors"] else 1
 
