@@ -9,7 +9,7 @@ import streamlit as st
 
 from digitdash import datasets, device, i18n, paths
 from digitdash.jobs import LocalRunner
-from digitdash.store import Store
+from digitdash.store import Store, StoreError
 
 OTHER = "other"   # the dataset choice that opens a path box
 
@@ -21,7 +21,11 @@ def _runner(home: str) -> LocalRunner:
 
 def runner() -> LocalRunner:
     """One store and one runner per server process (and DIGITDASH_HOME), shared by every session."""
-    return _runner(str(paths.home()))
+    try:
+        return _runner(str(paths.home()))
+    except StoreError as exc:     # e.g. a store written by a newer DigitDash: one message, no traceback
+        st.error(say(exc.message))
+        st.stop()
 
 
 @st.cache_resource(show_spinner=False)

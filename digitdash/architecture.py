@@ -75,7 +75,23 @@ def plan(config: RunConfig, input_shape: tuple[int, int, int], num_classes: int)
             specs.append(LayerSpec("dropout", (units,)))
     out = config.output_units or num_classes
     specs.append(LayerSpec("output", (out,), params=size * out + out, flops=2 * size * out, units=out))
+    _check_memory(config, specs)
     return specs
+
+
+MAX_PARAMS = 50_000_000                  # 200 MB of weights, ~800 MB with Adam's state and gradients
+MAX_BATCH_VALUES = 400_000_000           # layer outputs of one batch: 1.6 GB of float32
+
+
+def _check_memory(config: RunConfig, specs: list[LayerSpec]) -> None:
+    """Refuse networks that would exhaust memory inside Keras, with what would fit instead."""
+    params = total_params(specs)
+    if params > MAX_PARAMS:
+        raise ConfigError("layers", config.layers, Message("config.allowed.params", most=MAX_PARAMS, has=params))
+    per_image = sum(math.prod(s.output_shape) for s in specs)
+    if config.batch_size * per_image > MAX_BATCH_VALUES:
+        raise ConfigError("batch_size", config.batch_size,
+                          Message("config.allowed.batch_memory", most=max(1, MAX_BATCH_VALUES // per_image)))
 
 
 def _check_size(h: int, w: int, index: int) -> None:

@@ -4,9 +4,13 @@ overhead_ratio: seconds of model.fit through the engine (live recording to the s
 checks, callbacks) divided by a bare model.fit of the same network on the same arrays, summed
 over the mlp-512 and cnn-basic presets; each side is the best of `repeats` alternating runs.
 predict_ms_p50: median milliseconds to preprocess one canvas drawing and predict it.
+first_render_s, server_rss_mb: a real server (tools/load.py): seconds to the first page's finished
+script on a fresh server, and the server's largest resident memory while `sessions` websocket
+sessions browse and `submitters` of them train.
 """
 from __future__ import annotations
 
+import json
 import tempfile
 import time
 
@@ -95,3 +99,27 @@ def run_all(dataset: str = datasets.DEFAULT, epochs: int = 2, repeats: int = 3) 
         figures["predict_ms_p50"] = round(float(np.median(latencies)), 3)
         figures["predict_ms_p90"] = round(float(np.percentile(latencies, 90)), 3)
     return figures
+
+
+def server_figures(sessions: int = 30, submitters: int = 10) -> dict:
+    """A real server under a class's load (tools/load.py, its own process and run store): first render,
+    page renders while training runs, server memory, and whether every submitted run ran in order."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    tool = Path(__file__).resolve().parent.parent / "tools" / "load.py"
+    out = subprocess.run([sys.executable, str(tool), "--sessions", str(sessions), "--submitters", str(submitters),
+                          "--json"], capture_output=True, text=True, timeout=1800)
+    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        return {"server_error": (out.stderr.strip().splitlines() or ["no output"])[-1][:300]}
+    load = json.loads(lines[-1])
+    return {"first_render_s": load["first_render_s"], "server_rss_mb": load["server_rss_mb_max"], "load": load}
+
+
+def machine() -> dict:
+    import os
+    import psutil
+    from .device import cpu_name, gpu_names
+    return {"cpu": cpu_name(), "gpus": list(gpu_names()), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+            "cores": os.cpu_count()}

@@ -55,6 +55,7 @@ class Store:
         self.runs_dir = self.home / "runs"
         self.runs_dir.mkdir(exist_ok=True)
         with self._db() as db:
+            _refuse_newer(db)
             db.executescript(_SCHEMA)
             db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             _migrate(db)
@@ -308,13 +309,21 @@ def _check_owner(run: dict, by: str | None, teacher: bool) -> None:
 _MIGRATIONS = ["ALTER TABLE runs ADD COLUMN message_data TEXT"]
 
 
+def _refuse_newer(db: sqlite3.Connection) -> None:
+    """A store written by a newer DigitDash is left untouched, with one message."""
+    try:
+        row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    except sqlite3.OperationalError:    # a new, empty store
+        return
+    if row and int(row[0]) > SCHEMA_VERSION:
+        raise StoreError("store.newer_schema", found=int(row[0]), known=SCHEMA_VERSION)
+
+
 def _migrate(db: sqlite3.Connection) -> None:
     """Bring a store written by an older DigitDash up to SCHEMA_VERSION, keeping every run."""
     db.execute("BEGIN IMMEDIATE")
     try:
         version = int(db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0])
-        if version > SCHEMA_VERSION:
-            raise StoreError("store.newer_schema", found=version, known=SCHEMA_VERSION)
         columns = {r[1] for r in db.execute("PRAGMA table_info(runs)")}
         for step in range(version, SCHEMA_VERSION):
             if not (step == 1 and "message_data" in columns):
