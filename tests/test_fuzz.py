@@ -109,7 +109,7 @@ def _read(data: bytes):
     assert gray.dtype == np.uint8 and gray.ndim == 2
     try:
         for prepared in preprocess.prepare_all(gray):
-            assert prepared.image.shape == (28, 28, 1)
+            assert prepared.image.shape == (28, 28) and prepared.image.dtype == np.uint8
     except preprocess.ImageError as exc:
         assert exc.message.key in ("image.blank", "image.specks")
     return gray
