@@ -10,6 +10,7 @@ pages = [
     st.Page("app_pages/train.py", title=common.t("nav.train"), icon=":material/model_training:", url_path="train"),
     st.Page("app_pages/compare.py", title=common.t("nav.compare"), icon=":material/compare:", url_path="compare"),
     st.Page("app_pages/draw.py", title=common.t("nav.draw"), icon=":material/draw:", url_path="draw"),
+    st.Page("app_pages/inside.py", title=common.t("nav.inside"), icon=":material/neurology:", url_path="inside"),
     st.Page("app_pages/data.py", title=common.t("nav.data"), icon=":material/dataset:", url_path="data"),
 ]
 st.navigation(pages).run()

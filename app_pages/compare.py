@@ -58,6 +58,10 @@ def manage_ui(selected: list[dict]) -> None:
     teacher = common.is_teacher()
     with st.expander(t("compare.manage", name=common.plain(run["name"]))):
         path = store.model_path(run["id"])
+        if path and run["config"].architecture in ("mlp", "cnn") and \
+                st.button(t("compare.inside"), key="inside-from-compare", help=t("compare.inside_help")):
+            st.session_state["inside-run-pick"] = run["id"]
+            st.switch_page("app_pages/inside.py")
         if path:
             st.download_button(t("compare.download_model", suffix=path.suffix), path.read_bytes(),
                                f"{run['id']}{path.suffix}", key="download-model", help=t("compare.download_model_help"))

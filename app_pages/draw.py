@@ -79,6 +79,12 @@ def prediction_ui(prepared: preprocess.Prepared, models: list[dict], index: int)
     left, right = st.columns([1, 3])
     with left:
         st.image(prepared.image, caption=t("draw.model_sees"), width=140)
+        keras_runs = [r["id"] for r in models if r["config"].architecture in ("mlp", "cnn")]
+        if keras_runs and st.button(t("draw.inside"), key=f"inside-{index}", help=t("draw.inside_help")):
+            st.session_state["inside-drawing"] = prepared.image
+            st.session_state["inside-source"] = "drawing"
+            st.session_state["inside-run-pick"] = keras_runs[0]
+            st.switch_page("app_pages/inside.py")
     with right:
         cols = st.columns(max(1, len(models)))
         for col, run in zip(cols, models):

@@ -176,6 +176,12 @@ class StoreListener(Listener):
         self.store.update(self.run_id, device=info["device"], params=info["params"],
                           flops=info["flops"], info=info)
 
+    def initial_weights(self, kernels):
+        try:
+            self.store.save_arrays(self.run_id, "initial", kernels)
+        except OSError:     # optional: the Inside page then shows no change from initialization
+            pass
+
     def epoch(self, row):
         self.flush()
         self.store.add_epoch(self.run_id, row)

@@ -25,6 +25,7 @@ class Listener:
     """Receives a run's progress. Every method may be called from a Keras callback thread."""
 
     def started(self, info: dict) -> None: ...
+    def initial_weights(self, kernels: dict) -> None: ...   # every kernel before training (Inside page)
     def epoch(self, row: dict) -> None: ...
     def batch(self, step: int, epoch: int, loss: float) -> None: ...
     def should_stop(self) -> bool:  # called before every batch: keep it cheap
@@ -153,6 +154,8 @@ def train(config: RunConfig, data: Dataset, listener: Listener | None = None) ->
                       "flops": architecture.total_flops(specs), "train_size": len(x_tr),
                       "val_size": len(x_val), "test_size": len(data.x_test),
                       "steps_per_epoch": steps, "epochs": config.epochs})
+    from .inside import initial_kernels
+    listener.initial_weights(initial_kernels(model))
     callbacks = _callbacks(config, listener, state, steps, data.num_classes)
     start = time.perf_counter()
     model.fit(x_tr, y_tr, batch_size=config.batch_size, epochs=config.epochs,

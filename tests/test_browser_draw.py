@@ -69,3 +69,29 @@ def test_bad_uploads_get_a_clear_message(server, page, tmp_path):  # noqa: F811
     pg.locator(".st-key-upload input[type=file]").set_input_files(str(junk))
     wait_for(lambda: "notes.png: This file is not an image DigitDash can read" in pg.inner_text("body"), timeout=60)
     assert "Traceback" not in pg.inner_text("body")
+
+
+def test_look_inside_the_network_for_a_drawn_digit(server, page, tmp_path):  # noqa: F811
+    env = {**os.environ, "DIGITDASH_HOME": str(tmp_path / "server-home")}
+    trained = subprocess.run([sys.executable, "-m", "digitdash", "train", "--dataset", "mnist-5k", "--preset",
+                              "mlp-512", "--set", "epochs=2", "--name", "mlp to look into"],
+                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    pg = page
+    pg.goto(server + "/draw")
+    pg.wait_for_selector(".st-key-canvas canvas.upper-canvas")
+    pg.wait_for_timeout(500)
+    draw(pg, STROKES["7"])
+    wait_for(lambda: "Prediction:" in prediction_text(pg), timeout=90)
+    pg.locator(".st-key-inside-0 button:visible").click()
+    pg.get_by_role("heading", name="Inside the network").wait_for()
+    assert "your drawing" in pg.locator(".st-key-inside-source").inner_text()
+    pg.get_by_role("tab", name="This digit").click()
+    pg.wait_for_selector(".st-key-saliency .js-plotly-plot")
+    # three panels: the drawing, the answer's saliency, the runner-up's
+    assert pg.locator(".st-key-saliency .heatmaplayer").count() == 3
+    assert pg.locator(".st-key-activations .js-plotly-plot").count() == 2   # hidden layer + output
+    pg.get_by_role("tab", name="Map of the test set").click()
+    pg.wait_for_selector(".st-key-map .js-plotly-plot", timeout=120_000)
+    legend = pg.locator(".st-key-map").inner_text()
+    assert "this digit" in legend and "mistakes" in legend

@@ -205,7 +205,7 @@ def finished_run(digitdash_home):
     return ids
 
 
-@pytest.mark.parametrize("page", ["home", "train", "compare", "draw", "data"])
+@pytest.mark.parametrize("page", ["home", "train", "compare", "draw", "data", "inside"])
 def test_every_page_renders_in_spanish_without_english_left(finished_run, page):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
     at.session_state["language"] = "Español"
@@ -218,7 +218,7 @@ def test_every_page_renders_in_spanish_without_english_left(finished_run, page):
     leftovers = sorted(p for p in english_only_fragments() if p in text)
     assert leftovers == []
     title = {"home": "home.title", "train": "train.title", "compare": "compare.title", "draw": "draw.title",
-             "data": "data.title"}[page]
+             "data": "data.title", "inside": "inside.title"}[page]
     assert ES[title] in text
 
 

@@ -1,0 +1,213 @@
+"""Inside: what a trained network learnt (weights), how it read one digit (activations, saliency),
+and where that digit sits among the test set (a map)."""
+import hashlib
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+from plotly.subplots import make_subplots
+
+from app_pages import common
+from digitdash import inside
+from digitdash.charts import PALETTE
+from digitdash.datasets import DatasetError
+from digitdash.predict import ModelError, load, probabilities
+
+t = common.t
+MAP_POINTS, TSNE_POINTS = 2000, 600
+st.title(t("inside.title"))
+st.caption(t("inside.intro"))
+
+
+def run_ui() -> dict:
+    store = common.store()
+    runs = [r for r in store.runs(("done", "stopped")) if r["config"].architecture in ("mlp", "cnn")
+            and store.model_path(r["id"])]
+    if not runs:
+        st.info(t("inside.no_run"))
+        st.page_link("app_pages/train.py", label=t("compare.to_train"), icon=":material/model_training:")
+        st.stop()
+    runs.sort(key=lambda r: r["results"].get("test_accuracy") or 0, reverse=True)
+    by_id = {r["id"]: r for r in runs}
+    wanted = st.session_state.pop("inside-run-pick", None)
+    if wanted in by_id:
+        st.session_state["inside-run"] = wanted
+    chosen = st.selectbox(t("inside.run"), list(by_id), key="inside-run", help=t("inside.run_help"),
+                          format_func=lambda i: t("draw.model_label", name=by_id[i]["name"],
+                                                  acc=by_id[i]["results"].get("test_accuracy") or 0))
+    return by_id[chosen]
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def dead_table(run_id: str, _model, _images) -> list[dict]:
+    return inside.dead_units(_model, _images)
+
+
+def weights_ui(model, run: dict, data) -> None:
+    st.caption(t("inside.weights_note"))
+    pictures, norms, kind = inside.first_layer_pictures(model, data.image_shape)
+    c1, c2 = st.columns(2)
+    order = c1.radio(t("inside.sort"), ["norm", "index"], horizontal=True, key="inside-sort",
+                     format_func=lambda o: t(f"inside.sort_{o}"), help=t("inside.sort_help"))
+    shown = c2.slider(t("inside.count"), 1, len(pictures), min(len(pictures), 48), key="inside-count",
+                      help=t("inside.count_help"))
+    idx = np.argsort(-norms) if order == "norm" else np.arange(len(pictures))
+    cols = st.columns(12)
+    for n, i in enumerate(idx[:shown]):
+        cols[n % 12].image(inside.as_gray(pictures[i]), width=56, clamp=True,
+                           caption=t("inside.picture", index=int(i), norm=float(norms[i])))
+    st.caption(t("inside.picture_note_" + kind))
+    initial = common.store().load_arrays(run["id"], "initial")
+    rows = inside.weight_histograms(model, initial)
+    fig = make_subplots(rows=1, cols=len(rows), subplot_titles=[r["layer"] for r in rows])
+    for col, r in enumerate(rows, start=1):
+        mid = (r["edges"][:-1] + r["edges"][1:]) / 2
+        fig.add_trace(go.Bar(x=mid, y=r["counts"], name=t("inside.weights"), marker_color=PALETTE[0],
+                             showlegend=col == 1), row=1, col=col)
+        if "change_counts" in r:
+            cmid = (r["change_edges"][:-1] + r["change_edges"][1:]) / 2
+            fig.add_trace(go.Bar(x=cmid, y=r["change_counts"], name=t("inside.change"), marker_color=PALETTE[1],
+                                 opacity=0.6, showlegend=col == 1), row=1, col=col)
+    fig.update_layout(barmode="overlay", height=260, margin=dict(l=10, r=10, t=40, b=10))
+    st.plotly_chart(fig, key="weight-hist", width="stretch")
+    st.caption(t("inside.hist_note" if initial is not None else "inside.hist_note_no_initial"))
+    dead = dead_table(run["id"], model, data.x_test[:500])
+    if dead:
+        frame = pd.DataFrame(dead).rename(columns={"layer": t("column.layer"), "units": t("inside.units"),
+                                                  "dead": t("inside.dead")})
+        st.dataframe(frame, hide_index=True, key="dead-relu")
+        st.caption(t("inside.dead_note"))
+
+
+def digit_source_ui(data) -> tuple[np.ndarray, int | None, str]:
+    """The digit to look at: the Draw page's drawing, or one picked from the test set."""
+    drawing = st.session_state.get("inside-drawing")
+    sources = (["drawing"] if drawing is not None else []) + ["test"]
+    c1, c2 = st.columns([2, 1])
+    source = c1.radio(t("inside.source"), sources, horizontal=True, key="inside-source",
+                      format_func=lambda s: t(f"inside.source_{s}"), help=t("inside.source_help"))
+    if source == "drawing":
+        return np.asarray(drawing, np.uint8), None, t("inside.source_drawing")
+    index = c2.number_input(t("inside.index"), 0, len(data.x_test) - 1, 0, key="inside-index",
+                            help=t("inside.index_help"))
+    return data.x_test[index][..., 0], int(data.y_test[index]), t("inside.test_digit", index=index)
+
+
+def activations_ui(model, image: np.ndarray) -> None:
+    st.subheader(t("inside.activations"))
+    st.caption(t("inside.activations_note"))
+    with st.container(key="activations"):
+        for n, layer in enumerate(inside.activations(model, image)):
+            values = layer["values"]
+            title = t("inside.output_layer" if layer["output"] else "inside.layer", name=layer["layer"])
+            if layer["kind"] == "dense":
+                fig = go.Figure(go.Bar(x=list(range(len(values))), y=values, marker_color=PALETTE[0]))
+                fig.update_layout(title=title, height=200, margin=dict(l=10, r=10, t=40, b=10),
+                                  xaxis_title=t("inside.unit"), yaxis_title=t("inside.value"))
+                st.plotly_chart(fig, key=f"act-{n}", width="stretch")
+                continue
+            st.markdown(f"**{title}**")
+            maps = values.transpose(2, 0, 1)[:32]
+            cols = st.columns(16)
+            for i, fmap in enumerate(maps):
+                top = float(fmap.max()) or 1.0
+                cols[i % 16].image((np.clip(fmap / top, 0, 1) * 255).astype(np.uint8), width=44, caption=str(i))
+
+
+def saliency_ui(model, image: np.ndarray, probs: np.ndarray) -> None:
+    st.subheader(t("inside.saliency"))
+    st.caption(t("inside.saliency_note"))
+    first, second = inside.top_two(probs)
+    titles = [t("inside.input"), t("inside.for_digit", digit=first, p=float(probs[first])),
+              t("inside.for_digit", digit=second, p=float(probs[second]))]
+    fig = make_subplots(rows=1, cols=3, subplot_titles=titles)
+    fig.add_trace(go.Heatmap(z=image, colorscale="Greys", reversescale=True, showscale=False), row=1, col=1)
+    for col, d in ((2, first), (3, second)):
+        sal = inside.saliency(model, image, d)
+        limit = float(np.abs(sal).max()) or 1.0
+        fig.add_trace(go.Heatmap(z=sal, colorscale="RdBu", reversescale=True, zmin=-limit, zmax=limit,
+                                 showscale=col == 3), row=1, col=col)
+    fig.update_yaxes(autorange="reversed", showticklabels=False)
+    fig.update_xaxes(showticklabels=False)
+    fig.update_layout(height=300, margin=dict(l=10, r=10, t=40, b=10))
+    st.plotly_chart(fig, key="saliency", width="stretch")
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def map_points(run_id: str, space: str, method: str, drawing_key: str, _model, _x, _drawing):
+    n = len(_x) if method == "pca" else min(len(_x), TSNE_POINTS)
+    x = _x[:n]
+    points = x.reshape(n, -1).astype(np.float32) / 255 if space == "pixels" else inside.hidden_features(_model, x)
+    extra = None
+    if _drawing is not None:
+        extra = (_drawing.reshape(1, -1).astype(np.float32) / 255 if space == "pixels"
+                 else inside.hidden_features(_model, _drawing[None]))
+    if method == "pca":
+        xy, placed, _ = inside.pca_map(points, extra)
+    else:
+        xy, placed = inside.tsne_map(points, extra)
+    return xy, placed
+
+
+def map_ui(model, run: dict, data, image: np.ndarray) -> None:
+    st.caption(t("inside.map_note"))
+    c1, c2 = st.columns(2)
+    space = c1.radio(t("inside.space"), ["pixels", "hidden"], horizontal=True, key="map-space",
+                     format_func=lambda s: t(f"inside.space_{s}"), help=t("inside.space_help"))
+    method = c2.radio(t("inside.method"), ["pca", "tsne"], horizontal=True, key="map-method",
+                      format_func=lambda m: t(f"inside.method_{m}"), help=t("inside.method_help"))
+    x, y = data.x_test[:MAP_POINTS], data.y_test[:MAP_POINTS]
+    key = hashlib.sha1(image.tobytes()).hexdigest()[:12]
+    with st.spinner(t("inside.computing")):
+        xy, placed = map_points(run["id"], space, method, key, model, x, image)
+    n = len(xy)
+    pred = probabilities(common.store().model_path(run["id"]), x[:n]).argmax(axis=1)
+    fig = go.Figure()
+    for d in range(data.num_classes):
+        keep = np.flatnonzero(y[:n] == d)
+        fig.add_trace(go.Scattergl(x=xy[keep, 0], y=xy[keep, 1], mode="markers", name=data.class_names[d],
+                                   marker=dict(size=5, color=PALETTE[d % len(PALETTE)]), customdata=keep,
+                                   hovertext=[t("inside.hover", true=int(y[i]), pred=int(pred[i])) for i in keep]))
+    wrong = np.flatnonzero(pred != y[:n])
+    fig.add_trace(go.Scattergl(x=xy[wrong, 0], y=xy[wrong, 1], mode="markers", name=t("inside.wrong"),
+                               customdata=wrong, marker=dict(symbol="x", size=8, color="black")))
+    if placed is not None:
+        fig.add_trace(go.Scatter(x=placed[:, 0], y=placed[:, 1], mode="markers", name=t("inside.this_digit"),
+                                 marker=dict(symbol="star", size=18, color="gold", line=dict(width=1, color="black"))))
+    fig.update_layout(height=520, margin=dict(l=10, r=10, t=30, b=10))
+    event = st.plotly_chart(fig, key="map", on_select="rerun", selection_mode="points", width="stretch")
+    st.caption(t("inside.map_count", n=n, wrong=len(wrong)))
+    picked = [p.get("customdata") for p in (event.selection.points if event and event.selection else [])]
+    picked = [int(i if np.isscalar(i) else i[0]) for i in picked if i is not None][:12]
+    if picked:
+        cols = st.columns(12)
+        for col, i in zip(cols, picked):
+            col.image(x[i][..., 0], width=56, caption=t("inside.hover", true=int(y[i]), pred=int(pred[i])))
+    else:
+        st.caption(t("inside.pick_hint"))
+
+
+run = run_ui()
+path = common.store().model_path(run["id"])
+try:
+    model = load(path)[0]
+    inside.require_keras(model)
+    data = common.load_dataset(run["dataset"])
+except (ModelError, DatasetError, inside.InsideError) as exc:
+    st.error(common.say(exc.message))
+    st.stop()
+image, true, caption = digit_source_ui(data)
+probs = probabilities(path, image[None])[0]
+left, right = st.columns([1, 4])
+left.image(image, caption=caption, width=112)
+right.markdown(t("inside.answer", digit=int(probs.argmax()), p=float(probs.max())) +
+               (" " + t("inside.truth", digit=true) if true is not None else ""))
+weights_tab, digit_tab, map_tab = st.tabs([t("inside.tab_weights"), t("inside.tab_digit"), t("inside.tab_map")])
+with weights_tab:
+    weights_ui(model, run, data)
+with digit_tab:
+    saliency_ui(model, image, probs)
+    activations_ui(model, image)
+with map_tab:
+    map_ui(model, run, data, image)

@@ -1,0 +1,159 @@
+"""Inside a trained Keras network: weights as pictures, activations, saliency and a map of the test
+set. Plain arrays in, plain arrays out; TensorFlow is imported only by the functions that need it."""
+from __future__ import annotations
+
+import numpy as np
+
+from .i18n import Problem
+
+
+class InsideError(Problem):
+    """A run whose model cannot be looked into (a baseline, or no model)."""
+
+
+def weight_layers(model) -> list:
+    """The layers that hold a kernel (dense and conv), first to last, the output layer included."""
+    return [layer for layer in model.layers if getattr(layer, "kernel", None) is not None]
+
+
+def require_keras(model) -> None:
+    if not hasattr(model, "layers") or not weight_layers(model):
+        raise InsideError("inside.not_keras")
+
+
+# ---- 1. weights ----------------------------------------------------------------------------------
+def first_layer_pictures(model, input_shape: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray, str]:
+    """Each first-layer neuron's weights as a picture: (pictures (n, h, w), their L2 norms, kind).
+    MLP: the 784 weights of each neuron of the first dense layer as 28x28. CNN: each k x k filter of
+    the first conv layer (averaged over input channels)."""
+    layer = weight_layers(model)[0]
+    kernel = np.asarray(layer.get_weights()[0], dtype=np.float64)
+    if kernel.ndim == 4:                                    # (k, k, channels, filters)
+        pictures = kernel.mean(axis=2).transpose(2, 0, 1)
+        kind = "conv"
+    else:                                                   # (inputs, neurons), inputs = h * w * c
+        h, w, c = input_shape
+        pictures = kernel.T.reshape(-1, h, w, c).mean(axis=3)
+        kind = "dense"
+    norms = np.sqrt((pictures ** 2).reshape(len(pictures), -1).sum(axis=1))
+    return pictures, norms, kind
+
+
+def as_gray(picture: np.ndarray) -> np.ndarray:
+    """A signed picture as uint8 gray: 0 weight is mid-gray, the largest |weight| black or white."""
+    scale = float(np.abs(picture).max()) or 1.0
+    return np.clip(128 + 127 * picture / scale, 0, 255).astype(np.uint8)
+
+
+def weight_histograms(model, initial: dict | None = None, bins: int = 60) -> list[dict]:
+    """Per weight layer: a histogram of its kernel, and of its change from the initial kernel when the
+    run kept it (initial: {"layer_<i>": kernel})."""
+    out = []
+    for i, layer in enumerate(weight_layers(model)):
+        kernel = np.asarray(layer.get_weights()[0], dtype=np.float64).ravel()
+        counts, edges = _histogram(kernel, bins)
+        row = {"layer": layer.name, "index": i, "count": int(kernel.size), "counts": counts, "edges": edges,
+               "std": float(kernel.std())}
+        start = (initial or {}).get(f"layer_{i}")
+        if start is not None and start.size == kernel.size:
+            change = kernel - start.ravel().astype(np.float64)
+            row["change_counts"], row["change_edges"] = _histogram(change, bins)
+            row["mean_abs_change"] = float(np.abs(change).mean())
+        out.append(row)
+    return out
+
+
+def _histogram(values: np.ndarray, bins: int):
+    low, high = float(values.min()), float(values.max())
+    if high - low < 1e-9:                     # all (nearly) equal, e.g. a layer that did not change
+        low, high = low - 0.5, high + 0.5
+    return np.histogram(values, bins=bins, range=(low, high))
+
+
+def initial_kernels(model) -> dict[str, np.ndarray]:
+    """What weight_histograms compares with: every kernel as the network starts."""
+    return {f"layer_{i}": np.asarray(layer.get_weights()[0], dtype=np.float32)
+            for i, layer in enumerate(weight_layers(model))}
+
+
+# ---- 2. one digit --------------------------------------------------------------------------------
+def _probe(model, layers: list):
+    import keras
+    return keras.Model(model.inputs[0], [layer.output for layer in layers])
+
+
+def _as_batch(images: np.ndarray) -> np.ndarray:
+    x = np.asarray(images, dtype=np.float32)
+    return x[..., None] if x.ndim == 3 else x
+
+
+def activations(model, image: np.ndarray) -> list[dict]:
+    """The output of every dense and conv layer for one image (h, w) or (h, w, c), output included."""
+    layers = weight_layers(model)
+    outs = _probe(model, layers)(_as_batch(image[None]), training=False)
+    outs = outs if isinstance(outs, (list, tuple)) else [outs]
+    return [{"layer": layer.name, "kind": "conv" if len(np.shape(o)) == 4 else "dense",
+             "output": layer is layers[-1], "values": np.asarray(o)[0]} for layer, o in zip(layers, outs)]
+
+
+def dead_units(model, images: np.ndarray) -> list[dict]:
+    """Per hidden relu layer: units (neurons or filters) whose output is 0 for every one of `images`."""
+    layers = [layer for layer in weight_layers(model)[:-1]
+              if getattr(getattr(layer, "activation", None), "__name__", "") == "relu"]
+    if not layers:
+        return []
+    outs = _probe(model, layers).predict(_as_batch(images), batch_size=256, verbose=0)
+    outs = outs if isinstance(outs, (list, tuple)) else [outs]
+    rows = []
+    for layer, out in zip(layers, outs):
+        per_unit = np.asarray(out).reshape(len(out), -1, np.shape(out)[-1]).max(axis=(0, 1))
+        rows.append({"layer": layer.name, "units": int(per_unit.size), "dead": int((per_unit <= 0).sum())})
+    return rows
+
+
+def saliency(model, image: np.ndarray, digit: int) -> np.ndarray:
+    """Gradient x input of the digit's score (the output layer's input times its weights, before
+    softmax), over the raw 0-255 pixels: positive pixels pushed the answer towards `digit`."""
+    import keras
+    import tensorflow as tf
+    out = weight_layers(model)[-1]
+    kernel, bias = (tf.constant(w, tf.float32) for w in out.get_weights()[:2])
+    features = keras.Model(model.inputs[0], out.input)
+    x = tf.constant(_as_batch(np.asarray(image)[None]))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        score = (tf.matmul(features(x, training=False), kernel) + bias)[0, digit]
+    grad = tape.gradient(score, x).numpy()[0]
+    return (grad * x.numpy()[0]).sum(axis=-1)
+
+
+def top_two(probabilities: np.ndarray) -> tuple[int, int]:
+    order = np.argsort(-np.asarray(probabilities))
+    return int(order[0]), int(order[1])
+
+
+# ---- 3. a map of the test set --------------------------------------------------------------------
+def hidden_features(model, images: np.ndarray) -> np.ndarray:
+    """What the last hidden layer makes of each image: the output layer's input."""
+    import keras
+    features = keras.Model(model.inputs[0], weight_layers(model)[-1].input)
+    return np.asarray(features.predict(_as_batch(images), batch_size=256, verbose=0)).reshape(len(images), -1)
+
+
+def pca_map(points: np.ndarray, extra: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None, float]:
+    """2-D PCA of `points`; `extra` (a drawing) placed with the same projection; and the share of
+    variance the two axes explain."""
+    from sklearn.decomposition import PCA
+    pca = PCA(n_components=2, random_state=0).fit(points)
+    placed = pca.transform(extra) if extra is not None else None
+    return pca.transform(points), placed, float(pca.explained_variance_ratio_.sum())
+
+
+def tsne_map(points: np.ndarray, extra: np.ndarray | None = None, seed: int = 0) -> tuple[np.ndarray, np.ndarray | None]:
+    """2-D t-SNE of `points` (keep it to about a thousand); `extra` is fitted with them, since t-SNE
+    cannot place a new point afterwards."""
+    from sklearn.manifold import TSNE
+    data = points if extra is None else np.vstack([points, extra])
+    perplexity = float(min(30, max(2, (len(data) - 1) // 3)))
+    xy = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(data)
+    return (xy, None) if extra is None else (xy[: len(points)], xy[len(points):])
