@@ -115,6 +115,24 @@ def dataset_name() -> str:
     return choice
 
 
+def trained_runs(empty_key: str, keras_only: bool = False) -> dict[str, dict]:
+    """Finished runs that have a model, best test accuracy first (by id). With none, the page says
+    `empty_key`, points to Train and stops."""
+    from digitdash.config import KERAS
+    runs = [r for r in store().runs(("done", "stopped")) if store().model_path(r["id"])
+            and (not keras_only or r["config"].architecture in KERAS)]
+    if not runs:
+        st.info(t(empty_key))
+        st.page_link("app_pages/train.py", label=t("compare.to_train"), icon=":material/model_training:")
+        st.stop()
+    runs.sort(key=lambda r: r["results"].get("test_accuracy") or 0, reverse=True)
+    return {r["id"]: r for r in runs}
+
+
+def run_label(run: dict) -> str:
+    return t("draw.model_label", name=run["name"], acc=run["results"].get("test_accuracy") or 0)
+
+
 def teacher_password() -> str | None:
     """The teacher's password from .streamlit/secrets.toml (`teacher_password`); None when not set."""
     try:

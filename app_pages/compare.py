@@ -5,6 +5,7 @@ import streamlit as st
 
 from app_pages import common
 from digitdash import charts, compare, metrics
+from digitdash.config import KERAS
 from digitdash.datasets import shape_of
 from digitdash.store import StoreError
 
@@ -58,7 +59,7 @@ def manage_ui(selected: list[dict]) -> None:
     teacher = common.is_teacher()
     with st.expander(t("compare.manage", name=common.plain(run["name"]))):
         path = store.model_path(run["id"])
-        if path and run["config"].architecture in ("mlp", "cnn") and \
+        if path and run["config"].architecture in KERAS and \
                 st.button(t("compare.inside"), key="inside-from-compare", help=t("compare.inside_help")):
             st.session_state["inside-run-pick"] = run["id"]
             st.switch_page("app_pages/inside.py")

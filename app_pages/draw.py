@@ -6,6 +6,7 @@ from streamlit_drawable_canvas import st_canvas
 
 from app_pages import common
 from digitdash import preprocess
+from digitdash.config import KERAS
 from digitdash.predict import ModelError, run_probabilities
 
 t = common.t
@@ -20,17 +21,9 @@ def mnist_samples() -> dict[int, np.ndarray]:
 
 
 def models_ui() -> list[dict]:
-    runs = [r for r in common.store().runs(("done", "stopped")) if common.store().model_path(r["id"])]
-    if not runs:
-        st.info(t("draw.no_model"))
-        st.page_link("app_pages/train.py", label=t("compare.to_train"), icon=":material/model_training:")
-        st.stop()
-    runs.sort(key=lambda r: r["results"].get("test_accuracy") or 0, reverse=True)
-    by_id = {r["id"]: r for r in runs}
-    label = lambda i: t("draw.model_label", name=by_id[i]["name"],  # noqa: E731
-                        acc=by_id[i]["results"].get("test_accuracy") or 0)
-    chosen = st.multiselect(t("draw.models"), list(by_id), default=[runs[0]["id"]], format_func=label, key="models",
-                            help=t("draw.models_help"))
+    by_id = common.trained_runs("draw.no_model")
+    chosen = st.multiselect(t("draw.models"), list(by_id), default=[next(iter(by_id))], key="models",
+                            format_func=lambda i: common.run_label(by_id[i]), help=t("draw.models_help"))
     return [by_id[i] for i in chosen]
 
 
@@ -79,7 +72,7 @@ def prediction_ui(prepared: preprocess.Prepared, models: list[dict], index: int)
     left, right = st.columns([1, 3])
     with left:
         st.image(prepared.image, caption=t("draw.model_sees"), width=140)
-        keras_runs = [r["id"] for r in models if r["config"].architecture in ("mlp", "cnn")]
+        keras_runs = [r["id"] for r in models if r["config"].architecture in KERAS]
         if keras_runs and st.button(t("draw.inside"), key=f"inside-{index}", help=t("draw.inside_help")):
             st.session_state["inside-drawing"] = prepared.image
             st.session_state["inside-source"] = "drawing"

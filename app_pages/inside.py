@@ -21,21 +21,12 @@ st.caption(t("inside.intro"))
 
 
 def run_ui() -> dict:
-    store = common.store()
-    runs = [r for r in store.runs(("done", "stopped")) if r["config"].architecture in ("mlp", "cnn")
-            and store.model_path(r["id"])]
-    if not runs:
-        st.info(t("inside.no_run"))
-        st.page_link("app_pages/train.py", label=t("compare.to_train"), icon=":material/model_training:")
-        st.stop()
-    runs.sort(key=lambda r: r["results"].get("test_accuracy") or 0, reverse=True)
-    by_id = {r["id"]: r for r in runs}
+    by_id = common.trained_runs("inside.no_run", keras_only=True)
     wanted = st.session_state.pop("inside-run-pick", None)
     if wanted in by_id:
         st.session_state["inside-run"] = wanted
     chosen = st.selectbox(t("inside.run"), list(by_id), key="inside-run", help=t("inside.run_help"),
-                          format_func=lambda i: t("draw.model_label", name=by_id[i]["name"],
-                                                  acc=by_id[i]["results"].get("test_accuracy") or 0))
+                          format_func=lambda i: common.run_label(by_id[i]))
     return by_id[chosen]
 
 
