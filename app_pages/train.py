@@ -203,8 +203,11 @@ def live_ui() -> None:
     with st.container(key="run-status"):
         st.markdown(status_line(run, store.queue_position(run_id)))
     if run["status"] in ("queued", "running"):
-        if st.button(t("train.stop"), key="stop", help=t("train.stop_help")):
-            common.runner().stop(run_id)
+        if run["owner"] in (None, common.owner()) or common.is_teacher():
+            if st.button(t("train.stop"), key="stop", help=t("train.stop_help")):
+                common.runner().stop(run_id)
+        else:
+            st.caption(t("train.not_yours"))
     if run["status"] == "running":
         elapsed = time.time() - (run["started"] or time.time())
         done = len(epochs)

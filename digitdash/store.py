@@ -321,6 +321,8 @@ def _refuse_newer(db: sqlite3.Connection) -> None:
 
 def _migrate(db: sqlite3.Connection) -> None:
     """Bring a store written by an older DigitDash up to SCHEMA_VERSION, keeping every run."""
+    if int(db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]) == SCHEMA_VERSION:
+        return                                   # the usual case: no write lock taken
     db.execute("BEGIN IMMEDIATE")
     try:
         version = int(db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0])

@@ -90,3 +90,16 @@ def test_the_teacher_password_unlocks_deleting_any_run_and_clearing(runs):
     at.checkbox(key="confirm-clear").check().run()
     at.button(key="clear-store").click().run()
     assert store.runs() == [] and not at.exception
+
+
+def test_only_the_owner_sees_stop_on_a_running_run(digitdash_home):
+    store = Store(digitdash_home)
+    store.create(RunConfig(), name="their run", owner="someone-else", status="running")
+    for owner, can_stop in (("me", False), ("someone-else", True)):
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        at.session_state["owner"] = owner
+        at.run()
+        at.switch_page("app_pages/train.py").run()
+        assert not at.exception
+        assert any(b.key == "stop" for b in at.button) == can_stop
+        assert any(EN["train.not_yours"] in c.value for c in at.caption) != can_stop

@@ -100,8 +100,6 @@ class Session:
             elif kind == "auto_rerun":
                 self.fragment = fm.auto_rerun.fragment_id
             elif kind == "script_finished":
-                if os.environ.get("LOAD_DEBUG"):
-                    print("finished", fm.script_finished, page, trigger, fragment, file=sys.stderr)
                 return time.perf_counter() - start
 
     async def close(self) -> None:
@@ -166,11 +164,11 @@ async def load(port: int, server_pid: int, home: Path, sessions: int, submitters
         elapsed = time.monotonic() - t0
         if (len(submitted) == submitters and len(finished) >= submitters) or elapsed > timeout:
             break
-        if any(t.done() and t.exception() for t in tasks):
+        if any(t.done() and not t.cancelled() and t.exception() for t in tasks):
             break
     until["stop"] = True
-    errors = [repr(t.exception()) for t in await asyncio.gather(*tasks, return_exceptions=True) if t is not None
-              and isinstance(t, BaseException)]
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    errors = [repr(r) for r in results if isinstance(r, BaseException)]
     runs = sorted(store.runs(), key=lambda r: r["seq"])
     started = [r["started"] for r in runs]
     pages = [r for r in renders if r[0] != "fragment"]
