@@ -71,9 +71,16 @@ def weights_ui(model, run: dict, data) -> None:
         st.caption(t("inside.dead_note"))
 
 
+def plain_image(img: np.ndarray) -> np.ndarray:
+    """A gray image without its channel axis; colour images as they are."""
+    return img[..., 0] if img.ndim == 3 and img.shape[-1] == 1 else img
+
+
 def digit_source_ui(data) -> tuple[np.ndarray, int | None, str]:
     """The digit to look at: the Draw page's drawing, or one picked from the test set."""
     drawing = st.session_state.get("inside-drawing")
+    if data.image_shape != (28, 28, 1):      # a drawing is a 28x28 gray digit: only for MNIST-shaped runs
+        drawing = None
     sources = (["drawing"] if drawing is not None else []) + ["test"]
     c1, c2 = st.columns([2, 1])
     source = c1.radio(t("inside.source"), sources, horizontal=True, key="inside-source",
@@ -82,7 +89,7 @@ def digit_source_ui(data) -> tuple[np.ndarray, int | None, str]:
         return np.asarray(drawing, np.uint8), None, t("inside.source_drawing")
     index = c2.number_input(t("inside.index"), 0, len(data.x_test) - 1, 0, key="inside-index",
                             help=t("inside.index_help"))
-    return data.x_test[index][..., 0], int(data.y_test[index]), t("inside.test_digit", index=index)
+    return plain_image(data.x_test[index]), int(data.y_test[index]), t("inside.test_digit", index=index)
 
 
 def activations_ui(model, image: np.ndarray) -> None:
@@ -113,7 +120,7 @@ def saliency_ui(model, image: np.ndarray, probs: np.ndarray) -> None:
     titles = [t("inside.input"), t("inside.for_digit", digit=first, p=float(probs[first])),
               t("inside.for_digit", digit=second, p=float(probs[second]))]
     fig = make_subplots(rows=1, cols=3, subplot_titles=titles)
-    fig.add_trace(go.Heatmap(z=image, colorscale="Greys", reversescale=True, showscale=False), row=1, col=1)
+    fig.add_trace(go.Heatmap(z=image if image.ndim == 2 else image.mean(axis=-1), colorscale="Greys", reversescale=True, showscale=False), row=1, col=1)
     for col, d in ((2, first), (3, second)):
         sal = inside.saliency(model, image, d)
         limit = float(np.abs(sal).max()) or 1.0
@@ -174,7 +181,7 @@ def map_ui(model, run: dict, data, image: np.ndarray) -> None:
     if picked:
         cols = st.columns(12)
         for col, i in zip(cols, picked):
-            col.image(x[i][..., 0], width=56, caption=t("inside.hover", true=int(y[i]), pred=int(pred[i])))
+            col.image(plain_image(x[i]), width=56, caption=t("inside.hover", true=int(y[i]), pred=int(pred[i])))
     else:
         st.caption(t("inside.pick_hint"))
 
