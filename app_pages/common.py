@@ -8,6 +8,7 @@ import uuid
 import streamlit as st
 
 from digitdash import datasets, device, i18n, paths
+from digitdash.config import KERAS
 from digitdash.jobs import LocalRunner
 from digitdash.store import Store, StoreError
 
@@ -61,8 +62,7 @@ def owner() -> str:
 
 def lang() -> str:
     """This session's language code ("en" or "es")."""
-    names = {name: code for code, name in i18n.LANGUAGES.items()}
-    return names.get(st.session_state.get("language"), i18n.DEFAULT)
+    return i18n.CODES.get(st.session_state.get("language"), i18n.DEFAULT)
 
 
 def t(key: str, **params) -> str:
@@ -118,7 +118,6 @@ def dataset_name() -> str:
 def trained_runs(empty_key: str, keras_only: bool = False) -> dict[str, dict]:
     """Finished runs that have a model, best test accuracy first (by id). With none, the page says
     `empty_key`, points to Train and stops."""
-    from digitdash.config import KERAS
     runs = [r for r in store().runs(("done", "stopped")) if store().model_path(r["id"])
             and (not keras_only or r["config"].architecture in KERAS)]
     if not runs:

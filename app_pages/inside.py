@@ -31,8 +31,11 @@ def run_ui() -> dict:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def dead_table(run_id: str, _model, _images) -> list[dict]:
-    return inside.dead_units(_model, _images)
+def weight_facts(run_id: str, _model, _images) -> tuple[list[dict], bool, list[dict]]:
+    """Per run, once: weight histograms (with their change when the run kept its starting kernels),
+    whether it did, and the dead-ReLU counts over `_images`."""
+    initial = common.store().load_arrays(run_id, "initial")
+    return inside.weight_histograms(_model, initial), initial is not None, inside.dead_units(_model, _images)
 
 
 def weights_ui(model, run: dict, data) -> None:
@@ -49,8 +52,7 @@ def weights_ui(model, run: dict, data) -> None:
         cols[n % 12].image(inside.as_gray(pictures[i]), width=56, clamp=True,
                            caption=t("inside.picture", index=int(i), norm=float(norms[i])))
     st.caption(t("inside.picture_note_" + kind))
-    initial = common.store().load_arrays(run["id"], "initial")
-    rows = inside.weight_histograms(model, initial)
+    rows, kept_initial, dead = weight_facts(run["id"], model, data.x_test[:500])
     fig = make_subplots(rows=1, cols=len(rows), subplot_titles=[r["layer"] for r in rows])
     for col, r in enumerate(rows, start=1):
         mid = (r["edges"][:-1] + r["edges"][1:]) / 2
@@ -62,8 +64,7 @@ def weights_ui(model, run: dict, data) -> None:
                                  opacity=0.6, showlegend=col == 1), row=1, col=col)
     fig.update_layout(barmode="overlay", height=260, margin=dict(l=10, r=10, t=40, b=10))
     st.plotly_chart(fig, key="weight-hist", width="stretch")
-    st.caption(t("inside.hist_note" if initial is not None else "inside.hist_note_no_initial"))
-    dead = dead_table(run["id"], model, data.x_test[:500])
+    st.caption(t("inside.hist_note" if kept_initial else "inside.hist_note_no_initial"))
     if dead:
         frame = pd.DataFrame(dead).rename(columns={"layer": t("column.layer"), "units": t("inside.units"),
                                                   "dead": t("inside.dead")})
@@ -134,6 +135,8 @@ def saliency_ui(model, image: np.ndarray, probs: np.ndarray) -> None:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def map_points(run_id: str, space: str, method: str, drawing_key: str, _model, _x, _drawing):
+    """(2-D points, the drawing's point, each point's predicted digit), once per run, space, method
+    and drawing."""
     n = len(_x) if method == "pca" else min(len(_x), TSNE_POINTS)
     x = _x[:n]
     points = x.reshape(n, -1).astype(np.float32) / 255 if space == "pixels" else inside.hidden_features(_model, x)
@@ -145,7 +148,8 @@ def map_points(run_id: str, space: str, method: str, drawing_key: str, _model, _
         xy, placed, _ = inside.pca_map(points, extra)
     else:
         xy, placed = inside.tsne_map(points, extra)
-    return xy, placed
+    pred = probabilities(common.store().model_path(run_id), x).argmax(axis=1)
+    return xy, placed, pred
 
 
 def map_ui(model, run: dict, data, image: np.ndarray) -> None:
@@ -158,9 +162,8 @@ def map_ui(model, run: dict, data, image: np.ndarray) -> None:
     x, y = data.x_test[:MAP_POINTS], data.y_test[:MAP_POINTS]
     key = hashlib.sha1(image.tobytes()).hexdigest()[:12]
     with st.spinner(t("inside.computing")):
-        xy, placed = map_points(run["id"], space, method, key, model, x, image)
+        xy, placed, pred = map_points(run["id"], space, method, key, model, x, image)
     n = len(xy)
-    pred = probabilities(common.store().model_path(run["id"]), x[:n]).argmax(axis=1)
     fig = go.Figure()
     for d in range(data.num_classes):
         keep = np.flatnonzero(y[:n] == d)

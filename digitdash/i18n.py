@@ -9,6 +9,7 @@ from functools import cache
 from pathlib import Path
 
 LANGUAGES = {"en": "English", "es": "Español"}
+CODES = {name: code for code, name in LANGUAGES.items()}      # "Español" -> "es"
 DEFAULT = "en"
 _DIR = Path(__file__).with_name("locales")
 

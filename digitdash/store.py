@@ -312,24 +312,25 @@ _MIGRATIONS = ["ALTER TABLE runs ADD COLUMN message_data TEXT"]
 def _refuse_newer(db: sqlite3.Connection) -> None:
     """A store written by a newer DigitDash is left untouched, with one message."""
     try:
-        row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    except sqlite3.OperationalError:    # a new, empty store
+        version = _version(db)
+    except (sqlite3.OperationalError, TypeError):    # a new, empty store
         return
-    if row and int(row[0]) > SCHEMA_VERSION:
-        raise StoreError("store.newer_schema", found=int(row[0]), known=SCHEMA_VERSION)
+    if version > SCHEMA_VERSION:
+        raise StoreError("store.newer_schema", found=version, known=SCHEMA_VERSION)
+
+
+def _version(db: sqlite3.Connection) -> int:
+    return int(db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0])
 
 
 def _migrate(db: sqlite3.Connection) -> None:
     """Bring a store written by an older DigitDash up to SCHEMA_VERSION, keeping every run."""
-    if int(db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]) == SCHEMA_VERSION:
+    if _version(db) == SCHEMA_VERSION:
         return                                   # the usual case: no write lock taken
     db.execute("BEGIN IMMEDIATE")
     try:
-        version = int(db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0])
-        columns = {r[1] for r in db.execute("PRAGMA table_info(runs)")}
-        for step in range(version, SCHEMA_VERSION):
-            if not (step == 1 and "message_data" in columns):
-                db.execute(_MIGRATIONS[step - 1])
+        for step in range(_version(db), SCHEMA_VERSION):   # read again under the lock
+            db.execute(_MIGRATIONS[step - 1])
         db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
         db.execute("COMMIT")
     except BaseException:
