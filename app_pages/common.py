@@ -1,23 +1,28 @@
 """What every page shares: the sidebar (language, dataset, device badge), the store and the runner."""
 from __future__ import annotations
 
-import hmac
 import re
-import uuid
+import sys
 
 import streamlit as st
 
-from digitdash import datasets, device, i18n, paths
+from digitdash import datasets, device, i18n, identity, limits, paths
 from digitdash.config import KERAS
 from digitdash.jobs import LocalRunner
 from digitdash.store import Store, StoreError
 
-OTHER = "other"   # the dataset choice that opens a path box
-
 
 @st.cache_resource
 def _runner(home: str) -> LocalRunner:
+    if teacher_password() is None:    # said once, in the server's console, at first start
+        print(i18n.t("teacher.console_unset"), file=sys.stderr, flush=True)
     return LocalRunner(Store(home))
+
+
+@st.cache_resource
+def password_gate() -> identity.PasswordGate:
+    """One gate per server process: wrong tries from any session make every next try wait longer."""
+    return identity.PasswordGate()
 
 
 def runner() -> LocalRunner:
@@ -54,10 +59,44 @@ def plain(text: str) -> str:
 
 
 def owner() -> str:
-    """This browser session's id: runs it submits are its own."""
+    """This browser's student id: runs it submits are its own. The id comes from the signed token
+    the browser keeps in a cookie, so it survives reloads, closed tabs and server restarts; a
+    browser without a valid token gets a new id and token (stored by identity_ui)."""
     if "owner" not in st.session_state:
-        st.session_state["owner"] = uuid.uuid4().hex[:12]
+        student = identity.student_of(st.context.cookies.get(identity.COOKIE))
+        if student is None:
+            student, st.session_state["new-token"] = identity.new_student()
+        st.session_state["owner"] = student
     return st.session_state["owner"]
+
+
+def identity_ui() -> None:
+    """Store a new token in the browser, and the name the student goes by (typed once)."""
+    me = owner()
+    token = st.session_state.pop("new-token", None)
+    if token:
+        st.html(identity.cookie_script(token), unsafe_allow_javascript=True)
+    if "student-name" not in st.session_state:
+        st.session_state["student-name"] = store().student_names().get(me, "")
+    st.text_input(t("common.your_name"), key="student-name", max_chars=40, on_change=_save_name,
+                  placeholder=t("common.your_name_placeholder"), help=t("common.your_name_help"))
+
+
+def _save_name() -> None:
+    try:
+        st.session_state["student-name"] = store().set_student_name(owner(), st.session_state["student-name"])
+    except StoreError as exc:
+        st.session_state["name-problem"] = exc.message
+
+
+def owner_name(run_owner: str | None, names: dict[str, str] | None = None) -> str:
+    """Who a run belongs to, as people read it: "you", a student's name, or the command-line owner."""
+    if run_owner == owner():
+        return t("common.you")
+    names = store().student_names() if names is None else names
+    if run_owner and run_owner.startswith("s-"):
+        return names.get(run_owner) or t("common.unnamed_student")
+    return run_owner or "teacher"
 
 
 def lang() -> str:
@@ -93,13 +132,30 @@ def sidebar() -> None:
     with st.sidebar:
         language_ui()
         st.markdown("### DigitDash")
-        choice = st.selectbox(t("common.dataset"), [*datasets.BUILTIN, OTHER], key="dataset-choice",
-                              format_func=lambda c: t("common.dataset_other") if c == OTHER else c,
-                              help=t("common.dataset_help"))
-        if choice == OTHER:
-            st.text_input(t("common.dataset_path"), key="dataset-path", placeholder=t("common.dataset_path_placeholder"),
-                          help=t("common.dataset_path_help"))
+        identity_ui()
+        if "name-problem" in st.session_state:
+            st.error(say(st.session_state.pop("name-problem")))
+        dataset_ui()
         st.caption(t("common.device", badge=device.badge()), help=t("common.device_help"))
+
+
+def dataset_ui() -> None:
+    """The datasets the teacher offers, by name (no paths). A link may name one: ?dataset=NAME."""
+    try:
+        offered = limits.load().offered_datasets()
+    except limits.LimitError as exc:
+        st.error(say(exc.message))
+        offered = list(datasets.BUILTIN)
+    asked = st.query_params.get("dataset")
+    if asked is not None and "dataset-choice" not in st.session_state:
+        try:
+            st.session_state["dataset-choice"] = datasets.student_choice(asked)
+        except datasets.DatasetError as exc:
+            st.warning(say(exc.message))
+    if st.session_state.get("dataset-choice") not in offered:
+        st.session_state["dataset-choice"] = datasets.DEFAULT if datasets.DEFAULT in offered else offered[0]
+    st.selectbox(t("common.dataset"), offered, key="dataset-choice", format_func=limits.display,
+                 help=t("common.dataset_help"))
 
 
 def load_dataset(name: str) -> datasets.Dataset:
@@ -109,10 +165,7 @@ def load_dataset(name: str) -> datasets.Dataset:
 
 
 def dataset_name() -> str:
-    choice = st.session_state.get("dataset-choice", datasets.DEFAULT)
-    if choice == OTHER:
-        return (st.session_state.get("dataset-path") or "").strip()
-    return choice
+    return st.session_state.get("dataset-choice", datasets.DEFAULT)
 
 
 def trained_runs(empty_key: str, keras_only: bool = False) -> dict[str, dict]:
@@ -141,13 +194,16 @@ def teacher_password() -> str | None:
     return str(value) if value else None
 
 
-def unlock_teacher(typed: str) -> bool:
-    """True (and teacher rights for this session) when `typed` is the teacher's password."""
+def unlock_teacher(typed: str) -> tuple[bool, float]:
+    """(True, 0) and teacher rights for this session when `typed` is the teacher's password; else
+    (False, seconds before the next try is heard): each wrong try doubles the wait."""
     expected = teacher_password()
-    ok = bool(expected) and hmac.compare_digest(str(typed).encode(), expected.encode())
+    if not expected:
+        return False, 0.0
+    ok, wait = password_gate().attempt(typed, expected)
     if ok:
         st.session_state["teacher"] = True
-    return ok
+    return ok, wait
 
 
 def is_teacher() -> bool:

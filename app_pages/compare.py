@@ -32,7 +32,8 @@ def table_ui() -> tuple[list[dict], list[dict]]:
     show_all = c3.toggle(t("compare.all_knobs"), key="all-knobs", help=t("compare.all_knobs_help"))
     shown = [r for r in runs if text.lower() in f"{r['name']} {r['config'].summary()} {r['dataset']} "
                                                 f"{r['status']}".lower() and family in (ALL, r["grp"])]
-    rows = compare.table(store, shown, all_knobs=show_all)
+    names = store.student_names()
+    rows = compare.table(store, shown, all_knobs=show_all, owner_name=lambda o: common.owner_name(o, names))
     frame = pd.DataFrame(rows)
     view = frame.drop(columns=["id"]) if len(frame) else frame
     if len(view):
@@ -84,28 +85,6 @@ def manage_ui(selected: list[dict]) -> None:
                     st.rerun()
                 except StoreError as exc:
                     st.error(common.say(exc.message))
-
-
-def teacher_ui() -> None:
-    """The teacher's password unlocks deleting any run and clearing the store, for this session."""
-    with st.expander(t("compare.teacher")):
-        if common.is_teacher():
-            st.success(t("compare.teacher_on"))
-            if st.checkbox(t("compare.confirm_clear"), key="confirm-clear", help=t("compare.confirm_clear_help")):
-                if st.button(t("compare.clear"), key="clear-store", type="primary", help=t("compare.clear_help")):
-                    gone = store.clear()
-                    st.session_state["cleared"] = gone
-                    st.rerun()
-            return
-        if not common.teacher_password():
-            st.caption(t("compare.teacher_unset"))
-            return
-        typed = st.text_input(t("compare.password"), type="password", key="teacher-password",
-                              help=t("compare.password_help"))
-        if st.button(t("compare.unlock"), key="unlock", help=t("compare.unlock_help")):
-            if common.unlock_teacher(typed):
-                st.rerun()
-            st.error(t("compare.wrong_password"))
 
 
 def bars(rows: list[dict], columns: list[str], title: str, key: str, where) -> None:
@@ -197,12 +176,10 @@ def gallery_ui(selected: list[dict]) -> None:
                            caption=t("compare.mistake", true=wrong["true"][i], pred=wrong["pred"][i], conf=conf))
 
 
-if "cleared" in st.session_state:
-    st.success(t("compare.cleared", n=st.session_state.pop("cleared")))
 selected, rows = table_ui()
 manage_ui(selected)
 if selected:
     charts_ui(selected, rows)
     confusion_ui(selected)
     gallery_ui(selected)
-teacher_ui()
+st.page_link("app_pages/teacher.py", label=t("compare.to_teacher"), icon=":material/school:")

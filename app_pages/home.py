@@ -20,6 +20,7 @@ for path, icon, key in (("app_pages/train.py", ":material/model_training:", "tra
                         ("app_pages/compare.py", ":material/compare:", "compare"),
                         ("app_pages/draw.py", ":material/draw:", "draw"),
                         ("app_pages/inside.py", ":material/neurology:", "inside"),
-                        ("app_pages/data.py", ":material/dataset:", "data")):
+                        ("app_pages/data.py", ":material/dataset:", "data"),
+                        ("app_pages/teacher.py", ":material/school:", "teacher")):
     st.page_link(path, label=t(f"nav.{key}"), icon=icon, help=t(f"home.{key}_help"))
     st.caption(t(f"home.{key}_what"))

@@ -5,8 +5,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from digitdash import architecture, charts, experiments, metrics
+from digitdash import architecture, charts, estimate, experiments, metrics
 from digitdash.baselines import SUBSAMPLE, params_of
+from digitdash.i18n import Problem
 from digitdash.config import (ACTIVATIONS, ARCHITECTURES, BASELINES, DOWNSAMPLING, INITIALIZERS, MONITORS, OPTIMIZERS, PADDINGS, PRESETS,
                               ConfigError, RunConfig)
 from digitdash.datasets import DatasetError, shape_of
@@ -136,7 +137,12 @@ def family_ui(config: RunConfig | None) -> None:
         return
     st.caption(t("train.family_runs", n=len(configs), runs="; ".join(experiments.label(c, vary) for c in configs)))
     if st.button(t("train.launch_family"), key="launch-family", help=t("train.launch_family_help")):
-        group, ids = experiments.launch(common.runner(), base, vary, title, owner=common.owner())
+        try:
+            group, ids = experiments.launch(common.runner(), base, vary, title, owner=common.owner(),
+                                            teacher=common.is_teacher())
+        except Problem as exc:       # a limit of the class, a network that cannot be built
+            st.error(common.say(exc.message))
+            return
         st.session_state["watch-run"] = ids[0]
         st.success(t("train.family_queued", n=len(ids), group=group))
 
@@ -146,8 +152,13 @@ config, specs, error = current_config()
 can_train = summary_ui(config, specs, error)
 t1, t2, t3 = st.columns([1, 1, 2])
 if t1.button(t("train.train"), key="train", type="primary", disabled=not can_train, help=t("train.train_help")):
-    run_id = common.runner().submit(config, owner=common.owner())
-    st.session_state["watch-run"] = run_id
+    try:
+        st.session_state["watch-run"] = common.runner().submit(config, owner=common.owner(),
+                                                               teacher=common.is_teacher())
+    except Problem as exc:           # a limit of the class, a network that cannot be built
+        st.session_state["train-refused"] = exc.message
+if "train-refused" in st.session_state:
+    st.error(common.say(st.session_state.pop("train-refused")), icon=":material/block:")
 with st.expander(t("train.family_title")):
     family_ui(config)
 t2.number_input(t("train.acc_threshold"), 0.0, 1.0, metrics.ACCURACY_GAP, 0.01, key="acc-threshold",
@@ -170,29 +181,59 @@ def status_line(run: dict, position: int | None) -> str:
     return t("train.status_message", status=status, message=message).strip()
 
 
+NONE = ""   # the watch box's "nothing yet" choice
+
+
 def watch_ui() -> None:
-    """Pick the run to watch: the one just launched, or any other (runs outlive closed tabs)."""
+    """Pick the run to watch: the one just launched, this student's newest, or any other (runs
+    outlive closed tabs). A browser with no run of its own watches nothing until it picks one."""
     runs = common.store().runs()[::-1][:50]
     if not runs:
         return
+    me = common.owner()
+    names = common.store().student_names()
     ids = [r["id"] for r in runs]
-    labels = {r["id"]: f"{r['name']} ({t('status.' + r['status'])}, {r['id']})" for r in runs}
-    if st.session_state.get("watch-run") not in ids:
+    labels = {r["id"]: f"{r['name']} ({common.owner_name(r['owner'], names)}, {t('status.' + r['status'])})"
+              for r in runs}
+    labels[NONE] = t("train.watch_none")
+    if st.session_state.get("watch-run") not in [NONE, *ids]:
         wanted = st.query_params.get("run")
-        st.session_state["watch-run"] = wanted if wanted in ids else ids[0]
-    chosen = st.selectbox(t("train.watch"), ids, format_func=labels.get, key="watch-run", help=t("train.watch_help"))
+        mine = [r["id"] for r in runs if r["owner"] == me]
+        st.session_state["watch-run"] = wanted if wanted in ids else (mine[0] if mine else NONE)
+    chosen = st.selectbox(t("train.watch"), [NONE, *ids], format_func=labels.get, key="watch-run",
+                          help=t("train.watch_help"))
     st.session_state["watch"] = chosen
-    if st.query_params.get("run") != chosen:
+    if chosen and st.query_params.get("run") != chosen:
         st.query_params["run"] = chosen
+
+
+def queue_ui(store) -> dict[str, float]:
+    """Every waiting run in the order it will start: whose it is and about how long until it starts.
+    Returns the estimated seconds each waiting run has to wait."""
+    order = store.queue()
+    if not order:
+        return {}
+    runs = store.runs()
+    waits = estimate.waits(runs, order, common.runner().workers)
+    by_id, names = {r["id"]: r for r in runs}, store.student_names()
+    rows = [{t("train.queue_position"): n, t("train.queue_run"): by_id[i]["name"],
+             t("train.queue_owner"): common.owner_name(by_id[i]["owner"], names),
+             t("train.queue_wait"): t("train.queue_minutes", minutes=max(1, round(waits[i] / 60)))}
+            for n, i in enumerate(order, 1)]
+    with st.expander(t("train.queue_title", n=len(order)), expanded=st.session_state.get("watch") in order):
+        st.dataframe(rows, hide_index=True, width="stretch", key="queue-table")
+        st.caption(t("train.queue_note"))
+    return waits
 
 
 @st.fragment(run_every=1.0)
 def live_ui() -> None:
     run_id = st.session_state.get("watch")
+    store = common.store()
+    waits = queue_ui(store)
     if not run_id:
         st.info(t("train.press_train"))
         return
-    store = common.store()
     try:
         run = store.get(run_id)
     except Exception:
@@ -201,13 +242,16 @@ def live_ui() -> None:
     epochs, total = store.epochs(run_id), run["config"].epochs
     st.subheader(common.plain(run["name"]))
     with st.container(key="run-status"):
-        st.markdown(status_line(run, store.queue_position(run_id)))
+        line = status_line(run, store.queue_position(run_id))
+        if run_id in waits:
+            line += " · " + t("train.queue_about", minutes=max(1, round(waits[run_id] / 60)))
+        st.markdown(line)
     if run["status"] in ("queued", "running"):
-        if run["owner"] in (None, common.owner()) or common.is_teacher():
+        if run["owner"] == common.owner() or common.is_teacher():
             if st.button(t("train.stop"), key="stop", help=t("train.stop_help")):
-                common.runner().stop(run_id)
+                common.runner().stop(run_id, by=common.owner(), teacher=common.is_teacher())
         else:
-            st.caption(t("train.not_yours"))
+            st.caption(t("train.not_yours", owner=common.owner_name(run["owner"])))
     if run["status"] == "running":
         elapsed = time.time() - (run["started"] or time.time())
         done = len(epochs)

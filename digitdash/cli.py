@@ -14,7 +14,9 @@ import numpy as np
 
 from . import datasets
 from .config import PRESETS, ConfigError, RunConfig, preset
-from .store import Store, StoreError
+from .jobs import admit
+from .limits import LimitError
+from .store import TEACHER, Store, StoreError
 
 
 class UsageError(Exception):
@@ -34,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--preset", choices=sorted(PRESETS), metavar="NAME", help=", ".join(PRESETS))
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="settings")
     t.add_argument("--name")
+    t.add_argument("--owner", default=TEACHER, help="who the run belongs to (default: the teacher, "
+                   "who is not held to the limits)")
     t.add_argument("--json", action="store_true")
     e = sub.add_parser("experiment", help="train a family of runs, one or two knobs varied")
     e.add_argument("--dataset", default=datasets.DEFAULT)
@@ -41,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--preset", choices=sorted(PRESETS), metavar="NAME")
     e.add_argument("--vary", action="append", default=[], metavar="KEY=V1,V2,...")
     e.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="settings")
+    e.add_argument("--owner", default=TEACHER)
     e.add_argument("--json", action="store_true")
     r = sub.add_parser("runs", help="list stored runs")
     r.add_argument("--json", action="store_true")
@@ -72,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
         return COMMANDS[args.command](args)
-    except (UsageError, ConfigError, datasets.DatasetError, StoreError) as exc:
+    except (UsageError, ConfigError, datasets.DatasetError, StoreError, LimitError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
@@ -93,8 +98,9 @@ def cmd_train(args) -> int:
     data = datasets.load(args.dataset)        # bad names and missing data fail here, before a run exists
     config.validate(data.num_classes)
     store = Store()
+    admit(store, [config], _owner(args.owner))  # networks that cannot be built, the limits for students
     run = _train_foreground(store, config, args.name or (f"{args.preset} (cli)" if args.preset else None),
-                            None, sys.stderr if args.json else sys.stdout)
+                            None, sys.stderr if args.json else sys.stdout, _owner(args.owner))
     if args.json:
         print(json.dumps(_run_json(store, run)))
     else:
@@ -104,10 +110,18 @@ def cmd_train(args) -> int:
     return 0 if run["status"] in ("done", "stopped") else 1
 
 
-def _train_foreground(store: Store, config: RunConfig, name: str | None, group: str | None, out) -> dict:
+def _owner(name: str) -> str:
+    name = " ".join(str(name).split())[:40]
+    if not name:
+        raise UsageError("--owner needs a name")
+    return name
+
+
+def _train_foreground(store: Store, config: RunConfig, name: str | None, group: str | None, out,
+                      owner: str = TEACHER) -> dict:
     """Create a run and train it in this process, printing one line per epoch to out."""
     from .jobs import execute
-    run_id = store.create(config, name=name, group=group, status="running")
+    run_id = store.create(config, name=name, owner=owner, group=group, status="running")
     store.update(run_id, worker_pid=os.getpid())
 
     def echo(row):
@@ -136,9 +150,11 @@ def cmd_experiment(args) -> int:
     for c in configs:
         c.validate(data.num_classes)
     store = Store()
+    admit(store, configs, _owner(args.owner))
     group = f"{title} · {os.getpid()}"
     out = sys.stderr if args.json else sys.stdout
-    runs = [_train_foreground(store, c, f"{title}: {experiments.label(c, vary)}", group, out) for c in configs]
+    runs = [_train_foreground(store, c, f"{title}: {experiments.label(c, vary)}", group, out, _owner(args.owner))
+            for c in configs]
     if args.json:
         print(json.dumps([_run_json(store, r) for r in runs]))
     else:
@@ -151,7 +167,7 @@ def cmd_experiment(args) -> int:
 def _run_json(store: Store, run: dict, full: bool = False) -> dict:
     res = run["results"]
     out = {"id": run["id"], "name": run["name"], "group": run["grp"], "status": run["status"],
-           "message": run["message"],
+           "message": run["message"], "owner": store.owner_name(run["owner"]),
            "dataset": run["dataset"], "kind": run["kind"], "device": run["device"],
            "params": run["params"], "flops": run["flops"], "epochs_run": res.get("epochs_run"),
            "test_accuracy": res.get("test_accuracy"), "test_loss": res.get("test_loss"),

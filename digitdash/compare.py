@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from statistics import mean
 
-from . import metrics
+from . import limits, metrics
 
 # Table columns the Compare page charts (pages show them through the catalogue's column.* entries).
 ACCURACY_COLUMNS = ["mean accuracy", "mean val_accuracy", "test accuracy"]
@@ -20,12 +20,12 @@ def differing_knobs(configs: list[dict]) -> list[str]:
     return [k for k in keys if len({repr(c.get(k)) for c in configs}) > 1]
 
 
-def row(run: dict, epochs: list[dict], knobs: list[str]) -> dict:
-    """One run as a flat table row."""
+def row(run: dict, epochs: list[dict], knobs: list[str], owner: str | None = None) -> dict:
+    """One run as a flat table row (`owner`: who it belongs to, as people read it)."""
     cfg = run["config"].to_dict()
     res = run["results"]
-    out = {"id": run["id"], "name": run["name"], "status": run["status"], "dataset": run["dataset"],
-           "model": run["config"].summary()}
+    out = {"id": run["id"], "name": run["name"], "owner": owner if owner is not None else run["owner"],
+           "status": run["status"], "dataset": limits.display(run["dataset"]), "model": run["config"].summary()}
     for k in knobs:
         value = cfg.get(k)
         out[k] = "-".join(map(str, value)) if isinstance(value, list) else value
@@ -48,8 +48,10 @@ def row(run: dict, epochs: list[dict], knobs: list[str]) -> dict:
     return out
 
 
-def table(store, runs: list[dict], all_knobs: bool = False) -> list[dict]:
+def table(store, runs: list[dict], all_knobs: bool = False, owner_name=None) -> list[dict]:
+    """Rows of the runs table; owner_name(owner id) says whose each run is (default: the id)."""
     configs = [r["config"].to_dict() for r in runs]
     knobs = sorted(set().union(*configs) - {"dataset"}) if all_knobs and configs else differing_knobs(configs)
     knobs = [k for k in knobs if k != "dataset"]
-    return [row(r, store.epochs(r["id"]), knobs) for r in runs]
+    name = owner_name or (lambda o: o)
+    return [row(r, store.epochs(r["id"]), knobs, name(r["owner"])) for r in runs]

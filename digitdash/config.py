@@ -4,10 +4,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 from dataclasses import dataclass, fields
 
 from .i18n import Message, Problem
 
+DATASETS = ("mnist-5k", "mnist", "fashion-mnist", "cifar10")   # built in (datasets.py decodes them)
 KERAS = ("mlp", "cnn")
 BASELINES = ("random-forest", "sklearn-mlp", "logreg", "svc", "numpy-mlp")
 ARCHITECTURES = KERAS + BASELINES
@@ -167,6 +169,8 @@ def _parse(key: str, text, current):
         return text
     text = text.strip()
     try:
+        if not text.isascii():     # full-width or Arabic-Indic digits look like numbers but are not ours
+            raise ValueError
         if isinstance(current, bool):
             low = text.lower()
             if low in ("1", "true", "yes", "on"):
@@ -175,15 +179,26 @@ def _parse(key: str, text, current):
                 return False
             raise ValueError
         if isinstance(current, tuple):
-            return tuple(int(p) for p in text.replace(",", "-").split("-") if p.strip()) if text else ()
+            if not _INT_LIST.fullmatch(text):   # "-5" is no layer of 5, "512--128" no list
+                raise ValueError
+            return tuple(int(p) for p in re.split(r"\s*[-,]\s*", text)) if text else ()
         if isinstance(current, int):
+            if not _INT.fullmatch(text):
+                raise ValueError
             return int(text)
         if isinstance(current, float):
+            if not _FLOAT.fullmatch(text):       # no "nan", "inf" or "1_000"
+                raise ValueError
             return float(text)
     except ValueError:
         kind = {bool: "bool", tuple: "int_list_text", int: "int", float: "number"}[type(current)]
         raise ConfigError(key, text, Message(f"config.allowed.{kind}")) from None
     return text
+
+
+_INT_LIST = re.compile(r"(\d+(\s*[-,]\s*\d+)*)?")
+_INT = re.compile(r"[+-]?\d+")
+_FLOAT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 def _one_of(choices) -> Message:

@@ -8,16 +8,19 @@ import gzip
 import hashlib
 import os
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from . import paths
+from . import limits, paths
+from .config import DATASETS as BUILTIN
 from .i18n import Message, Problem
 
 DEFAULT = "mnist-5k"
-BUILTIN = ("mnist-5k", "mnist", "fashion-mnist", "cifar10")
+MAX_FOLDER_FILES = 100_000     # a folder: dataset with more files is refused before any is read
+RECHECK_SECONDS = 30           # a cached folder: dataset is compared with its files at most this often
 DIGITS = tuple(str(d) for d in range(10))
 FASHION = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
            "Bag", "Ankle boot")
@@ -47,18 +50,50 @@ class Dataset:
         return len(self.class_names)
 
 
-_cache: dict[tuple, Dataset] = {}
+_cache: dict[str, tuple[Dataset, str | None, float]] = {}    # name -> (data, folder signature, checked at)
 _lock = threading.Lock()
 
 
 def load(name: str) -> Dataset:
-    """The dataset called `name`, decoded once per process and shared by every caller."""
+    """The dataset called `name`, decoded once per process and shared by every caller. A folder:
+    dataset is decoded again when its files change (looked at every RECHECK_SECONDS at most)."""
     name = (name or "").strip()
-    key = (name, _folder_signature(Path(name[7:])) if name.startswith("folder:") else None)
+    if name.startswith(limits.LISTED):
+        return _listed(name)
     with _lock:
-        if key not in _cache:
-            _cache[key] = _decode(name)
-        return _cache[key]
+        hit = _cache.get(name)
+        if hit and (not name.startswith("folder:") or time.monotonic() - hit[2] < RECHECK_SECONDS):
+            return hit[0]
+        signature = _folder_signature(Path(name[7:])) if name.startswith("folder:") else None
+        if hit and hit[1] == signature:
+            _cache[name] = (hit[0], signature, time.monotonic())
+            return hit[0]
+        data = _decode(name)
+        _cache[name] = (data, signature, time.monotonic())
+        return data
+
+
+def _listed(name: str) -> Dataset:
+    """One of the teacher's folders, by name. Its path stays on the server: any failure is told
+    with the folder's name only."""
+    shown = repr(limits.display(name))
+    spec = limits.load().folders.get(limits.display(name))
+    if spec is None:
+        raise DatasetError("dataset.not_listed", name=shown)
+    try:
+        data = load(spec)
+    except DatasetError as exc:
+        raise DatasetError("dataset.listed_broken", name=shown, reason=exc.message.key.split(".")[-1]) from None
+    return Dataset(name, data.x_train, data.y_train, data.x_test, data.y_test, data.class_names)
+
+
+def student_choice(name: str) -> str:
+    """A dataset name that a browser sent, accepted only when the teacher offers it. Nothing is
+    read, and the refusal names no path: it lists what is offered."""
+    offered = limits.load().offered_datasets()
+    if name not in offered:
+        raise DatasetError("dataset.not_offered", choices=", ".join(limits.display(d) for d in offered))
+    return name
 
 
 def _decode(name: str) -> Dataset:
@@ -173,36 +208,45 @@ def _idx_folder(name: str, folder: Path) -> Dataset:
 # ---- folder:PATH ---------------------------------------------------------------------------
 
 def _folder_files(folder: Path) -> list[tuple[str, Path]]:
-    """(class name, file) for every file in the class subfolders; links leaving the folder refused."""
+    """(class name, file) for every file in the class subfolders; links leaving the folder refused.
+    The walk never follows a link to a folder and stops past MAX_FOLDER_FILES entries."""
     if not folder.is_dir():
         raise DatasetError("dataset.folder_missing", folder=str(folder))
     root = folder.resolve()
-    out = []
-    for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
-        for file in sorted(sub.rglob("*")):
-            if not file.is_file():
-                continue
-            if not file.resolve().is_relative_to(root):
-                raise DatasetError("dataset.folder_link", file=str(file), folder=str(folder))
-            out.append((sub.name, file))
+    out, seen = [], 0
+    for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.is_symlink()):
+        for where, dirs, files in os.walk(sub, followlinks=False):
+            seen += len(dirs) + len(files)
+            if seen > MAX_FOLDER_FILES:
+                raise DatasetError("dataset.folder_too_many", folder=str(folder), most=MAX_FOLDER_FILES)
+            dirs.sort()
+            for name in sorted(files):
+                file = Path(where) / name
+                if not file.is_file():
+                    continue
+                if not file.resolve().is_relative_to(root):
+                    raise DatasetError("dataset.folder_link", file=str(file), folder=str(folder))
+                out.append((sub.name, file))
     if not out:
         raise DatasetError("dataset.folder_empty", folder=str(folder))
     return out
 
 
 def _folder_signature(folder: Path) -> str:
-    if not folder.is_dir():
-        return ""
+    return _signature_of(_folder_files(folder)) if folder.is_dir() else ""
+
+
+def _signature_of(files: list[tuple[str, Path]]) -> str:
     digest = hashlib.sha1()
-    for label, file in _folder_files(folder):
+    for label, file in files:
         st = file.stat()
         digest.update(f"{label}/{file.name}:{st.st_size}:{st.st_mtime_ns}\n".encode())
     return digest.hexdigest()
 
 
 def _image_folder(name: str, folder: Path) -> Dataset:
-    signature = _folder_signature(folder)
     files = _folder_files(folder)
+    signature = _signature_of(files)
     cached = paths.cache_dir() / f"folder-{hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:16]}.npz"
     if cached.exists():
         with np.load(cached, allow_pickle=False) as f:
@@ -251,8 +295,21 @@ def shape_of(name: str) -> tuple[tuple[int, int, int], tuple[str, ...]]:
     """(image shape, class names) of a dataset, without decoding it when the name is built in."""
     if name in _KNOWN_SHAPES:
         return _KNOWN_SHAPES[name]
+    if name.startswith(limits.LISTED) and name in _shapes:
+        return _shapes[name]
     data = load(name)
+    if name.startswith(limits.LISTED):
+        _shapes[name] = (data.image_shape, data.class_names)
     return data.image_shape, data.class_names
+
+
+_shapes: dict[str, tuple] = {}
+_TRAIN_SIZES = {"mnist-5k": 4000, "mnist": 60000, "fashion-mnist": 60000, "cifar10": 50000}
+
+
+def train_size(name: str) -> int:
+    """How many training images a dataset has (without decoding the built-in ones)."""
+    return _TRAIN_SIZES.get(name) or len(load(name).x_train)
 
 
 def describe(data: Dataset) -> dict:

@@ -8,6 +8,7 @@ import itertools
 import secrets
 
 from .config import ConfigError, RunConfig, preset
+from .jobs import admit
 from .i18n import Message
 
 TEMPLATES: dict[str, tuple[str, dict[str, list]]] = {
@@ -59,9 +60,13 @@ def template(name: str, dataset: str) -> tuple[RunConfig, dict[str, list]]:
     return preset(base).replace(dataset=dataset), vary
 
 
-def launch(runner, base: RunConfig, vary: dict[str, list], title: str, owner: str | None = None) -> tuple[str, list[str]]:
-    """Queue the whole family under one group id; returns (group, run ids)."""
+def launch(runner, base: RunConfig, vary: dict[str, list], title: str, owner: str | None = None,
+           teacher: bool = False) -> tuple[str, list[str]]:
+    """Queue the whole family under one group id, or none of it when one run breaks a limit;
+    returns (group, run ids)."""
     configs = expand(base, vary)
+    admit(runner.store, configs, owner, teacher)
     group = f"{title} · {secrets.token_hex(2)}"
-    ids = [runner.submit(c, name=f"{title}: {label(c, vary)}", owner=owner, group=group) for c in configs]
+    ids = [runner.submit(c, name=f"{title}: {label(c, vary)}", owner=owner, group=group, teacher=teacher)
+           for c in configs]
     return group, ids

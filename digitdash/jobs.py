@@ -19,10 +19,10 @@ import time
 import traceback
 from pathlib import Path
 
-from . import datasets
+from . import architecture, datasets, device, estimate, limits
 from .config import ConfigError, RunConfig
 from .i18n import Message
-from .store import Store, alive
+from .store import TEACHER, Store, alive
 from .training import Listener, train
 
 IDLE_EXIT_SECONDS = 60      # a worker with nothing to do for this long exits
@@ -31,14 +31,49 @@ LOCK_WAIT_SECONDS = 15      # a new worker waits this long for a dying one to le
 BATCH_FLUSH_SECONDS = 0.5   # per-batch losses are written at most twice a second
 
 
+CORES_PER_WORKER = 1        # on CPU: one worker per core, each TensorFlow told to use its share
+
+
+def default_workers() -> int:
+    """How many runs train at once: DIGITDASH_WORKERS, else DIGITDASH_RUNS_PER_GPU (default 2) per
+    GPU, else one per CORES_PER_WORKER cores."""
+    if os.environ.get("DIGITDASH_WORKERS"):
+        return max(1, int(os.environ["DIGITDASH_WORKERS"]))
+    gpus = device.gpu_names()
+    if gpus:
+        return len(gpus) * max(1, int(os.environ.get("DIGITDASH_RUNS_PER_GPU", "2")))
+    return max(1, (os.cpu_count() or 1) // CORES_PER_WORKER)
+
+
+def is_teacher(owner: str | None, teacher: bool = False) -> bool:
+    """The teacher (and the command line's default owner) is not held to the limits."""
+    return teacher or owner in (None, TEACHER)
+
+
+def admit(store: Store, configs: list[RunConfig], owner: str | None, teacher: bool = False) -> None:
+    """Refuse, before any run exists, configs that cannot be built (ConfigError) or that break the
+    teacher's limits for a student (LimitError, naming the limit)."""
+    runs = store.runs()
+    waiting = sum(r["owner"] == owner and r["status"] in ("queued", "running") for r in runs)
+    rules = limits.load()
+    for n, config in enumerate(configs):
+        config.validate()
+        if not is_teacher(owner, teacher):
+            datasets.student_choice(config.dataset)
+        shape, classes = datasets.shape_of(config.dataset)
+        architecture.plan(config, shape, len(classes))          # too big, or shrunk to nothing
+        if not is_teacher(owner, teacher):
+            rules.check(config, estimate.run_seconds(config, runs), waiting + n)
+
+
 class Runner:
     """Where runs go to be trained."""
 
     def submit(self, config: RunConfig, name: str | None = None, owner: str | None = None,
-               group: str | None = None) -> str:
+               group: str | None = None, teacher: bool = False) -> str:
         raise NotImplementedError
 
-    def stop(self, run_id: str) -> str:
+    def stop(self, run_id: str, by: str | None = None, teacher: bool = False) -> str:
         raise NotImplementedError
 
     def queue_position(self, run_id: str) -> int | None:
@@ -46,21 +81,22 @@ class Runner:
 
 
 class LocalRunner(Runner):
-    """Worker processes on this machine: DIGITDASH_WORKERS of them (default 1, one per GPU)."""
+    """Worker processes on this machine: `workers` of them (default_workers()), each with its share
+    of the CPU cores."""
 
     def __init__(self, store: Store | None = None, workers: int | None = None):
         self.store = store or Store()
-        self.workers = workers if workers is not None else int(os.environ.get("DIGITDASH_WORKERS", "1"))
+        self.workers = workers if workers is not None else default_workers()
         self._children: list[subprocess.Popen] = []
 
-    def submit(self, config, name=None, owner=None, group=None) -> str:
-        config.validate()
+    def submit(self, config, name=None, owner=None, group=None, teacher=False) -> str:
+        admit(self.store, [config], owner, teacher)
         run_id = self.store.create(config, name=name, owner=owner, group=group)
         self.ensure_workers()
         return run_id
 
-    def stop(self, run_id: str) -> str:
-        return self.store.request_stop(run_id)
+    def stop(self, run_id: str, by: str | None = None, teacher: bool = False) -> str:
+        return self.store.request_stop(run_id, by=by, teacher=teacher)
 
     def queue_position(self, run_id: str) -> int | None:
         return self.store.queue_position(run_id)
@@ -71,7 +107,8 @@ class LocalRunner(Runner):
         self.store.reap()
         started = []
         root = str(Path(__file__).resolve().parent.parent)
-        env = {**os.environ, "DIGITDASH_HOME": str(self.store.home),
+        threads = max(1, (os.cpu_count() or 1) // self.workers)
+        env = {**os.environ, "DIGITDASH_HOME": str(self.store.home), "DIGITDASH_TF_THREADS": str(threads),
                "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
         for slot in range(self.workers):
             if _slot_taken(self.store.home, slot):

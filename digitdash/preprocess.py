@@ -13,6 +13,7 @@ import numpy as np
 from .i18n import Message, Problem
 
 MAX_PIXELS = 40_000_000          # larger images are refused before decoding
+MAX_SIDE = 1024                  # larger images are shrunk to this before any other step (bounded cost)
 MIN_SIDE = 8
 
 
@@ -38,6 +39,7 @@ def decode(data: bytes) -> np.ndarray:
             raise ImageError("image.animated")
         img = ImageOps.exif_transpose(img)
         img.load()
+        img = shrunk(img)
     except ImageError:
         raise
     except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
@@ -49,6 +51,19 @@ def decode(data: bytes) -> np.ndarray:
     if min(img.size) < MIN_SIDE:
         raise ImageError("image.too_small", size=f"{img.width}x{img.height}", side=MIN_SIDE)
     return to_gray(img)
+
+
+def shrunk(img):
+    """A PIL image no larger than MAX_SIDE on its longer side (aspect kept): a photo's digit keeps
+    far more pixels than the 20x20 it becomes, and every later step costs a bounded time."""
+    from PIL import Image
+    if max(img.size) <= MAX_SIDE:
+        return img
+    if img.mode not in ("1", "L", "LA", "RGB", "RGBA", "La", "F", "I"):
+        img = img.convert("RGBA" if "A" in img.mode or "transparency" in img.info else "RGB")
+    img = img.copy()
+    img.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.BOX)
+    return img
 
 
 def to_gray(img) -> np.ndarray:

@@ -19,7 +19,7 @@ from . import paths
 from .config import RunConfig
 from .i18n import Message, Problem, from_json
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 STATUSES = ("queued", "running", "done", "stopped", "diverged", "failed", "interrupted")
 FINISHED = ("done", "stopped", "diverged", "failed", "interrupted")
 MODEL_SUFFIXES = (".keras", ".joblib", ".npz")   # Keras, scikit-learn, the NumPy network
@@ -32,7 +32,7 @@ CREATE TABLE IF NOT EXISTS runs (
     owner TEXT, grp TEXT, message TEXT NOT NULL DEFAULT '', message_data TEXT, device TEXT,
     created REAL NOT NULL, started REAL, finished REAL, heartbeat REAL, worker_pid INTEGER,
     stop_requested INTEGER NOT NULL DEFAULT 0, params INTEGER, flops INTEGER,
-    info TEXT NOT NULL DEFAULT '{}', results TEXT NOT NULL DEFAULT '{}');
+    info TEXT NOT NULL DEFAULT '{}', results TEXT NOT NULL DEFAULT '{}', pin INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS runs_status ON runs(status, seq);
 CREATE TABLE IF NOT EXISTS epochs (
     run_id TEXT NOT NULL, epoch INTEGER NOT NULL, loss REAL, accuracy REAL, val_loss REAL,
@@ -40,7 +40,9 @@ CREATE TABLE IF NOT EXISTS epochs (
 CREATE TABLE IF NOT EXISTS batches (
     run_id TEXT NOT NULL, step INTEGER NOT NULL, epoch INTEGER NOT NULL, loss REAL,
     PRIMARY KEY (run_id, step));
+CREATE TABLE IF NOT EXISTS students (id TEXT PRIMARY KEY, name TEXT NOT NULL, created REAL NOT NULL);
 """
+TEACHER = "teacher"     # the owner of command-line runs unless --owner says otherwise
 
 
 class StoreError(Problem):
@@ -49,11 +51,14 @@ class StoreError(Problem):
 
 class Store:
     def __init__(self, home: Path | str | None = None):
-        self.home = Path(home) if home else paths.home()
-        self.home.mkdir(parents=True, exist_ok=True)
+        try:
+            self.home = Path(home) if home else paths.home()
+            self.home.mkdir(parents=True, exist_ok=True)
+            self.runs_dir = self.home / "runs"
+            self.runs_dir.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise StoreError("store.unavailable", reason=exc.strerror or type(exc).__name__) from None
         self.db_path = self.home / "digitdash.sqlite"
-        self.runs_dir = self.home / "runs"
-        self.runs_dir.mkdir(exist_ok=True)
         with self._db() as db:
             _refuse_newer(db)
             db.executescript(_SCHEMA)
@@ -62,13 +67,25 @@ class Store:
 
     @contextmanager
     def _db(self):
-        db = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
+        """A connection; a database that cannot be written (disk full, read-only, damaged) becomes one
+        StoreError naming the reason, and the open transaction is rolled back: nothing stored is lost."""
+        try:
+            db = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise _unavailable(exc) from None
         db.row_factory = sqlite3.Row
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA busy_timeout=30000")
             yield db
+        except sqlite3.Error as exc:
+            if db.in_transaction:
+                try:
+                    db.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+            raise _unavailable(exc) from None
         finally:
             db.close()
 
@@ -85,7 +102,12 @@ class Store:
                 (run_id, seq, name or f"{config.summary()} #{seq}", status, kind, config.dataset,
                  config.to_json(), owner, group, time.time()))
             db.execute("COMMIT")
-        self.run_dir(run_id).mkdir(parents=True, exist_ok=True)
+        try:
+            self.run_dir(run_id).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            with self._db() as db:
+                db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+            raise StoreError("store.unavailable", reason=exc.strerror or type(exc).__name__) from None
         return run_id
 
     def run_dir(self, run_id: str) -> Path:
@@ -107,8 +129,9 @@ class Store:
             return [_run(r) for r in db.execute(query + " ORDER BY seq", args)]
 
     def queue(self) -> list[str]:
+        """The waiting runs in the order they will start (see fair_order)."""
         with self._db() as db:
-            return [r[0] for r in db.execute("SELECT id FROM runs WHERE status = 'queued' ORDER BY seq")]
+            return _queue(db)
 
     def queue_position(self, run_id: str) -> int | None:
         """1 for the next run to start, None when the run is not waiting."""
@@ -116,16 +139,48 @@ class Store:
         return q.index(run_id) + 1 if run_id in q else None
 
     def claim_next(self, pid: int) -> dict | None:
-        """Atomically move the oldest queued run to running, owned by process pid."""
+        """Atomically move the next run of the fair queue to running, owned by process pid."""
         with self._db() as db:
             db.execute("BEGIN IMMEDIATE")
-            row = db.execute("SELECT id FROM runs WHERE status = 'queued' ORDER BY seq LIMIT 1").fetchone()
-            if row is not None:
+            order = _queue(db)
+            if order:
                 now = time.time()
                 db.execute("UPDATE runs SET status = 'running', worker_pid = ?, started = ?, heartbeat = ?"
-                           " WHERE id = ?", (pid, now, now, row[0]))
+                           " WHERE id = ?", (pid, now, now, order[0]))
             db.execute("COMMIT")
-        return self.get(row[0]) if row is not None else None
+        return self.get(order[0]) if order else None
+
+    def move(self, run_id: str, to: str) -> None:
+        """The teacher moves a waiting run to the "front" or the "back" of the queue."""
+        if to not in ("front", "back"):
+            raise ValueError(to)
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            row = db.execute("SELECT MIN(pin), MAX(pin) FROM runs WHERE status = 'queued'").fetchone()
+            pin = (row[0] or 0) - 1 if to == "front" else (row[1] or 0) + 1
+            db.execute("UPDATE runs SET pin = ? WHERE id = ? AND status = 'queued'", (pin, run_id))
+            db.execute("COMMIT")
+
+    # ---- students ---------------------------------------------------------------------
+    def set_student_name(self, student_id: str, name: str) -> str:
+        """Record (or change) the name a student goes by; returns it cleaned."""
+        name = " ".join(str(name).split())[:40]
+        if not name:
+            raise StoreError("store.bad_student_name")
+        with self._db() as db:
+            db.execute("INSERT INTO students VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name",
+                       (student_id, name, time.time()))
+        return name
+
+    def student_names(self) -> dict[str, str]:
+        """owner id -> display name (command-line owners are their own names)."""
+        with self._db() as db:
+            return {r[0]: r[1] for r in db.execute("SELECT id, name FROM students")}
+
+    def owner_name(self, owner: str | None) -> str:
+        if owner is None:
+            return TEACHER
+        return self.student_names().get(owner, owner)
 
     def update(self, run_id: str, **fields) -> None:
         for key in ("info", "results"):
@@ -180,9 +235,11 @@ class Store:
     def stop_file(self, run_id: str) -> Path:
         return self.run_dir(run_id) / "STOP"
 
-    def request_stop(self, run_id: str) -> str:
-        """Ask a run to stop; a queued run is stopped at once. Returns the run's status after."""
+    def request_stop(self, run_id: str, by: str | None = None, teacher: bool = False) -> str:
+        """Ask a run to stop; a queued run is stopped at once. Returns the run's status after.
+        `by` and `teacher` as for rename: only the run's owner (or the teacher) may stop it."""
         run = self.get(run_id)
+        _check_owner(run, by, teacher)
         if run["status"] == "queued":
             self.finish(run_id, "stopped", Message("run.cancelled"))
         elif run["status"] == "running":
@@ -305,8 +362,38 @@ def _check_owner(run: dict, by: str | None, teacher: bool) -> None:
         raise StoreError("store.not_yours", run=run["name"])
 
 
-# Each step takes the store from version N to N + 1 (index N - 1). Version 1 had no message_data.
-_MIGRATIONS = ["ALTER TABLE runs ADD COLUMN message_data TEXT"]
+def _unavailable(exc: Exception) -> StoreError:
+    return StoreError("store.unavailable", reason=str(exc) or type(exc).__name__)
+
+
+def fair_order(waiting: list[dict], running: list[dict]) -> list[str]:
+    """Round-robin across owners: a run's turn is how many runs of its owner are running or wait
+    ahead of it, so a student's second run waits behind everyone's first. The teacher's moves
+    (`pin`, lower first) come before turns; ties go to the earlier submission."""
+    busy: dict = {}
+    for run in running:
+        busy[run["owner"]] = busy.get(run["owner"], 0) + 1
+    keyed = []
+    for run in sorted(waiting, key=lambda r: r["seq"]):
+        turn = busy.get(run["owner"], 0)
+        busy[run["owner"]] = turn + 1
+        keyed.append((run["pin"], turn, run["seq"], run["id"]))
+    return [k[-1] for k in sorted(keyed)]
+
+
+def _queue(db: sqlite3.Connection) -> list[str]:
+    rows = [dict(r) for r in db.execute(
+        "SELECT id, seq, owner, pin, status FROM runs WHERE status IN ('queued', 'running')")]
+    return fair_order([r for r in rows if r["status"] == "queued"], [r for r in rows if r["status"] == "running"])
+
+
+# Each step takes the store from version N to N + 1 (index N - 1). Version 1 had no message_data;
+# version 2 had no teacher's queue moves (pin) and no students' names.
+_MIGRATIONS = [
+    ["ALTER TABLE runs ADD COLUMN message_data TEXT"],
+    ["ALTER TABLE runs ADD COLUMN pin INTEGER NOT NULL DEFAULT 0",
+     "CREATE TABLE IF NOT EXISTS students (id TEXT PRIMARY KEY, name TEXT NOT NULL, created REAL NOT NULL)"],
+]
 
 
 def _refuse_newer(db: sqlite3.Connection) -> None:
@@ -330,7 +417,8 @@ def _migrate(db: sqlite3.Connection) -> None:
     db.execute("BEGIN IMMEDIATE")
     try:
         for step in range(_version(db), SCHEMA_VERSION):   # read again under the lock
-            db.execute(_MIGRATIONS[step - 1])
+            for statement in _MIGRATIONS[step - 1]:
+                db.execute(statement)
         db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
         db.execute("COMMIT")
     except BaseException:

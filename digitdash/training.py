@@ -52,7 +52,16 @@ def split_validation(x, y, fraction: float):
 
 def setup_device(config: RunConfig) -> str:
     """Configure TensorFlow for the machine and name the device training will use."""
+    import os
+
     import tensorflow as tf
+    threads = int(os.environ.get("DIGITDASH_TF_THREADS") or 0)   # a worker's share of the cores
+    if threads:
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(max(2, threads))
+        except RuntimeError:
+            pass  # already initialised in this process
     gpus = tf.config.list_physical_devices("GPU")
     for gpu in gpus:
         try:

@@ -1,4 +1,6 @@
 """Who may do what: a session renames and deletes only its own runs; the teacher password unlocks the rest."""
+import time
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -35,6 +37,18 @@ def test_the_store_lets_a_session_change_only_its_own_runs(runs):
     assert store.runs() == []
 
 
+def test_the_store_lets_only_the_owner_or_the_teacher_stop_a_run(digitdash_home):
+    store = Store(digitdash_home)
+    a = store.create(RunConfig(), name="a's", owner="s-aaaaaaaaaaaaaaaa")
+    cli = store.create(RunConfig(), name="teacher's", owner="teacher")
+    for run_id in (a, cli):
+        with pytest.raises(StoreError, match="belongs to another session"):
+            store.request_stop(run_id, by="s-bbbbbbbbbbbbbbbb")       # student B, through the store itself
+        assert store.get(run_id)["status"] == "queued"
+    assert store.request_stop(a, by="s-aaaaaaaaaaaaaaaa") == "stopped"
+    assert store.request_stop(cli, by="s-bbbbbbbbbbbbbbbb", teacher=True) == "stopped"
+
+
 def test_clearing_the_store_keeps_running_runs(runs):
     store, mine, theirs = runs
     running = store.create(RunConfig(), name="busy", owner="x", status="running")
@@ -43,21 +57,29 @@ def test_clearing_the_store_keeps_running_runs(runs):
 
 
 class Page:
-    """The Compare page inside the whole app, as one browser session with the given owner id."""
+    """A page inside the whole app, as one browser session with the given owner id."""
 
-    def __init__(self, owner: str, password: str | None = None):
+    def __init__(self, owner: str, password: str | None = None, path: str = "app_pages/compare.py"):
         self.at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
         self.at.session_state["owner"] = owner
+        self.path = path
         if password:
             self.at.secrets["teacher_password"] = password
 
     def run(self) -> AppTest:
         self.at.run()
-        return self.at.switch_page("app_pages/compare.py").run()
+        return self.at.switch_page(self.path).run()
 
 
-def page(owner: str, password: str | None = None) -> Page:
-    return Page(owner, password)
+def page(owner: str, password: str | None = None, path: str = "app_pages/compare.py") -> Page:
+    return Page(owner, password, path)
+
+
+@pytest.fixture(autouse=True)
+def fresh_gate():
+    """The password gate lives once per server process; each test starts with no wrong tries."""
+    from app_pages import common
+    common.password_gate.clear()
 
 
 def select(at: AppTest, name: str) -> AppTest:
@@ -71,35 +93,72 @@ def test_a_student_sees_rename_and_delete_only_on_their_own_run(runs):
     at = select(page("me").run(), "theirs")
     assert not any(b.key in ("rename", "delete") for b in at.button)
     assert any(EN["compare.not_yours"] in c.value for c in at.caption)
-    assert any(EN["compare.teacher_unset"][:30] in c.value for c in at.caption)   # no password: no unlock box
+    at = page("me", path="app_pages/teacher.py").run()
+    assert any(EN["teacher.unset"][:30] in i.value for i in at.info)   # no password: no unlock box
+    assert not any(b.key == "unlock" for b in at.button)
 
 
 def test_the_teacher_password_unlocks_deleting_any_run_and_clearing(runs):
     store, mine, theirs = runs
-    at = page("me", password="s3cret").run()
+    at = page("me", password="s3cret", path="app_pages/teacher.py").run()
     at.text_input(key="teacher-password").set_value("wrong").run()
     at.button(key="unlock").click().run()
-    assert EN["compare.wrong_password"] in [e.value for e in at.error]
+    assert "Not unlocked. The next try is heard in 1 s" in at.error[0].value
     at.text_input(key="teacher-password").set_value("s3cret").run()
+    at.button(key="unlock").click().run()             # at once: refused, however right
+    assert "teacher" not in at.session_state and at.error
+    time.sleep(1.1)
     at.button(key="unlock").click().run()
     assert at.session_state["teacher"] is True
+    assert any(EN["teacher.leaderboard"] in h.value for h in at.subheader)
+    at.switch_page("app_pages/compare.py").run()
     at = select(at, "theirs")
     at.checkbox(key="confirm-delete").check().run()
     at.button(key="delete").click().run()
     assert [r["name"] for r in store.runs()] == ["mine"]
+    at.switch_page("app_pages/teacher.py").run()
     at.checkbox(key="confirm-clear").check().run()
     at.button(key="clear-store").click().run()
     assert store.runs() == [] and not at.exception
 
 
+def test_each_wrong_password_doubles_the_wait_for_every_session(runs):
+    first = page("me", password="s3cret", path="app_pages/teacher.py").run()
+    for expected in (1, 2, 4):
+        first.text_input(key="teacher-password").set_value("guess").run()
+        first.button(key="unlock").click().run()
+        assert f"next try is heard in {expected} s" in first.error[0].value
+        time.sleep(expected + 0.1)
+    other = page("someone-else", password="s3cret", path="app_pages/teacher.py").run()   # a new tab
+    first.text_input(key="teacher-password").set_value("guess").run()
+    first.button(key="unlock").click().run()
+    other.text_input(key="teacher-password").set_value("s3cret").run()
+    other.button(key="unlock").click().run()
+    assert "teacher" not in other.session_state and "next try is heard in" in other.error[0].value
+
+
 def test_only_the_owner_sees_stop_on_a_running_run(digitdash_home):
     store = Store(digitdash_home)
-    store.create(RunConfig(), name="their run", owner="someone-else", status="running")
+    run_id = store.create(RunConfig(), name="their run", owner="someone-else", status="running")
     for owner, can_stop in (("me", False), ("someone-else", True)):
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
         at.session_state["owner"] = owner
         at.run()
         at.switch_page("app_pages/train.py").run()
+        at.selectbox(key="watch-run").set_value(run_id).run()      # anybody may watch it
         assert not at.exception
         assert any(b.key == "stop" for b in at.button) == can_stop
-        assert any(EN["train.not_yours"] in c.value for c in at.caption) != can_stop
+        assert any("launched this run: only they" in c.value for c in at.caption) != can_stop
+
+
+def test_a_new_browser_on_train_watches_no_one_elses_run(digitdash_home):
+    store = Store(digitdash_home)
+    store.create(RunConfig(), name="somebody's run", owner="s-aaaaaaaaaaaaaaaa", status="running")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["owner"] = "s-bbbbbbbbbbbbbbbb"
+    at.run()
+    at.switch_page("app_pages/train.py").run()
+    assert not at.exception
+    assert at.selectbox(key="watch-run").value == ""
+    assert not any(s.value == "somebody\\'s run" for s in at.subheader)
+    assert any(EN["train.press_train"] in i.value for i in at.info)

@@ -1,0 +1,122 @@
+"""Teacher: behind the password, the whole class at a glance: runs, queue, limits, leaderboard."""
+import pandas as pd
+import streamlit as st
+
+from app_pages import common
+from digitdash import estimate, leaderboard, limits
+from digitdash.config import ARCHITECTURES, DATASETS
+from digitdash.store import StoreError
+
+t = common.t
+st.title(t("teacher.title"))
+store = common.store()
+
+
+def unlock_ui() -> None:
+    """The password box; each wrong try makes the next one wait longer (for every session)."""
+    if not common.teacher_password():
+        st.info(t("teacher.unset"))
+        return
+    typed = st.text_input(t("teacher.password"), type="password", key="teacher-password",
+                          help=t("teacher.password_help"))
+    if st.button(t("teacher.unlock"), key="unlock", help=t("teacher.unlock_help")):
+        ok, wait = common.unlock_teacher(typed)
+        if ok:
+            st.rerun()
+        st.error(t("teacher.wrong_password", seconds=max(1, round(wait))))
+
+
+@st.fragment(run_every=2.0)
+def class_ui() -> None:
+    """Every run waiting or training, live: whose it is, progress, the wait; stop, cancel or move one."""
+    runs = store.runs()
+    order = store.queue()
+    active = [r for r in runs if r["status"] == "running"] + [r for i in order for r in runs if r["id"] == i]
+    st.subheader(t("teacher.live", running=sum(r["status"] == "running" for r in runs), queued=len(order)))
+    if not active:
+        st.caption(t("teacher.nothing_running"))
+        return
+    waits = estimate.waits(runs, order, common.runner().workers)
+    names = store.student_names()
+    rows = [{t("teacher.col_run"): r["name"], t("teacher.col_owner"): common.owner_name(r["owner"], names),
+             t("teacher.col_status"): t(f"status.{r['status']}"),
+             t("teacher.col_progress"): f"{len(store.epochs(r['id']))}/{r['config'].epochs}",
+             t("teacher.col_wait"): t("train.queue_minutes", minutes=max(1, round(waits[r["id"]] / 60)))
+             if r["id"] in waits else "-"} for r in active]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="class-runs")
+    labels = {r["id"]: f"{r['name']} ({common.owner_name(r['owner'], names)})" for r in active}
+    chosen = st.selectbox(t("teacher.pick"), list(labels), format_func=labels.get, key="teacher-run",
+                          help=t("teacher.pick_help"))
+    a, b, c = st.columns(3)
+    if a.button(t("teacher.stop"), key="teacher-stop", help=t("teacher.stop_help")):
+        common.runner().stop(chosen, by=common.owner(), teacher=True)
+    queued = chosen in order
+    if b.button(t("teacher.front"), key="teacher-front", disabled=not queued, help=t("teacher.front_help")):
+        store.move(chosen, "front")
+    if c.button(t("teacher.back"), key="teacher-back", disabled=not queued, help=t("teacher.back_help")):
+        store.move(chosen, "back")
+
+
+def limits_ui() -> None:
+    """The class limits, saved to the limits file on the server."""
+    st.subheader(t("teacher.limits"))
+    try:
+        now = limits.load()
+    except limits.LimitError as exc:
+        st.error(common.say(exc.message))
+        now = limits.Limits()
+    with st.form("limits-form"):
+        a, b, c = st.columns(3)
+        epochs = a.number_input(t("teacher.max_epochs"), 1, 100_000, now.max_epochs, key="limit-epochs",
+                                help=t("teacher.max_epochs_help"))
+        seconds = b.number_input(t("teacher.max_seconds"), 1, 100_000, now.max_run_seconds, key="limit-seconds",
+                                 help=t("teacher.max_seconds_help"))
+        queued = c.number_input(t("teacher.max_queued"), 1, 100_000, now.max_queued_per_student, key="limit-queued",
+                                help=t("teacher.max_queued_help"))
+        data = st.multiselect(t("teacher.datasets"), list(DATASETS), list(now.datasets), key="limit-datasets",
+                              help=t("teacher.datasets_help"))
+        kinds = st.multiselect(t("teacher.kinds"), list(ARCHITECTURES), list(now.kinds), key="limit-kinds",
+                               help=t("teacher.kinds_help"))
+        saved = st.form_submit_button(t("teacher.save"), help=t("teacher.save_help"))
+    st.caption(t("teacher.folders", names=", ".join(sorted(now.folders)) or "-"))
+    if saved:
+        try:
+            limits.save(limits.with_changes(now, max_epochs=int(epochs), max_run_seconds=int(seconds),
+                                            max_queued_per_student=int(queued), datasets=tuple(data),
+                                            kinds=tuple(kinds)))
+            st.success(t("teacher.saved"))
+        except (limits.LimitError, OSError):
+            st.error(t("teacher.not_saved"))
+
+
+def leaderboard_ui() -> None:
+    st.subheader(t("teacher.leaderboard"))
+    names = store.student_names()
+    board = leaderboard.best_per_owner(store.runs())
+    if not board:
+        st.caption(t("teacher.no_results"))
+        return
+    rows = [{t("teacher.col_rank"): n, t("teacher.col_owner"): common.owner_name(b["owner"], names),
+             t("teacher.col_best"): round(b["test_accuracy"], 4), t("teacher.col_run"): b["name"],
+             t("teacher.col_runs"): b["runs"]} for n, b in enumerate(board, 1)]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="leaderboard")
+
+
+def clear_ui() -> None:
+    st.subheader(t("teacher.clear_title"))
+    if st.checkbox(t("teacher.confirm_clear"), key="confirm-clear", help=t("teacher.confirm_clear_help")):
+        if st.button(t("teacher.clear"), key="clear-store", type="primary", help=t("teacher.clear_help")):
+            try:
+                st.success(t("teacher.cleared", n=store.clear()))
+            except StoreError as exc:
+                st.error(common.say(exc.message))
+
+
+if not common.is_teacher():
+    unlock_ui()
+    st.stop()
+st.success(t("teacher.on"))
+class_ui()
+limits_ui()
+leaderboard_ui()
+clear_ui()

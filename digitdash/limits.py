@@ -1,0 +1,129 @@
+"""The teacher's limits on students' runs, kept in a TOML file on the server.
+
+    $DIGITDASH_LIMITS, else $DIGITDASH_HOME/limits.toml:
+
+    max_epochs = 30                 # most epochs in one run
+    max_run_seconds = 600           # most estimated seconds of training for one run
+    max_queued_per_student = 3      # most runs one student may have waiting or training
+    datasets = ["mnist-5k", "mnist", "fashion-mnist", "cifar10"]   # built-in datasets offered
+    kinds = ["mlp", "cnn", "random-forest", "sklearn-mlp", "logreg", "svc", "numpy-mlp"]
+
+    [folders]                       # folders of the class's own images, offered by name
+    our-digits = "/srv/class/digits"        # folder:PATH (one subfolder per class) or idx:PATH
+
+Students see the folders by name only; the paths never leave the server. The teacher's own runs
+(and the command line's, which default to the teacher) are not limited.
+"""
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+from . import paths
+from .config import ARCHITECTURES, DATASETS as BUILTIN, RunConfig
+from .i18n import Problem
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,39}")
+LISTED = "listed:"      # a dataset name that points at one of the teacher's folders
+
+
+class LimitError(Problem):
+    """A run over one of the teacher's limits; the message names the limit."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_epochs: int = 30
+    max_run_seconds: int = 600
+    max_queued_per_student: int = 3
+    datasets: tuple[str, ...] = BUILTIN
+    kinds: tuple[str, ...] = ARCHITECTURES
+    folders: dict = field(default_factory=dict)     # name -> "folder:PATH" / "idx:PATH"
+
+    def offered_datasets(self) -> list[str]:
+        """What a student may pick: the allowed built-in names, then the teacher's folders."""
+        return [d for d in BUILTIN if d in self.datasets] + [LISTED + n for n in sorted(self.folders)]
+
+    def check(self, config: RunConfig, estimated_seconds: float | None, queued_by_owner: int) -> None:
+        """Raise LimitError for the first limit this student's run would break."""
+        if config.dataset not in self.offered_datasets():
+            raise LimitError("limits.dataset", choices=", ".join(display(d) for d in self.offered_datasets()))
+        if config.architecture not in self.kinds:
+            raise LimitError("limits.kind", kind=config.architecture, choices=", ".join(self.kinds))
+        if config.epochs > self.max_epochs:
+            raise LimitError("limits.epochs", epochs=config.epochs, most=self.max_epochs)
+        if estimated_seconds is not None and estimated_seconds > self.max_run_seconds:
+            raise LimitError("limits.seconds", seconds=round(estimated_seconds), most=self.max_run_seconds)
+        if queued_by_owner >= self.max_queued_per_student:
+            raise LimitError("limits.queued", most=self.max_queued_per_student)
+
+    def validated(self) -> "Limits":
+        for name in ("max_epochs", "max_run_seconds", "max_queued_per_student"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100_000:
+                raise LimitError("limits.bad_value", name=name, value=repr(value))
+        unknown = [d for d in self.datasets if d not in BUILTIN] + [k for k in self.kinds if k not in ARCHITECTURES]
+        if unknown:
+            raise LimitError("limits.bad_value", name="datasets/kinds", value=repr(unknown[0]))
+        for name, spec in self.folders.items():
+            if not _NAME.fullmatch(str(name)) or not str(spec).startswith(("folder:", "idx:")):
+                raise LimitError("limits.bad_folder", name=repr(name))
+        return self
+
+
+def path() -> Path:
+    return Path(os.environ.get("DIGITDASH_LIMITS") or paths.home() / "limits.toml")
+
+
+_cache: dict[str, tuple[float, Limits]] = {}
+
+
+def load() -> Limits:
+    """The limits in force (defaults when there is no file); re-read when the file changes."""
+    file = path()
+    try:
+        mtime = file.stat().st_mtime_ns
+    except OSError:
+        return Limits()
+    hit = _cache.get(str(file))
+    if hit and hit[0] == mtime:
+        return hit[1]
+    try:
+        with open(file, "rb") as f:
+            data = tomllib.load(f)
+        folders = {str(k): (v if str(v).startswith(("folder:", "idx:")) else f"folder:{v}")
+                   for k, v in dict(data.pop("folders", {})).items()}
+        known = {k: data[k] for k in ("max_epochs", "max_run_seconds", "max_queued_per_student") if k in data}
+        lists = {k: tuple(str(v) for v in data[k]) for k in ("datasets", "kinds") if k in data}
+        limits = Limits(**known, **lists, folders=folders).validated()
+    except (OSError, tomllib.TOMLDecodeError, TypeError, ValueError) as exc:
+        if isinstance(exc, LimitError):
+            raise
+        raise LimitError("limits.unreadable", reason=type(exc).__name__) from None
+    _cache[str(file)] = (mtime, limits)
+    return limits
+
+
+def save(limits: Limits) -> None:
+    """Write the limits file (the teacher's page), keeping the folders as they are."""
+    import tomli_w
+    limits.validated()
+    data = asdict(limits)
+    data["datasets"], data["kinds"] = list(limits.datasets), list(limits.kinds)
+    file = path()
+    tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+    tmp.write_text("# DigitDash: the teacher's limits on students' runs (see digitdash/limits.py)\n"
+                   + tomli_w.dumps(data))
+    os.replace(tmp, file)
+
+
+def with_changes(limits: Limits, **changes) -> Limits:
+    return replace(limits, **changes).validated()
+
+
+def display(dataset: str) -> str:
+    """How a dataset is named to students: a teacher's folder by its name alone."""
+    return dataset[len(LISTED):] if dataset.startswith(LISTED) else dataset
