@@ -101,6 +101,39 @@ def run_all(dataset: str = datasets.DEFAULT, epochs: int = 2, repeats: int = 3) 
     return figures
 
 
+def class_seconds(runs: int = 30, workers: int | None = None, timeout: float = 3600) -> dict:
+    """A class at once: `runs` cnn-basic runs (2 epochs, mnist-5k), one per owner, submitted together
+    to a fresh store; seconds until the last has finished, with `workers` workers (None: the default)."""
+    from .jobs import LocalRunner
+    from .store import Store
+    config = preset("cnn-basic").replace(epochs=2, dataset="mnist-5k")
+    with tempfile.TemporaryDirectory() as home:
+        runner = LocalRunner(Store(home), workers=workers)
+        try:
+            start = time.perf_counter()
+            ids = [runner.submit(config, owner=f"student-{i:02d}") for i in range(runs)]
+            while time.perf_counter() - start < timeout:
+                done = [runner.store.get(i) for i in ids]
+                if all(r["status"] not in ("queued", "running") for r in done):
+                    break
+                time.sleep(0.5)
+            seconds = time.perf_counter() - start
+        finally:
+            runner.shutdown()
+        statuses = sorted({r["status"] for r in done})
+        return {"seconds": round(seconds, 1), "workers": runner.workers, "runs": runs, "statuses": statuses,
+                "mean_test_accuracy": round(float(np.mean([r["results"].get("test_accuracy") or 0 for r in done])), 4)}
+
+
+def class_figures(runs: int = 30) -> dict:
+    """class_seconds with the default number of workers and with one, measured in the same run."""
+    default = class_seconds(runs)
+    single = class_seconds(runs, workers=1)
+    return {"class_seconds": default["seconds"], "class_seconds_one_worker": single["seconds"],
+            "class": {"default": default, "one_worker": single,
+                      "speedup": round(single["seconds"] / default["seconds"], 3)}}
+
+
 def server_figures(sessions: int = 30, submitters: int = 10) -> dict:
     """A real server under a class's load (tools/load.py, its own process and run store): first render,
     page renders while training runs, server memory, and whether every submitted run ran in order."""

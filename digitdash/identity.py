@@ -30,6 +30,7 @@ def _secret(home: Path | None = None) -> bytes:
     except (OSError, ValueError):
         pass
     key = secrets.token_hex(32)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".secret.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:

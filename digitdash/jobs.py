@@ -101,6 +101,18 @@ class LocalRunner(Runner):
     def queue_position(self, run_id: str) -> int | None:
         return self.store.queue_position(run_id)
 
+    def shutdown(self, timeout: float = 30) -> None:
+        """End the workers this runner started (a run in hand is marked interrupted)."""
+        for proc in self._children:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self._children:
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        self._children = []
+
     def ensure_workers(self) -> list[subprocess.Popen]:
         """Start a worker for every slot that has none; returns the processes started."""
         self._children = [p for p in self._children if p.poll() is None]  # reap exited ones
