@@ -22,33 +22,57 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def server(tmp_path):
-    """A fresh app server on its own port and run store; yields its base URL."""
-    port = free_port()
-    env = {**os.environ, "DIGITDASH_HOME": str(tmp_path / "server-home")}
-    log = open(tmp_path / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.address", "127.0.0.1", "--server.headless", "true"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
+class Server:
+    """A real app server on its own port and run store; restart() keeps both, as a server machine's
+    restart would. One worker, so that a second run waits in the queue as the tests expect."""
+
+    def __init__(self, tmp_path, env: dict | None = None):
+        self.port, self.tmp = free_port(), tmp_path
+        self.home = tmp_path / "server-home"
+        self.env = {**os.environ, "DIGITDASH_HOME": str(self.home), "DIGITDASH_WORKERS": "1", **(env or {})}
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = None
+
+    def start(self) -> "Server":
+        self.log = open(self.tmp / "server.log", "a")
+        self.proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port",
+                                      str(self.port), "--server.address", "127.0.0.1", "--server.headless", "true"],
+                                     cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(self.url + "/_stcore/health", timeout=2)
+                return self
+            except OSError:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    self.proc.kill()
+                    pytest.fail("the app server did not start: " + (self.tmp / "server.log").read_text()[-2000:])
+                time.sleep(0.3)
+
+    def stop(self) -> None:
+        self.proc.terminate()
         try:
-            urllib.request.urlopen(url + "/_stcore/health", timeout=2)
-            break
-        except OSError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                pytest.fail("the app server did not start: " + (tmp_path / "server.log").read_text()[-2000:])
-            time.sleep(0.3)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+@pytest.fixture
+def app_server(tmp_path):
+    srv = Server(tmp_path).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def server(app_server):
+    """The running server's base URL."""
+    yield app_server.url
 
 
 @pytest.fixture

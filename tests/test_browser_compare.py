@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from browser import page, server  # noqa: F401  (fixtures)
+from browser import app_server, page, server  # noqa: F401  (fixtures)
 from conftest import ROOT, wait_for
 
 pytestmark = pytest.mark.browser

@@ -1,7 +1,7 @@
 """A Spanish browser gets the Spanish interface; the language choice holds across pages."""
 import pytest
 
-from browser import CHROMIUM, CHROMIUM_ARGS, server  # noqa: F401
+from browser import CHROMIUM, CHROMIUM_ARGS, app_server, server  # noqa: F401
 from digitdash.i18n import catalogue
 
 EN, ES = catalogue("en"), catalogue("es")

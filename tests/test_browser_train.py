@@ -1,7 +1,7 @@
 """The Train page in a real browser: pick a preset, train 2 epochs live, stop a second run."""
 import pytest
 
-from browser import page, server  # noqa: F401  (fixtures)
+from browser import app_server, page, server  # noqa: F401  (fixtures)
 from conftest import wait_for
 
 pytestmark = pytest.mark.browser
