@@ -182,4 +182,3 @@ if selected:
     charts_ui(selected, rows)
     confusion_ui(selected)
     gallery_ui(selected)
-st.page_link("app_pages/teacher.py", label=t("compare.to_teacher"), icon=":material/school:")

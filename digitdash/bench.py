@@ -4,6 +4,9 @@ overhead_ratio: seconds of model.fit through the engine (live recording to the s
 checks, callbacks) divided by a bare model.fit of the same network on the same arrays, summed
 over the mlp-512 and cnn-basic presets; each side is the best of `repeats` alternating runs.
 predict_ms_p50: median milliseconds to preprocess one canvas drawing and predict it.
+upload_s_max: the slowest of a few hostile uploads (6000x6000 pictures) to decode and preprocess.
+class_seconds: 30 cnn-basic runs from 30 owners at once, until the last is done, with the default
+workers (and class_seconds_one_worker with one, in the same run).
 first_render_s, server_rss_mb: a real server (tools/load.py): seconds to the first page's finished
 script on a fresh server, and the server's largest resident memory while `sessions` websocket
 sessions browse and `submitters` of them train.
@@ -98,7 +101,42 @@ def run_all(dataset: str = datasets.DEFAULT, epochs: int = 2, repeats: int = 3) 
         latencies = predict_latency_ms(store.model_path(mlp_run))
         figures["predict_ms_p50"] = round(float(np.median(latencies)), 3)
         figures["predict_ms_p90"] = round(float(np.percentile(latencies, 90)), 3)
+    figures.update(upload_figures())
     return figures
+
+
+def hostile_uploads() -> dict[str, bytes]:
+    """Uploads under the 20 MB limit that cost the most: huge flat or noisy pictures."""
+    import io
+
+    import cv2
+    from PIL import Image
+
+    def png(array) -> bytes:
+        out = io.BytesIO()
+        Image.fromarray(array).save(out, "PNG")
+        return out.getvalue()
+    rng = np.random.default_rng(0)
+    photo = (200 + rng.normal(0, 8, (6000, 6000))).clip(0, 255).astype(np.uint8)
+    cv2.putText(photo, "5", (1500, 4500), cv2.FONT_HERSHEY_SIMPLEX, 100, (20,), 240)
+    strokes = np.zeros((6000, 6000, 4), np.uint8)
+    strokes[1000:5000, 2800:3200] = 255
+    return {"white_6000": png(np.full((6000, 6000), 255, np.uint8)), "white_3000": png(np.full((3000, 3000), 255, np.uint8)),
+            "photo_6000": png(photo), "transparent_strokes_6000": png(strokes)}
+
+
+def upload_figures() -> dict:
+    """Seconds to decode and preprocess each hostile upload (the Draw page's work for one file)."""
+    from . import preprocess
+    seconds = {}
+    for name, data in hostile_uploads().items():
+        start = time.perf_counter()
+        try:
+            preprocess.prepare_all(preprocess.decode(data))
+        except preprocess.ImageError:
+            pass
+        seconds[name] = round(time.perf_counter() - start, 3)
+    return {"upload_s_max": max(seconds.values()), "upload_s": seconds}
 
 
 def class_seconds(runs: int = 30, workers: int | None = None, timeout: float = 3600) -> dict:

@@ -64,7 +64,10 @@ class Server:
 
 @pytest.fixture
 def app_server(tmp_path):
-    srv = Server(tmp_path).start()
+    srv = Server(tmp_path)
+    srv.home.mkdir(parents=True)   # the long runs these tests stop need more than the class's default limits
+    (srv.home / "limits.toml").write_text("max_epochs = 1000\nmax_run_seconds = 100000\n")
+    srv.start()
     yield srv
     srv.stop()
 

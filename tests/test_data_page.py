@@ -14,22 +14,40 @@ def test_data_page_describes_mnist_5k():
     assert at.session_state["sample-seed"] == 1 and not at.exception
 
 
-def test_data_page_on_a_folder_dataset(tmp_path):
+def listed(home, **folders):
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "limits.toml").write_text("[folders]\n" + "".join(f'{k} = "{v}"\n' for k, v in folders.items()))
+
+
+def test_data_page_on_a_teachers_folder(tmp_path, digitdash_home):
+    folder = tmp_path / "pets"
     for label in ("a", "b"):
-        (tmp_path / label).mkdir()
+        (folder / label).mkdir(parents=True)
         for i in range(5):
-            Image.fromarray(np.full((12, 10, 3), 40 * i, np.uint8)).save(tmp_path / label / f"{i}.png")
-    at = AppTest.from_file(str(ROOT / "app_pages" / "data.py"), default_timeout=60)
-    at.session_state["dataset-choice"] = "other"
-    at.session_state["dataset-path"] = f"folder:{tmp_path}"
-    at.run()
+            Image.fromarray(np.full((12, 10, 3), 40 * i, np.uint8)).save(folder / label / f"{i}.png")
+    listed(digitdash_home, pets=f"folder:{folder}")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert at.selectbox(key="dataset-choice").options[-1] == "pets"      # by name, never by path
+    at.selectbox(key="dataset-choice").set_value("listed:pets").run()
+    at.switch_page("app_pages/data.py").run()
     assert not at.exception
     assert [m.value for m in at.metric][:3] == ["8", "2", "10x12 RGB"]
 
 
-def test_a_missing_dataset_is_one_clear_message(tmp_path):
-    at = AppTest.from_file(str(ROOT / "app_pages" / "data.py"), default_timeout=60)
-    at.session_state["dataset-choice"] = "other"
-    at.session_state["dataset-path"] = f"idx:{tmp_path / 'none'}"
+def test_a_broken_folder_is_one_clear_message_without_its_path(tmp_path, digitdash_home):
+    listed(digitdash_home, gone=f"idx:{tmp_path / 'none'}")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.selectbox(key="dataset-choice").set_value("listed:gone").run()
+    at.switch_page("app_pages/data.py").run()
+    assert not at.exception and "'gone' cannot be read right now" in at.error[0].value
+    assert str(tmp_path) not in at.error[0].value
+
+
+def test_a_path_in_the_link_is_refused_and_the_default_shown():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["dataset"] = "folder:/etc"
     at.run()
-    assert not at.exception and "does not exist" in at.error[0].value
+    assert not at.exception and "not offered here" in at.sidebar.warning[0].value
+    assert "/etc" not in at.sidebar.warning[0].value
+    at.switch_page("app_pages/data.py").run()
+    assert [m.value for m in at.metric][:2] == ["4,000", "1,000"]

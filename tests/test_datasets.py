@@ -85,7 +85,7 @@ def _write_folder(root, sizes=None, classes=("cat", "dog"), per_class=10):
             Image.fromarray(arr).save(root / c / f"{i}.png")
 
 
-def test_folder_dataset_decodes_once_and_reuses_the_cache(tmp_path, digitdash_home):
+def test_folder_dataset_decodes_once_and_reuses_the_cache(tmp_path, digitdash_home, monkeypatch):
     folder = tmp_path / "pets"
     _write_folder(folder)
     d = datasets.load(f"folder:{folder}")
@@ -97,6 +97,8 @@ def test_folder_dataset_decodes_once_and_reuses_the_cache(tmp_path, digitdash_ho
     again = datasets._image_folder("folder:x", folder)  # a new process would take this path
     assert cached[0].stat().st_mtime_ns == stamp and np.array_equal(again.x_train, d.x_train)
     Image.fromarray(np.zeros((10, 12), np.uint8)).save(folder / "dog" / "new.png")
+    assert datasets.load(f"folder:{folder}") is d            # not looked at again within RECHECK_SECONDS
+    monkeypatch.setattr(datasets, "RECHECK_SECONDS", 0)
     changed = datasets.load(f"folder:{folder}")
     assert len(changed.x_train) + len(changed.x_test) == 21
 

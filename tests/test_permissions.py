@@ -1,6 +1,4 @@
 """Who may do what: a session renames and deletes only its own runs; the teacher password unlocks the rest."""
-import time
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -76,10 +74,14 @@ def page(owner: str, password: str | None = None, path: str = "app_pages/compare
 
 
 @pytest.fixture(autouse=True)
-def fresh_gate():
-    """The password gate lives once per server process; each test starts with no wrong tries."""
+def clock():
+    """The password gate lives once per server process; each test starts one with no wrong tries
+    and a clock the test moves (clock[0] seconds)."""
     from app_pages import common
     common.password_gate.clear()
+    now = [0.0]
+    common.password_gate().clock = lambda: now[0]
+    return now
 
 
 def select(at: AppTest, name: str) -> AppTest:
@@ -98,7 +100,7 @@ def test_a_student_sees_rename_and_delete_only_on_their_own_run(runs):
     assert not any(b.key == "unlock" for b in at.button)
 
 
-def test_the_teacher_password_unlocks_deleting_any_run_and_clearing(runs):
+def test_the_teacher_password_unlocks_deleting_any_run_and_clearing(runs, clock):
     store, mine, theirs = runs
     at = page("me", password="s3cret", path="app_pages/teacher.py").run()
     at.text_input(key="teacher-password").set_value("wrong").run()
@@ -107,7 +109,7 @@ def test_the_teacher_password_unlocks_deleting_any_run_and_clearing(runs):
     at.text_input(key="teacher-password").set_value("s3cret").run()
     at.button(key="unlock").click().run()             # at once: refused, however right
     assert "teacher" not in at.session_state and at.error
-    time.sleep(1.1)
+    clock[0] += 1.0
     at.button(key="unlock").click().run()
     assert at.session_state["teacher"] is True
     assert any(EN["teacher.leaderboard"] in h.value for h in at.subheader)
@@ -122,13 +124,13 @@ def test_the_teacher_password_unlocks_deleting_any_run_and_clearing(runs):
     assert store.runs() == [] and not at.exception
 
 
-def test_each_wrong_password_doubles_the_wait_for_every_session(runs):
+def test_each_wrong_password_doubles_the_wait_for_every_session(runs, clock):
     first = page("me", password="s3cret", path="app_pages/teacher.py").run()
     for expected in (1, 2, 4):
         first.text_input(key="teacher-password").set_value("guess").run()
         first.button(key="unlock").click().run()
         assert f"next try is heard in {expected} s" in first.error[0].value
-        time.sleep(expected + 0.1)
+        clock[0] += expected
     other = page("someone-else", password="s3cret", path="app_pages/teacher.py").run()   # a new tab
     first.text_input(key="teacher-password").set_value("guess").run()
     first.button(key="unlock").click().run()
@@ -162,3 +164,29 @@ def test_a_new_browser_on_train_watches_no_one_elses_run(digitdash_home):
     assert at.selectbox(key="watch-run").value == ""
     assert not any(s.value == "somebody\\'s run" for s in at.subheader)
     assert any(EN["train.press_train"] in i.value for i in at.info)
+
+
+def test_the_teacher_page_shows_the_class_and_moves_stops_and_limits(digitdash_home):
+    store = Store(digitdash_home)
+    store.set_student_name("s-aaaaaaaaaaaaaaaa", "Ana")
+    first = store.create(RunConfig(), name="ana's", owner="s-aaaaaaaaaaaaaaaa")
+    second = store.create(RunConfig(), name="bo's", owner="s-bbbbbbbbbbbbbbbb")
+    done = store.create(RunConfig(), name="best", owner="s-aaaaaaaaaaaaaaaa")
+    store.finish(done, "done", "", {"test_accuracy": 0.97})
+    at = page("teacher-browser", password="s3cret", path="app_pages/teacher.py").run()
+    at.text_input(key="teacher-password").set_value("s3cret").run()
+    at.button(key="unlock").click().run()
+    assert not at.exception
+    live = at.dataframe[0].value
+    assert list(live[EN["teacher.col_owner"]]) == ["Ana", EN["common.unnamed_student"]]
+    at.selectbox(key="teacher-run").set_value(second).run()
+    at.button(key="teacher-front").click().run()
+    assert store.queue() == [second, first]
+    at.button(key="teacher-stop").click().run()
+    assert store.get(second)["status"] == "stopped" and store.queue() == [first]
+    board = at.dataframe[1].value
+    assert list(board[EN["teacher.col_owner"]]) == ["Ana"] and list(board[EN["teacher.col_best"]]) == [0.97]
+    at.number_input(key="limit-epochs").set_value(4)
+    at.button[[b.label for b in at.button].index(EN["teacher.save"])].click().run()
+    from digitdash import limits
+    assert limits.load().max_epochs == 4 and (digitdash_home / "limits.toml").exists()
