@@ -8,6 +8,7 @@ import streamlit as st
 from digitdash import architecture, charts, estimate, experiments, metrics
 from digitdash.baselines import SUBSAMPLE, params_of
 from digitdash.i18n import Problem
+from digitdash.store import StoreError
 from digitdash.config import (ACTIVATIONS, ARCHITECTURES, BASELINES, DOWNSAMPLING, INITIALIZERS, MONITORS, OPTIMIZERS, PADDINGS, PRESETS,
                               ConfigError, RunConfig)
 from digitdash.datasets import DatasetError, shape_of
@@ -226,8 +227,13 @@ def queue_ui(store) -> dict[str, float]:
     return waits
 
 
-@st.fragment(run_every=1.0)
+POLL_SECONDS = {"running": 1.0, "queued": 2.0}   # how often the live part redraws; finished runs: once
+
+
 def live_ui() -> None:
+    """The watched run: status, Stop, progress, curves, gaps and, at the end, the verdict. Runs as a
+    fragment polling the store while the run trains or waits; once the run's status changes, the
+    whole page is drawn again (and a finished run stops polling)."""
     run_id = st.session_state.get("watch")
     store = common.store()
     waits = queue_ui(store)
@@ -236,9 +242,11 @@ def live_ui() -> None:
         return
     try:
         run = store.get(run_id)
-    except Exception:
+    except StoreError:
         st.warning(t("train.run_gone", run=run_id))
         return
+    if run["status"] != st.session_state.get("live-status"):
+        st.rerun()
     epochs, total = store.epochs(run_id), run["config"].epochs
     st.subheader(common.plain(run["name"]))
     with st.container(key="run-status"):
@@ -276,5 +284,14 @@ def live_ui() -> None:
         l2.page_link("app_pages/draw.py", label=t("train.to_draw"), icon=":material/draw:")
 
 
+def watched_status() -> str | None:
+    try:
+        return common.store().get(st.session_state["watch"])["status"] if st.session_state.get("watch") else None
+    except StoreError:
+        return None
+
+
 watch_ui()
-live_ui()
+st.session_state["live-status"] = watched_status()
+poll = POLL_SECONDS.get(st.session_state["live-status"]) or (POLL_SECONDS["queued"] if common.store().queue() else None)
+st.fragment(run_every=poll)(live_ui)()

@@ -89,3 +89,16 @@ def page():
         pg.set_default_timeout(60_000)
         yield pg
         browser.close()
+
+
+def status(pg) -> str:
+    """The Train page's status line."""
+    el = pg.query_selector(".st-key-run-status")
+    return el.inner_text() if el else ""
+
+
+def set_number(pg, key: str, value) -> None:
+    """Type into the text or number box with this widget key, and send it."""
+    box = pg.locator(f".st-key-{key} input")
+    box.fill(str(value))
+    box.press("Enter")

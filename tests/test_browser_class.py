@@ -5,22 +5,15 @@ import urllib.parse
 
 import pytest
 
-from browser import Server, app_server, page, server  # noqa: F401  (fixtures)
+from browser import Server, app_server, page, server, set_number, status  # noqa: F401  (fixtures)
 from conftest import ROOT, wait_for
 from digitdash.store import Store
 
 pytestmark = pytest.mark.browser
 
 
-def status(pg) -> str:
-    el = pg.query_selector(".st-key-run-status")
-    return el.inner_text() if el else ""
-
-
 def fill(pg, key: str, value) -> None:
-    box = pg.locator(f".st-key-{key} input")
-    box.fill(str(value))
-    box.press("Enter")
+    set_number(pg, key, value)
     wait_for(lambda: pg.locator(f".st-key-{key} input").input_value() == str(value))
 
 

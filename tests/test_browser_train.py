@@ -1,7 +1,7 @@
 """The Train page in a real browser: pick a preset, train 2 epochs live, stop a second run."""
 import pytest
 
-from browser import app_server, page, server  # noqa: F401  (fixtures)
+from browser import app_server, page, server, set_number, status  # noqa: F401  (fixtures)
 from conftest import wait_for
 
 pytestmark = pytest.mark.browser
@@ -12,17 +12,6 @@ def points(pg, key: str) -> int:
     return pg.evaluate(f"""() => {{
         const el = document.querySelector('.st-key-{key} .js-plotly-plot');
         return el && el.data && el.data.length ? el.data[0].x.length : -1; }}""")
-
-
-def status(pg) -> str:
-    el = pg.query_selector(".st-key-run-status")
-    return el.inner_text() if el else ""
-
-
-def set_number(pg, key: str, value) -> None:
-    box = pg.locator(f".st-key-{key} input")
-    box.fill(str(value))
-    box.press("Enter")
 
 
 def test_pick_preset_train_live_and_stop(server, page):  # noqa: F811

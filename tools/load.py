@@ -66,7 +66,8 @@ class Session:
         self.ws = None
         self.page_hash = ""
         self.buttons: dict[str, str] = {}     # user key -> element id
-        self.fragment: str | None = None      # the live fragment asking to be rerun
+        self.fragment: str | None = None      # the live fragment asking to be rerun ...
+        self.interval = 1.0                   # ... every this many seconds
 
     async def connect(self) -> None:
         import websockets
@@ -76,7 +77,6 @@ class Session:
     async def run(self, page: str, trigger: str | None = None, fragment: str | None = None) -> float:
         """Ask for a (re)run and wait for script_finished; returns the seconds it took."""
         from streamlit.proto.BackMsg_pb2 import BackMsg
-        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
         msg = BackMsg()
         state = msg.rerun_script
         state.page_name = page
@@ -88,19 +88,37 @@ class Session:
             state.fragment_id, state.is_auto_rerun = fragment, True
         start = time.perf_counter()
         await self.ws.send(msg.SerializeToString())
-        while True:
-            fm = ForwardMsg()
-            fm.ParseFromString(await asyncio.wait_for(self.ws.recv(), 120))
-            kind = fm.WhichOneof("type")
-            if kind == "navigation":      # the page st.navigation chose: later reruns name it
-                self.page_hash = fm.navigation.page_script_hash
-            elif kind == "delta" and fm.delta.new_element.WhichOneof("type") == "button":
-                element_id = fm.delta.new_element.button.id
-                self.buttons[element_id.split("-", 2)[-1]] = element_id   # "$$ID-<hash>-<user key>"
-            elif kind == "auto_rerun":
-                self.fragment = fm.auto_rerun.fragment_id
-            elif kind == "script_finished":
-                return time.perf_counter() - start
+        while not await self._receive(120):
+            pass
+        return time.perf_counter() - start
+
+    async def _receive(self, timeout: float) -> bool:
+        """Read and note one message; True when it ends a script run."""
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+        fm = ForwardMsg()
+        fm.ParseFromString(await asyncio.wait_for(self.ws.recv(), timeout))
+        kind = fm.WhichOneof("type")
+        if kind == "new_session" and not fm.metadata.run.fragment_ids:
+            self.fragment = None      # a whole script run: its fragments say again if they poll
+        elif kind == "navigation":    # the page st.navigation chose: later reruns name it
+            self.page_hash = fm.navigation.page_script_hash
+        elif kind == "delta" and fm.delta.new_element.WhichOneof("type") == "button":
+            element_id = fm.delta.new_element.button.id
+            self.buttons[element_id.split("-", 2)[-1]] = element_id   # "$$ID-<hash>-<user key>"
+        elif kind == "stop_auto_rerun":
+            self.fragment = None
+        elif kind == "auto_rerun":
+            self.fragment, self.interval = fm.auto_rerun.fragment_id, fm.auto_rerun.interval or 1.0
+        return kind == "script_finished"
+
+    async def idle(self, seconds: float) -> None:
+        """Wait as an open tab does, reading what the server sends meanwhile (a rerun it started)."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                await self._receive(left)
+            except asyncio.TimeoutError:
+                return
 
     async def close(self) -> None:
         await self.ws.close()
@@ -131,10 +149,10 @@ async def student(port: int, index: int, submit_at: float | None, until: dict, r
                 page = "train"
             elif submit_at is not None and index in submitted:
                 page = "train"           # a submitter keeps watching its run
-                if session.fragment:
+                if session.fragment:      # as the browser does: rerun the fragment while it polls
                     renders.append(("fragment", time.time(),
                                     await session.run("train", fragment=session.fragment)))
-                await asyncio.sleep(1.0)
+                await session.idle(session.interval if session.fragment else 1.0)
                 continue
             else:
                 page = pages[step % len(pages)]
@@ -173,7 +191,7 @@ async def load(port: int, server_pid: int, home: Path, sessions: int, submitters
     started = [r["started"] for r in runs]
     pages = [r for r in renders if r[0] != "fragment"]
     first, last = min(filter(None, started), default=0), max((r["finished"] or 0 for r in runs), default=0)
-    busy = [r[2] for r in pages if first <= r[1] <= last]
+    busy = sorted(r[2] for r in pages if first <= r[1] <= last)
     return {
         "sessions": sessions, "submitters": submitters, "think_s": list(think), "submitted": len(submitted), "runs_stored": len(runs),
         "runs_done": sum(r["status"] == "done" for r in runs),
@@ -188,6 +206,7 @@ async def load(port: int, server_pid: int, home: Path, sessions: int, submitters
         "server_rss_mb_max": round(max(memory), 1) if memory else None,
         "server_rss_mb_end": round(memory[-1], 1) if memory else None,
         "render_s_median_while_training": round(statistics.median(busy), 3) if busy else None,
+        "render_s_p90_while_training": round(busy[int(0.9 * (len(busy) - 1))], 3) if busy else None,
         "renders_while_training": len(busy),
         "seconds": round(time.monotonic() - t0, 1), "errors": errors[:3],
     }
@@ -208,7 +227,7 @@ async def first_render(port: int) -> dict:
 
 def measure(sessions: int = 30, submitters: int = 10, window: float = 60.0, timeout: float = 900.0,
             think: tuple[float, float] = (3.0, 8.0)) -> dict:
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:
         home = Path(tmp)
         port = free_port()
         server = start_server(home, port)
@@ -222,7 +241,18 @@ def measure(sessions: int = 30, submitters: int = 10, window: float = 60.0, time
                 server.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 server.kill()
+            stop_workers(home)
     return figures
+
+
+def stop_workers(home: Path) -> None:
+    """The workers outlive the server (as they should in class); here they end with the test."""
+    import signal
+    for pid_file in home.glob("worker-*.pid"):
+        try:
+            os.kill(int(pid_file.read_text()), signal.SIGTERM)
+        except (OSError, ValueError):
+            pass
 
 
 def main(argv=None) -> int:
