@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from . import paths
+from .i18n import Problem
 
 COOKIE = "digitdash_student"
 COOKIE_DAYS = 365
@@ -30,18 +31,21 @@ def _secret(home: Path | None = None) -> bytes:
     except (OSError, ValueError):
         pass
     key = secrets.token_hex(32)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".secret.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(key)
     try:
-        os.link(tmp, path)            # the first server to write it wins; the others read its key
-    except FileExistsError:
-        pass
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(key)
+        try:
+            os.link(tmp, path)        # the first server to write it wins; the others read its key
+        except FileExistsError:
+            pass
+        return bytes.fromhex(path.read_text().strip())
+    except (OSError, ValueError) as exc:     # a full disk: one message where the store's would be
+        raise Problem("store.unavailable", reason=getattr(exc, "strerror", None) or type(exc).__name__) from None
     finally:
         tmp.unlink(missing_ok=True)
-    return bytes.fromhex(path.read_text().strip())
 
 
 def _sign(student_id: str, home: Path | None = None) -> str:

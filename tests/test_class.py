@@ -327,3 +327,29 @@ def test_a_huge_upload_is_shrunk_before_the_heavy_steps(side):
     assert len(digits) == 1 and all(max(a.shape) <= preprocess.MAX_SIDE for _, a in digits[0].steps)
     with pytest.raises(preprocess.ImageError, match="No digit found"):
         preprocess.prepare_all(preprocess.decode(png(np.full((side, side), 255, np.uint8))))
+
+
+PAGE_ON_A_FULL_DISK = """
+import json, resource, signal, sys
+from streamlit.testing.v1 import AppTest
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)           # from here on the disk is full
+resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+at = AppTest.from_file(sys.argv[1], default_timeout=60).run()
+out = {"errors": [e.value for e in at.error], "exception": [str(e.value) for e in at.exception]}
+for page in ("app_pages/train.py", "app_pages/compare.py"):
+    at.switch_page(page).run()
+    out["errors"] += [e.value for e in at.error]
+    out["exception"] += [str(e.value) for e in at.exception]
+print(json.dumps(out))
+"""
+
+
+def test_a_full_disk_is_one_message_in_the_pages(digitdash_home):
+    assert cli("train", "--set", "layers=16", "--set", "epochs=1", home=digitdash_home).returncode == 0
+    out = subprocess.run([sys.executable, "-c", PAGE_ON_A_FULL_DISK, str(ROOT / "app.py")], cwd=ROOT,
+                         capture_output=True, text=True, env={**os.environ, "DIGITDASH_HOME": str(digitdash_home)},
+                         timeout=300)
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    assert seen["exception"] == [] and seen["errors"]
+    assert all(e.startswith("The run store cannot be written") for e in seen["errors"])
+    assert len(Store(digitdash_home).runs()) == 1
