@@ -7,11 +7,11 @@ import streamlit as st
 
 from digitdash import architecture, charts, estimate, experiments, metrics
 from digitdash.baselines import SUBSAMPLE, params_of
-from digitdash.i18n import Problem
-from digitdash.store import StoreError
 from digitdash.config import (ACTIVATIONS, ARCHITECTURES, BASELINES, DOWNSAMPLING, INITIALIZERS, MONITORS, OPTIMIZERS, PADDINGS, PRESETS,
                               ConfigError, RunConfig)
 from digitdash.datasets import DatasetError, shape_of
+from digitdash.i18n import Problem
+from digitdash.store import StoreError
 from app_pages import common
 from app_pages.train_form import config_from_state, load_preset
 

@@ -37,12 +37,18 @@ CORES_PER_WORKER = 1        # on CPU: one worker per core, each TensorFlow told 
 def default_workers() -> int:
     """How many runs train at once: DIGITDASH_WORKERS, else DIGITDASH_RUNS_PER_GPU (default 2) per
     GPU, else one per CORES_PER_WORKER cores."""
-    if os.environ.get("DIGITDASH_WORKERS"):
-        return max(1, int(os.environ["DIGITDASH_WORKERS"]))
+    if _setting("DIGITDASH_WORKERS"):
+        return _setting("DIGITDASH_WORKERS")
     gpus = device.gpu_names()
     if gpus:
-        return len(gpus) * max(1, int(os.environ.get("DIGITDASH_RUNS_PER_GPU", "2")))
+        return len(gpus) * (_setting("DIGITDASH_RUNS_PER_GPU") or 2)
     return max(1, (os.cpu_count() or 1) // CORES_PER_WORKER)
+
+
+def _setting(name: str) -> int | None:
+    """A whole number of at least 1 from the environment; None when unset or not such a number."""
+    text = os.environ.get(name, "").strip()
+    return int(text) if text.isascii() and text.isdigit() and int(text) >= 1 else None
 
 
 def is_teacher(owner: str | None, teacher: bool = False) -> bool:
