@@ -3,20 +3,19 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_pages import common
-from digitdash import charts, compare, metrics
-from digitdash.config import KERAS
+from app_pages import language, navigation, server, student, teacher_auth
+from digitdash import charts, compare, kinds, metrics
 from digitdash.datasets import shape_of
 from digitdash.store import StoreError
 
-t = common.t
+t = language.t
 ALL = "*"   # the family filter's "every run" choice
 st.title(t("compare.title"))
-store = common.store()
+store = server.store()
 runs = store.runs()
 if not runs:
     st.info(t("compare.no_runs"))
-    st.page_link("app_pages/train.py", label=t("compare.to_train"), icon=":material/model_training:")
+    navigation.link("train", label=t("compare.to_train"))
     st.stop()
 
 
@@ -33,12 +32,12 @@ def table_ui() -> tuple[list[dict], list[dict]]:
     shown = [r for r in runs if text.lower() in f"{r['name']} {r['config'].summary()} {r['dataset']} "
                                                 f"{r['status']}".lower() and family in (ALL, r["grp"])]
     names = store.student_names()
-    rows = compare.table(store, shown, all_knobs=show_all, owner_name=lambda o: common.owner_name(o, names))
+    rows = compare.table(store, shown, all_knobs=show_all, owner_name=lambda o: student.owner_name(o, names))
     frame = pd.DataFrame(rows)
     view = frame.drop(columns=["id"]) if len(frame) else frame
     if len(view):
         view["status"] = [t(f"status.{s}") for s in view["status"]]
-    event = st.dataframe(common.translated_columns(view, "column"), key="runs-table", on_select="rerun",
+    event = st.dataframe(language.translated_columns(view, "column"), key="runs-table", on_select="rerun",
                          selection_mode="multi-row", hide_index=True, width="stretch")
     st.download_button(t("compare.csv"), frame.to_csv(index=False), "digitdash-runs.csv", "text/csv",
                        key="download-csv", help=t("compare.csv_help"))
@@ -57,34 +56,34 @@ def manage_ui(selected: list[dict]) -> None:
     if len(selected) != 1:
         return
     run = selected[0]
-    teacher = common.is_teacher()
-    with st.expander(t("compare.manage", name=common.plain(run["name"]))):
+    teacher = teacher_auth.is_teacher()
+    with st.expander(t("compare.manage", name=language.plain(run["name"]))):
         path = store.model_path(run["id"])
-        if path and run["config"].architecture in KERAS and \
+        if path and kinds.of(run["config"].architecture).keras and \
                 st.button(t("compare.inside"), key="inside-from-compare", help=t("compare.inside_help")):
             st.session_state["inside-run-pick"] = run["id"]
-            st.switch_page("app_pages/inside.py")
+            navigation.go("inside")
         if path:
             st.download_button(t("compare.download_model", suffix=path.suffix), path.read_bytes(),
                                f"{run['id']}{path.suffix}", key="download-model", help=t("compare.download_model_help"))
-        if run["owner"] != common.owner() and not teacher:
+        if run["owner"] != student.owner() and not teacher:
             st.caption(t("compare.not_yours"))
             return
         new = st.text_input(t("compare.new_name"), value=run["name"], key=f"rename-{run['id']}", max_chars=80,
                             help=t("compare.new_name_help"))
         if st.button(t("compare.rename"), key="rename", help=t("compare.rename_help")) and new != run["name"]:
             try:
-                store.rename(run["id"], new, by=common.owner(), teacher=teacher)
+                store.rename(run["id"], new, by=student.owner(), teacher=teacher)
                 st.rerun()
             except StoreError as exc:
-                st.error(common.say(exc.message))
+                st.error(language.say(exc.message))
         if st.checkbox(t("compare.confirm_delete"), key="confirm-delete", help=t("compare.confirm_delete_help")):
             if st.button(t("compare.delete"), key="delete", type="primary", help=t("compare.delete_help")):
                 try:
-                    store.delete(run["id"], by=common.owner(), teacher=teacher)
+                    store.delete(run["id"], by=student.owner(), teacher=teacher)
                     st.rerun()
                 except StoreError as exc:
-                    st.error(common.say(exc.message))
+                    st.error(language.say(exc.message))
 
 
 def bars(rows: list[dict], columns: list[str], title: str, key: str, where) -> None:
@@ -93,7 +92,7 @@ def bars(rows: list[dict], columns: list[str], title: str, key: str, where) -> N
 
 
 def charts_ui(selected: list[dict], rows: list[dict]) -> None:
-    lang = common.lang()
+    lang = language.lang()
     series = [(r["name"], store.epochs(r["id"])) for r in selected]
     st.plotly_chart(charts.overlay_curves(series, lang), key="overlay", width="stretch")
     st.caption(t("compare.overlay_note"))
@@ -112,7 +111,7 @@ def confusion_ui(selected: list[dict]) -> None:
     done = [r for r in selected if r["results"].get("confusion")][:4]
     if not done:
         return
-    lang = common.lang()
+    lang = language.lang()
     st.subheader(t("compare.confusion"))
     st.caption(t("compare.confusion_note"))
     c1, c2 = st.columns(2)
@@ -125,7 +124,7 @@ def confusion_ui(selected: list[dict]) -> None:
         for col, run in zip(cols, done):
             cm = run["results"]["confusion"].get(split)
             if cm is None:
-                col.info(t("compare.no_split", name=common.plain(run["name"]), split=t(f"compare.split_{split}")))
+                col.info(t("compare.no_split", name=language.plain(run["name"]), split=t(f"compare.split_{split}")))
                 continue
             col.plotly_chart(charts.confusion_heatmap(cm, names, run["name"], normalized, lang=lang),
                              key=f"cm-{run['id']}", width="stretch")
@@ -141,9 +140,9 @@ def confusion_ui(selected: list[dict]) -> None:
     st.markdown(f"**{t('compare.per_digit')}**")
     st.dataframe(table.style.format("{:.3f}"), width="stretch")
     for run in done:
-        with st.expander(t("compare.report", name=common.plain(run["name"]))):
+        with st.expander(t("compare.report", name=language.plain(run["name"]))):
             report = pd.DataFrame(run["results"]["report"]).set_index("class")
-            st.dataframe(common.translated_columns(report, "column"), width="stretch")
+            st.dataframe(language.translated_columns(report, "column"), width="stretch")
 
 
 def gallery_ui(selected: list[dict]) -> None:

@@ -4,19 +4,19 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_pages import common
+from app_pages import language, server, sidebar
 from digitdash.datasets import DatasetError
 
-t = common.t
+t = language.t
 st.title(t("data.title"))
-name = common.dataset_name()
+name = sidebar.dataset_name()
 try:
-    data = common.load_dataset(name)
+    data = server.load_dataset(name)
 except DatasetError as exc:
-    st.error(common.say(exc.message))
+    st.error(language.say(exc.message))
     st.stop()
 
-facts = common.dataset_facts(name)
+facts = server.dataset_facts(name)
 h, w, c = data.image_shape
 m1, m2, m3, m4 = st.columns(4)
 m1.metric(t("data.train_images"), f"{len(data.x_train):,}", help=t("data.train_images_help"))

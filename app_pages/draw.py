@@ -4,26 +4,25 @@ import plotly.graph_objects as go
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from app_pages import common
-from digitdash import preprocess
-from digitdash.config import KERAS
+from app_pages import language, navigation, run_picker, server
+from digitdash import kinds, preprocess
 from digitdash.predict import ModelError, run_probabilities
 
-t = common.t
+t = language.t
 st.title(t("draw.title"))
 
 
 @st.cache_data
 def mnist_samples() -> dict[int, np.ndarray]:
     """One real MNIST digit per class (from the bundled mnist-5k test split), to compare with."""
-    data = common.dataset("mnist-5k")
+    data = server.dataset("mnist-5k")
     return {int(d): data.x_test[np.flatnonzero(data.y_test == d)[0], ..., 0] for d in range(10)}
 
 
 def models_ui() -> list[dict]:
-    by_id = common.trained_runs("draw.no_model")
+    by_id = run_picker.trained_runs("draw.no_model")
     chosen = st.multiselect(t("draw.models"), list(by_id), default=[next(iter(by_id))], key="models",
-                            format_func=lambda i: common.run_label(by_id[i]), help=t("draw.models_help"))
+                            format_func=lambda i: run_picker.run_label(by_id[i]), help=t("draw.models_help"))
     return [by_id[i] for i in chosen]
 
 
@@ -55,39 +54,36 @@ def input_ui() -> tuple[list[tuple[str, bytes | np.ndarray]], dict]:
 
 def digits_of(source, opts: dict) -> list[preprocess.Prepared]:
     if isinstance(source, np.ndarray):
-        gray = preprocess.canvas_gray(source)
-        if gray.max() < 60:
-            raise preprocess.ImageError("image.empty_canvas")
-        return [preprocess.prepare(gray, **opts)]
+        return [preprocess.from_canvas(source, **opts)]
     return preprocess.prepare_all(preprocess.decode(source), **opts)
 
 
 def steps_ui(prepared: preprocess.Prepared) -> None:
     cols = st.columns(len(prepared.steps))
     for col, (name, img) in zip(cols, prepared.steps):
-        col.image(img, caption=common.say(name), width="stretch", clamp=True)
+        col.image(img, caption=language.say(name), width="stretch", clamp=True)
 
 
 def prediction_ui(prepared: preprocess.Prepared, models: list[dict], index: int) -> None:
     left, right = st.columns([1, 3])
     with left:
         st.image(prepared.image, caption=t("draw.model_sees"), width=140)
-        keras_runs = [r["id"] for r in models if r["config"].architecture in KERAS]
+        keras_runs = [r["id"] for r in models if kinds.of(r["config"].architecture).keras]
         if keras_runs and st.button(t("draw.inside"), key=f"inside-{index}", help=t("draw.inside_help")):
             st.session_state["inside-drawing"] = prepared.image
             st.session_state["inside-source"] = "drawing"
             st.session_state["inside-run-pick"] = keras_runs[0]
-            st.switch_page("app_pages/inside.py")
+            navigation.go("inside")
     with right:
         cols = st.columns(max(1, len(models)))
         for col, run in zip(cols, models):
             try:
-                probs = run_probabilities(common.store(), run["id"], prepared.image[None])[0]
+                probs = run_probabilities(server.store(), run["id"], prepared.image[None])[0]
             except ModelError as exc:
-                col.error(common.say(exc.message))
+                col.error(language.say(exc.message))
                 continue
             digit = int(probs.argmax())
-            col.markdown(t("draw.prediction", name=common.plain(run["name"]), digit=digit, p=probs[digit]))
+            col.markdown(t("draw.prediction", name=language.plain(run["name"]), digit=digit, p=probs[digit]))
             fig = go.Figure(go.Bar(x=list(range(10)), y=probs, marker_color=["#d62728" if d == digit else "#1f77b4"
                                                                               for d in range(10)]))
             fig.update_layout(height=200, margin=dict(l=5, r=5, t=5, b=5), xaxis=dict(dtick=1, title=t("draw.digit")),
@@ -101,11 +97,11 @@ items, options = input_ui()
 with st.container(key="prediction"):
     shown = 0
     for name, source in items:
-        st.subheader(common.plain(name))
+        st.subheader(language.plain(name))
         try:
             digits = digits_of(source, options)
         except preprocess.ImageError as exc:
-            st.warning(f"{common.plain(name)}: {common.say(exc.message)}")
+            st.warning(f"{language.plain(name)}: {language.say(exc.message)}")
             continue
         for prepared in digits:
             steps_ui(prepared)

@@ -8,25 +8,25 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from app_pages import common
+from app_pages import language, run_picker, server
 from digitdash import inside
 from digitdash.charts import PALETTE
 from digitdash.datasets import DatasetError
 from digitdash.predict import ModelError, load, probabilities
 
-t = common.t
+t = language.t
 MAP_POINTS, TSNE_POINTS = 2000, 600
 st.title(t("inside.title"))
 st.caption(t("inside.intro"))
 
 
 def run_ui() -> dict:
-    by_id = common.trained_runs("inside.no_run", keras_only=True)
+    by_id = run_picker.trained_runs("inside.no_run", keras_only=True)
     wanted = st.session_state.pop("inside-run-pick", None)
     if wanted in by_id:
         st.session_state["inside-run"] = wanted
     chosen = st.selectbox(t("inside.run"), list(by_id), key="inside-run", help=t("inside.run_help"),
-                          format_func=lambda i: common.run_label(by_id[i]))
+                          format_func=lambda i: run_picker.run_label(by_id[i]))
     return by_id[chosen]
 
 
@@ -34,7 +34,7 @@ def run_ui() -> dict:
 def weight_facts(run_id: str, _model, _images) -> tuple[list[dict], bool, list[dict]]:
     """Per run, once: weight histograms (with their change when the run kept its starting kernels),
     whether it did, and the dead-ReLU counts over `_images`."""
-    initial = common.store().load_arrays(run_id, "initial")
+    initial = server.store().load_arrays(run_id, "initial")
     return inside.weight_histograms(_model, initial), initial is not None, inside.dead_units(_model, _images)
 
 
@@ -148,7 +148,7 @@ def map_points(run_id: str, space: str, method: str, drawing_key: str, _model, _
         xy, placed, _ = inside.pca_map(points, extra)
     else:
         xy, placed = inside.tsne_map(points, extra)
-    pred = probabilities(common.store().model_path(run_id), x).argmax(axis=1)
+    pred = probabilities(server.store().model_path(run_id), x).argmax(axis=1)
     return xy, placed, pred
 
 
@@ -190,13 +190,13 @@ def map_ui(model, run: dict, data, image: np.ndarray) -> None:
 
 
 run = run_ui()
-path = common.store().model_path(run["id"])
+path = server.store().model_path(run["id"])
 try:
     model = load(path)[0]
     inside.require_keras(model)
-    data = common.load_dataset(run["dataset"])
+    data = server.load_dataset(run["dataset"])
 except (ModelError, DatasetError, inside.InsideError) as exc:
-    st.error(common.say(exc.message))
+    st.error(language.say(exc.message))
     st.stop()
 image, true, caption = digit_source_ui(data)
 probs = probabilities(path, image[None])[0]

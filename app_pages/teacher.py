@@ -2,25 +2,25 @@
 import pandas as pd
 import streamlit as st
 
-from app_pages import common
-from digitdash import estimate, leaderboard, limits
-from digitdash.config import ARCHITECTURES, DATASETS
+from app_pages import language, server, student, teacher_auth
+from digitdash import estimate, kinds, leaderboard, limits
+from digitdash.config import DATASETS
 from digitdash.store import StoreError
 
-t = common.t
+t = language.t
 st.title(t("teacher.title"))
-store = common.store()
+store = server.store()
 
 
 def unlock_ui() -> None:
     """The password box; each wrong try makes the next one wait longer (for every session)."""
-    if not common.teacher_password():
+    if not teacher_auth.teacher_password():
         st.info(t("teacher.unset"))
         return
     typed = st.text_input(t("teacher.password"), type="password", key="teacher-password",
                           help=t("teacher.password_help"))
     if st.button(t("teacher.unlock"), key="unlock", help=t("teacher.unlock_help")):
-        ok, wait = common.unlock_teacher(typed)
+        ok, wait = teacher_auth.unlock_teacher(typed)
         if ok:
             st.rerun()
         st.error(t("teacher.wrong_password", seconds=max(1, round(wait))))
@@ -36,20 +36,20 @@ def class_ui() -> None:
     if not active:
         st.caption(t("teacher.nothing_running"))
         return
-    waits = estimate.waits(runs, order, common.runner().workers)
+    waits = estimate.waits(runs, order, server.runner().workers)
     names = store.student_names()
-    rows = [{t("teacher.col_run"): r["name"], t("teacher.col_owner"): common.owner_name(r["owner"], names),
+    rows = [{t("teacher.col_run"): r["name"], t("teacher.col_owner"): student.owner_name(r["owner"], names),
              t("teacher.col_status"): t(f"status.{r['status']}"),
              t("teacher.col_progress"): f"{len(store.epochs(r['id']))}/{r['config'].epochs}",
              t("teacher.col_wait"): t("train.queue_minutes", minutes=max(1, round(waits[r["id"]] / 60)))
              if r["id"] in waits else "-"} for r in active]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="class-runs")
-    labels = {r["id"]: f"{r['name']} ({common.owner_name(r['owner'], names)})" for r in active}
+    labels = {r["id"]: f"{r['name']} ({student.owner_name(r['owner'], names)})" for r in active}
     chosen = st.selectbox(t("teacher.pick"), list(labels), format_func=labels.get, key="teacher-run",
                           help=t("teacher.pick_help"))
     a, b, c = st.columns(3)
     if a.button(t("teacher.stop"), key="teacher-stop", help=t("teacher.stop_help")):
-        common.runner().stop(chosen, by=common.owner(), teacher=True)
+        server.runner().stop(chosen, by=student.owner(), teacher=True)
     queued = chosen in order
     if b.button(t("teacher.front"), key="teacher-front", disabled=not queued, help=t("teacher.front_help")):
         store.move(chosen, "front")
@@ -63,7 +63,7 @@ def limits_ui() -> None:
     try:
         now = limits.load()
     except limits.LimitError as exc:
-        st.error(common.say(exc.message))
+        st.error(language.say(exc.message))
         now = limits.Limits()
     with st.form("limits-form"):
         a, b, c = st.columns(3)
@@ -75,7 +75,7 @@ def limits_ui() -> None:
                                 help=t("teacher.max_queued_help"))
         data = st.multiselect(t("teacher.datasets"), list(DATASETS), list(now.datasets), key="limit-datasets",
                               help=t("teacher.datasets_help"))
-        kinds = st.multiselect(t("teacher.kinds"), list(ARCHITECTURES), list(now.kinds), key="limit-kinds",
+        allowed = st.multiselect(t("teacher.kinds"), list(kinds.NAMES), list(now.kinds), key="limit-kinds",
                                help=t("teacher.kinds_help"))
         saved = st.form_submit_button(t("teacher.save"), help=t("teacher.save_help"))
     st.caption(t("teacher.folders", names=", ".join(sorted(now.folders)) or "-"))
@@ -83,7 +83,7 @@ def limits_ui() -> None:
         try:
             limits.save(limits.with_changes(now, max_epochs=int(epochs), max_run_seconds=int(seconds),
                                             max_queued_per_student=int(queued), datasets=tuple(data),
-                                            kinds=tuple(kinds)))
+                                            kinds=tuple(allowed)))
             st.success(t("teacher.saved"))
         except (limits.LimitError, OSError):
             st.error(t("teacher.not_saved"))
@@ -96,7 +96,7 @@ def leaderboard_ui() -> None:
     if not board:
         st.caption(t("teacher.no_results"))
         return
-    rows = [{t("teacher.col_rank"): n, t("teacher.col_owner"): common.owner_name(b["owner"], names),
+    rows = [{t("teacher.col_rank"): n, t("teacher.col_owner"): student.owner_name(b["owner"], names),
              t("teacher.col_best"): round(b["test_accuracy"], 4), t("teacher.col_run"): b["name"],
              t("teacher.col_runs"): b["runs"]} for n, b in enumerate(board, 1)]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="leaderboard")
@@ -109,10 +109,10 @@ def clear_ui() -> None:
             try:
                 st.success(t("teacher.cleared", n=store.clear()))
             except StoreError as exc:
-                st.error(common.say(exc.message))
+                st.error(language.say(exc.message))
 
 
-if not common.is_teacher():
+if not teacher_auth.is_teacher():
     unlock_ui()
     st.stop()
 st.success(t("teacher.on"))

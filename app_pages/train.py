@@ -1,21 +1,19 @@
 """Train: configure a network, launch it, watch it learn."""
 import time
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
-from digitdash import architecture, charts, estimate, experiments, metrics
-from digitdash.baselines import SUBSAMPLE, params_of
-from digitdash.config import (ACTIVATIONS, ARCHITECTURES, BASELINES, DOWNSAMPLING, INITIALIZERS, MONITORS, OPTIMIZERS, PADDINGS, PRESETS,
+from digitdash import architecture, charts, estimate, experiments, kinds, metrics
+from digitdash.config import (ACTIVATIONS, BOUNDS, DOWNSAMPLING, INITIALIZERS, MONITORS, OPTIMIZERS, PADDINGS, PRESETS,
                               ConfigError, RunConfig)
 from digitdash.datasets import DatasetError, shape_of
 from digitdash.i18n import Problem
 from digitdash.store import StoreError
-from app_pages import common
+from app_pages import language, navigation, server, sidebar, student, teacher_auth
 from app_pages.train_form import config_from_state, load_preset
 
-t = common.t
+t = language.t
 st.title(t("train.title"))
 if "cfg-architecture" not in st.session_state:
     load_preset("mlp-512")
@@ -26,6 +24,11 @@ def knob(widget, field: str, *args, **kwargs):
     return widget(t(f"knob.{field}.label"), *args, key=f"cfg-{field}", help=t(f"knob.{field}.help"), **kwargs)
 
 
+def bounds(field: str) -> tuple[float, float]:
+    """The widget's range: the values config.validate accepts (an open end one step inside)."""
+    return BOUNDS[field].form_range()
+
+
 def form_ui() -> None:
     st.selectbox(t("train.preset"), list(PRESETS), key="preset", on_change=lambda: load_preset(st.session_state["preset"]),
                  help=t("train.preset_help"))
@@ -33,57 +36,57 @@ def form_ui() -> None:
     a, b, c = st.columns(3)
     with a:
         st.subheader(t("train.architecture"))
-        knob(st.selectbox, "architecture", ARCHITECTURES)
-        if st.session_state["cfg-architecture"] in BASELINES:
-            kind = st.session_state["cfg-architecture"]
-            st.caption(t(f"baseline.{kind}", limit=SUBSAMPLE.get(kind, 0)))
+        knob(st.selectbox, "architecture", kinds.NAMES)
+        kind = kinds.of(st.session_state["cfg-architecture"])
+        if not kind.keras:
+            st.caption(t(f"baseline.{kind.name}", limit=kind.subsample or 0))
         if cnn:
             knob(st.text_input, "conv_filters")
-            knob(st.number_input, "kernel_size", 1, 11)
+            knob(st.number_input, "kernel_size", *bounds("kernel_size"))
             knob(st.selectbox, "downsampling", DOWNSAMPLING)
             knob(st.selectbox, "padding", PADDINGS)
         knob(st.text_input, "layers")
         knob(st.selectbox, "activation", ACTIVATIONS)
         knob(st.selectbox, "initializer", INITIALIZERS)
         if st.session_state["cfg-initializer"] in ("random_normal", "random_uniform"):
-            knob(st.number_input, "init_stddev", 0.0001, 10.0, format="%.4f")
+            knob(st.number_input, "init_stddev", *bounds("init_stddev"), format="%.4f")
     with b:
         st.subheader(t("train.training"))
         knob(st.selectbox, "optimizer", OPTIMIZERS)
-        knob(st.number_input, "learning_rate", 0.0, 1000.0, format="%.5f", step=0.0001)
+        knob(st.number_input, "learning_rate", *bounds("learning_rate"), format="%.5f", step=0.0001)
         if st.session_state["cfg-optimizer"] in ("sgd", "rmsprop"):
-            knob(st.slider, "momentum", 0.0, 0.99)
+            knob(st.slider, "momentum", *bounds("momentum"))
         if st.session_state["cfg-optimizer"] == "sgd":
             knob(st.checkbox, "nesterov")
-        knob(st.number_input, "batch_size", 1, 65536)
-        knob(st.number_input, "epochs", 1, 1000)
-        knob(st.slider, "validation_split", 0.0, 0.9)
-        knob(st.number_input, "seed", 0, 2**31 - 1)
+        knob(st.number_input, "batch_size", *bounds("batch_size"))
+        knob(st.number_input, "epochs", *bounds("epochs"))
+        knob(st.slider, "validation_split", *bounds("validation_split"))
+        knob(st.number_input, "seed", *bounds("seed"))
         knob(st.checkbox, "mixed_precision")
     with c:
         st.subheader(t("train.regularization"))
-        knob(st.slider, "dropout", 0.0, 0.9)
-        knob(st.number_input, "l1", 0.0, 1.0, format="%.5f", step=0.0001)
-        knob(st.number_input, "l2", 0.0, 1.0, format="%.5f", step=0.0001)
+        knob(st.slider, "dropout", *bounds("dropout"))
+        knob(st.number_input, "l1", *bounds("l1"), format="%.5f", step=0.0001)
+        knob(st.number_input, "l2", *bounds("l2"), format="%.5f", step=0.0001)
         knob(st.checkbox, "batch_norm")
         knob(st.checkbox, "augment")
         if st.session_state["cfg-augment"]:
-            knob(st.slider, "rotation", 0.0, 45.0)
-            knob(st.slider, "shift", 0.0, 0.5)
-            knob(st.slider, "zoom", 0.0, 0.5)
+            knob(st.slider, "rotation", *bounds("rotation"))
+            knob(st.slider, "shift", *bounds("shift"))
+            knob(st.slider, "zoom", *bounds("zoom"))
         st.subheader(t("train.stopping"))
         knob(st.checkbox, "early_stopping")
         if st.session_state["cfg-early_stopping"] or st.session_state["cfg-reduce_lr"]:
             knob(st.selectbox, "monitor", MONITORS)
         if st.session_state["cfg-early_stopping"]:
-            knob(st.number_input, "patience", 0, 1000)
+            knob(st.number_input, "patience", *bounds("patience"))
             knob(st.checkbox, "restore_best")
-        knob(st.number_input, "loss_threshold", 0.0, 100.0, format="%.3f", step=0.01)
+        knob(st.number_input, "loss_threshold", *bounds("loss_threshold"), format="%.3f", step=0.01)
         knob(st.checkbox, "reduce_lr")
         if st.session_state["cfg-reduce_lr"]:
-            knob(st.slider, "reduce_lr_factor", 0.05, 0.95)
-            knob(st.number_input, "reduce_lr_patience", 0, 1000)
-        knob(st.number_input, "output_units", 0, 100000)
+            knob(st.slider, "reduce_lr_factor", *bounds("reduce_lr_factor"))
+            knob(st.number_input, "reduce_lr_patience", *bounds("reduce_lr_patience"))
+        knob(st.number_input, "output_units", *bounds("output_units"))
 
 
 def summary_ui(config: RunConfig | None, specs: list | None, error: str | None) -> bool:
@@ -93,13 +96,12 @@ def summary_ui(config: RunConfig | None, specs: list | None, error: str | None) 
         return False
     shape, classes = shape_of(config.dataset)
     m1, m2, m3 = st.columns(3)
-    params = architecture.total_params(specs) if config.architecture not in BASELINES else \
-        params_of(config, int(np.prod(shape)), len(classes))
+    params = architecture.parameters(config, specs, shape, len(classes))
     m1.metric(t("train.params"), f"{params:,}" if params is not None else "n/a", help=t("train.params_help"))
     m2.metric(t("train.mflops"), f"{architecture.total_flops(specs) / 1e6:.2f}", help=t("train.mflops_help"))
     m3.metric(t("train.input"), t("train.input_value", shape="x".join(map(str, shape)), classes=len(classes)))
     with st.expander(t("train.model_summary"), expanded=False):
-        frame = common.translated_columns(pd.DataFrame(architecture.summary_rows(specs)), "column")
+        frame = language.translated_columns(pd.DataFrame(architecture.summary_rows(specs)), "column")
         st.dataframe(frame, hide_index=True, width="stretch")
     return True
 
@@ -107,11 +109,11 @@ def summary_ui(config: RunConfig | None, specs: list | None, error: str | None) 
 def current_config() -> tuple[RunConfig | None, list | None, str | None]:
     """(config, layer plan, None) when the widgets describe a network that can train, else the message."""
     try:
-        config = config_from_state(st.session_state, common.dataset_name())
+        config = config_from_state(st.session_state, sidebar.dataset_name())
         shape, classes = shape_of(config.dataset)
         return config, architecture.plan(config, shape, len(classes)), None
     except (ConfigError, DatasetError) as exc:
-        return None, None, common.say(exc.message)
+        return None, None, language.say(exc.message)
 
 
 def family_ui(config: RunConfig | None) -> None:
@@ -130,19 +132,19 @@ def family_ui(config: RunConfig | None) -> None:
             vary = experiments.parse_vary([p for p in text.split(";") if p.strip()], base)
             title = "vary " + " x ".join(vary)
         else:
-            base, vary = experiments.template(choice, common.dataset_name())
+            base, vary = experiments.template(choice, sidebar.dataset_name())
             title = choice
         configs = experiments.expand(base, vary)
     except ConfigError as exc:
-        st.error(common.say(exc.message))
+        st.error(language.say(exc.message))
         return
     st.caption(t("train.family_runs", n=len(configs), runs="; ".join(experiments.label(c, vary) for c in configs)))
     if st.button(t("train.launch_family"), key="launch-family", help=t("train.launch_family_help")):
         try:
-            group, ids = experiments.launch(common.runner(), base, vary, title, owner=common.owner(),
-                                            teacher=common.is_teacher())
+            group, ids = experiments.launch(server.runner(), base, vary, title, owner=student.owner(),
+                                            teacher=teacher_auth.is_teacher())
         except Problem as exc:       # a limit of the class, a network that cannot be built
-            st.error(common.say(exc.message))
+            st.error(language.say(exc.message))
             return
         st.session_state["watch-run"] = ids[0]
         st.success(t("train.family_queued", n=len(ids), group=group))
@@ -154,12 +156,12 @@ can_train = summary_ui(config, specs, error)
 t1, t2, t3 = st.columns([1, 1, 2])
 if t1.button(t("train.train"), key="train", type="primary", disabled=not can_train, help=t("train.train_help")):
     try:
-        st.session_state["watch-run"] = common.runner().submit(config, owner=common.owner(),
-                                                               teacher=common.is_teacher())
+        st.session_state["watch-run"] = server.runner().submit(config, owner=student.owner(),
+                                                               teacher=teacher_auth.is_teacher())
     except Problem as exc:           # a limit of the class, a network that cannot be built
         st.session_state["train-refused"] = exc.message
 if "train-refused" in st.session_state:
-    st.error(common.say(st.session_state.pop("train-refused")), icon=":material/block:")
+    st.error(language.say(st.session_state.pop("train-refused")), icon=":material/block:")
 with st.expander(t("train.family_title")):
     family_ui(config)
 t2.number_input(t("train.acc_threshold"), 0.0, 1.0, metrics.ACCURACY_GAP, 0.01, key="acc-threshold",
@@ -176,7 +178,7 @@ def status_line(run: dict, position: int | None) -> str:
             t("train.status", status=status)
     if s == "running":
         return t("train.status_running", status=status, device=run["device"] or t("train.the_worker"))
-    message = common.say(run["message"])
+    message = language.say(run["message"])
     if s == "done" and res.get("stopped_early_at"):
         return t("train.status_early", epoch=res["stopped_early_at"], message=message)
     return t("train.status_message", status=status, message=message).strip()
@@ -188,13 +190,13 @@ NONE = ""   # the watch box's "nothing yet" choice
 def watch_ui() -> None:
     """Pick the run to watch: the one just launched, this student's newest, or any other (runs
     outlive closed tabs). A browser with no run of its own watches nothing until it picks one."""
-    runs = common.store().runs()[::-1][:50]
+    runs = server.store().runs()[::-1][:50]
     if not runs:
         return
-    me = common.owner()
-    names = common.store().student_names()
+    me = student.owner()
+    names = server.store().student_names()
     ids = [r["id"] for r in runs]
-    labels = {r["id"]: f"{r['name']} ({common.owner_name(r['owner'], names)}, {t('status.' + r['status'])})"
+    labels = {r["id"]: f"{r['name']} ({student.owner_name(r['owner'], names)}, {t('status.' + r['status'])})"
               for r in runs}
     labels[NONE] = t("train.watch_none")
     if st.session_state.get("watch-run") not in [NONE, *ids]:
@@ -215,10 +217,10 @@ def queue_ui(store) -> dict[str, float]:
     if not order:
         return {}
     runs = store.runs()
-    waits = estimate.waits(runs, order, common.runner().workers)
+    waits = estimate.waits(runs, order, server.runner().workers)
     by_id, names = {r["id"]: r for r in runs}, store.student_names()
     rows = [{t("train.queue_position"): n, t("train.queue_run"): by_id[i]["name"],
-             t("train.queue_owner"): common.owner_name(by_id[i]["owner"], names),
+             t("train.queue_owner"): student.owner_name(by_id[i]["owner"], names),
              t("train.queue_wait"): t("train.queue_minutes", minutes=max(1, round(waits[i] / 60)))}
             for n, i in enumerate(order, 1)]
     with st.expander(t("train.queue_title", n=len(order)), expanded=st.session_state.get("watch") in order):
@@ -235,7 +237,7 @@ def live_ui() -> None:
     fragment polling the store while the run trains or waits; once the run's status changes, the
     whole page is drawn again (and a finished run stops polling)."""
     run_id = st.session_state.get("watch")
-    store = common.store()
+    store = server.store()
     waits = queue_ui(store)
     if not run_id:
         st.info(t("train.press_train"))
@@ -248,18 +250,18 @@ def live_ui() -> None:
     if run["status"] != st.session_state.get("live-status"):
         st.rerun()
     epochs, total = store.epochs(run_id), run["config"].epochs
-    st.subheader(common.plain(run["name"]))
+    st.subheader(language.plain(run["name"]))
     with st.container(key="run-status"):
         line = status_line(run, store.queue_position(run_id))
         if run_id in waits:
             line += " · " + t("train.queue_about", minutes=max(1, round(waits[run_id] / 60)))
         st.markdown(line)
     if run["status"] in ("queued", "running"):
-        if run["owner"] == common.owner() or common.is_teacher():
+        if run["owner"] == student.owner() or teacher_auth.is_teacher():
             if st.button(t("train.stop"), key="stop", help=t("train.stop_help")):
-                common.runner().stop(run_id, by=common.owner(), teacher=common.is_teacher())
+                server.runner().stop(run_id, by=student.owner(), teacher=teacher_auth.is_teacher())
         else:
-            st.caption(t("train.not_yours", owner=common.owner_name(run["owner"])))
+            st.caption(t("train.not_yours", owner=student.owner_name(run["owner"])))
     if run["status"] == "running":
         elapsed = time.time() - (run["started"] or time.time())
         done = len(epochs)
@@ -267,7 +269,7 @@ def live_ui() -> None:
         left = t("train.left", seconds=per_epoch * (total - done)) if per_epoch else ""
         st.progress(done / total, text=t("train.progress", done=done, total=total, elapsed=elapsed, left=left))
     steps = run["info"].get("steps_per_epoch")
-    lang = common.lang()
+    lang = language.lang()
     st.plotly_chart(charts.curves(epochs, store.batches(run_id), steps, lang), key="live-curves", width="stretch")
     st.plotly_chart(charts.gap_bars(epochs, st.session_state["acc-threshold"], st.session_state["loss-threshold"],
                                     lang), key="gap-bars", width="stretch")
@@ -278,20 +280,20 @@ def live_ui() -> None:
         c2.metric(t("train.test_loss"), f"{res['test_loss']:.4f}", help=t("train.test_loss_help"))
         kind, sentence = metrics.verdict(epochs, res["test_accuracy"], st.session_state["acc-threshold"],
                                          st.session_state["loss-threshold"])
-        (st.warning if kind in ("underfitting", "overfitting") else st.success)(common.say(sentence))
+        (st.warning if kind in ("underfitting", "overfitting") else st.success)(language.say(sentence))
         l1, l2 = st.columns(2)
-        l1.page_link("app_pages/compare.py", label=t("train.to_compare"), icon=":material/compare:")
-        l2.page_link("app_pages/draw.py", label=t("train.to_draw"), icon=":material/draw:")
+        navigation.link("compare", label=t("train.to_compare"), where=l1)
+        navigation.link("draw", label=t("train.to_draw"), where=l2)
 
 
 def watched_status() -> str | None:
     try:
-        return common.store().get(st.session_state["watch"])["status"] if st.session_state.get("watch") else None
+        return server.store().get(st.session_state["watch"])["status"] if st.session_state.get("watch") else None
     except StoreError:
         return None
 
 
 watch_ui()
 st.session_state["live-status"] = watched_status()
-poll = POLL_SECONDS.get(st.session_state["live-status"]) or (POLL_SECONDS["queued"] if common.store().queue() else None)
+poll = POLL_SECONDS.get(st.session_state["live-status"]) or (POLL_SECONDS["queued"] if server.store().queue() else None)
 st.fragment(run_every=poll)(live_ui)()

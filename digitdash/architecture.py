@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from . import kinds
 from .config import ConfigError, RunConfig
 from .i18n import Message
 
@@ -37,14 +38,15 @@ class LayerSpec:
 def plan(config: RunConfig, input_shape: tuple[int, int, int], num_classes: int) -> list[LayerSpec]:
     """The layers the model will have, in order (the input itself is not listed)."""
     config.validate(num_classes)
-    if config.architecture in ("random-forest", "logreg", "svc"):
-        return []          # no layers: see baselines.params_of
+    kind = kinds.of(config.architecture)
+    if not kind.layered:
+        return []          # a forest, a linear model, a kernel machine: no layers
     h, w, c = input_shape
     specs: list[LayerSpec] = []
     if config.augment:
         specs.append(LayerSpec("augment", (h, w, c)))
     specs.append(LayerSpec("rescale", (h, w, c)))
-    if config.architecture == "cnn":
+    if kind.conv_layers:
         k, n = config.kernel_size, len(config.conv_filters)
         for i, filters in enumerate(config.conv_filters):
             last = i == n - 1
@@ -101,6 +103,12 @@ def _check_size(h: int, w: int, index: int) -> None:
 
 def total_params(specs: list[LayerSpec]) -> int:
     return sum(s.params for s in specs)
+
+
+def parameters(config: RunConfig, specs: list[LayerSpec], input_shape: tuple[int, ...], num_classes: int) -> int | None:
+    """The run's parameter count as its kind counts it (None where a count means nothing)."""
+    sizes = [math.prod(input_shape), *config.layers, config.output_units or num_classes]
+    return kinds.params(kinds.of(config.architecture), total_params(specs), sizes)
 
 
 def total_flops(specs: list[LayerSpec]) -> int:

@@ -1,6 +1,6 @@
 """Run kinds beside Keras: scikit-learn models and the NumPy network, through the same Listener.
 
-They see the same arrays as Keras (pixels / 255, flattened) and give the same results: per-epoch
+They see the same arrays as Keras (pixels / 255, flattened) and give back the same Outcome: per-epoch
 rows where the model has epochs, confusion matrices, reports and misclassified digits.
 """
 from __future__ import annotations
@@ -9,12 +9,13 @@ import time
 
 import numpy as np
 
+from . import architecture, kinds
+from .arrays import cross_entropy, flat, split_validation
 from .config import RunConfig
 from .datasets import Dataset, stratified_split
 from .i18n import Message
-
-BASELINES = ("random-forest", "sklearn-mlp", "logreg", "svc", "numpy-mlp")
-SUBSAMPLE = {"svc": 10_000, "logreg": 20_000}   # kernels and solvers that slow down badly past this
+from .results import (Listener, Outcome, diverged, diverged_outcome, evaluate, stopped_message,
+                      threshold_message)
 
 
 class SavedModel:
@@ -32,57 +33,58 @@ class SavedModel:
             joblib.dump(self.model, path)
 
 
-def flat(x: np.ndarray) -> np.ndarray:
-    return x.reshape(len(x), -1).astype(np.float32) / 255.0
-
-
-def params_of(config: RunConfig, inputs: int, classes: int) -> int | None:
-    """Parameter counts where they mean something: the networks' weights, logreg's coefficients."""
-    if config.architecture in ("sklearn-mlp", "numpy-mlp"):
-        sizes = [inputs, *config.layers, classes]
-        return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
-    if config.architecture == "logreg":
-        return inputs * classes + classes
-    return None
-
-
-def _cross_entropy(probs: np.ndarray, y: np.ndarray) -> float:
-    return float(-np.mean(np.log(np.clip(probs[np.arange(len(y)), y], 1e-7, 1.0))))
-
-
 def _row(epoch: int, seconds: float, proba, tr, val) -> dict:
     row = {"epoch": epoch, "seconds": seconds, "lr": None}
     for prefix, (x, y) in (("", tr), ("val_", val)):
         if len(x):
             p = proba(x)
-            row[prefix + "loss"] = _cross_entropy(p, y)
+            row[prefix + "loss"] = cross_entropy(p, y)
             row[prefix + "accuracy"] = float((p.argmax(1) == y).mean())
         else:
             row[prefix + "loss"] = row[prefix + "accuracy"] = None
     return row
 
 
-def train(config: RunConfig, data: Dataset, listener):
-    """Fit the baseline; returns (model wrapper, epoch rows, note, stopped, proba callable)."""
-    from .training import split_validation
-    (x_tr, y_tr), val = split_validation(data.x_train, data.y_train, config.validation_split)
+def train(config: RunConfig, data: Dataset, listener: Listener) -> Outcome:
+    """Fit the baseline, then evaluate it as training.train evaluates a Keras network."""
+    start = time.perf_counter()
+    model, rows, note, stopped, proba, split = _fit(config, data, listener)
+    fit_seconds = time.perf_counter() - start
+    k = data.num_classes
+    if rows and (diverged(rows[-1]["loss"], k) or diverged(rows[-1]["val_loss"], k)):
+        return diverged_outcome(rows[-1]["loss"], Message("run.at_epoch", epoch=len(rows)), config, len(rows),
+                                fit_seconds)
+    results, misclassified = evaluate(proba, data, *split)
+    results.update(epochs_run=len(rows), fit_seconds=fit_seconds)
+    status, message = ("stopped", stopped_message(len(rows))) if stopped else ("done", note)
+    if not stopped and config.loss_threshold and rows and rows[-1]["loss"] < config.loss_threshold \
+            and len(rows) < config.epochs:
+        results["stopped_early_at"] = len(rows)
+        message = threshold_message(len(rows), config)
+    return Outcome(status, message, results, model, misclassified, fit_seconds)
+
+
+def _fit(config: RunConfig, data: Dataset, listener: Listener):
+    """(model wrapper, epoch rows, note, stopped, proba on uint8 images, (train, validation) split)."""
+    split = split_validation(data.x_train, data.y_train, config.validation_split)
+    (x_tr, y_tr), val = split
+    kind = kinds.of(config.architecture)
     note = ""
-    limit = SUBSAMPLE.get(config.architecture)
-    if limit and len(x_tr) > limit:
-        keep = stratified_split(y_tr, 1 - limit / len(x_tr), seed=config.seed)[0][:limit]
+    if kind.subsample and len(x_tr) > kind.subsample:
+        keep = stratified_split(y_tr, 1 - kind.subsample / len(x_tr), seed=config.seed)[0][:kind.subsample]
         note = Message("run.subsample", kept=len(keep), total=len(x_tr))
         x_tr, y_tr = x_tr[keep], y_tr[keep]
     tr = (flat(x_tr), y_tr)
     val = (flat(val[0]), val[1])
     inputs = tr[0].shape[1]
-    listener.started({"device": "CPU (NumPy)" if config.architecture == "numpy-mlp" else "CPU (scikit-learn)",
-                      "params": params_of(config, inputs, data.num_classes), "flops": None,
-                      "train_size": len(tr[0]), "val_size": len(val[0]), "test_size": len(data.x_test),
-                      "steps_per_epoch": -(-len(tr[0]) // config.batch_size), "epochs": config.epochs,
-                      "note": note})
+    specs = architecture.plan(config, data.image_shape, data.num_classes)
+    listener.started({"device": f"CPU ({kind.library})",
+                      "params": architecture.parameters(config, specs, data.image_shape, data.num_classes),
+                      "flops": None, "train_size": len(tr[0]), "val_size": len(val[0]),
+                      "test_size": len(data.x_test), "steps_per_epoch": -(-len(tr[0]) // config.batch_size),
+                      "epochs": config.epochs, "note": note})
     rows, stopped = [], False
-    kind = config.architecture
-    if kind in ("numpy-mlp", "sklearn-mlp"):
+    if kind.epochs:
         model, proba, step = _network(config, inputs, data.num_classes, tr)
         for epoch in range(1, config.epochs + 1):
             start = time.perf_counter()
@@ -102,8 +104,7 @@ def train(config: RunConfig, data: Dataset, listener):
         row = _row(1, time.perf_counter() - start, proba, tr, val)
         rows.append(row)
         listener.epoch(row)
-    wrapped = SavedModel(model, ".npz" if kind == "numpy-mlp" else ".joblib")
-    return wrapped, rows, note, stopped, (lambda x: proba(flat(x)))
+    return SavedModel(model, kind.suffix), rows, note, stopped, (lambda x: proba(flat(x))), split
 
 
 def _classic(config: RunConfig):

@@ -27,7 +27,7 @@ BENCH_PRESETS = ("mlp-512", "cnn-basic")
 
 def _bare_fit(config, data) -> float:
     from . import models
-    from .training import split_validation
+    from .arrays import split_validation
     model = models.build(config, data.image_shape, data.num_classes)
     (x, y), (xv, yv) = split_validation(data.x_train, data.y_train, config.validation_split)
     start = time.perf_counter()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import numpy as np
 
 from . import datasets
 from .config import PRESETS, ConfigError, RunConfig, preset
-from .jobs import admit
+from .jobs import ForegroundRunner
 from .limits import LimitError
 from .store import TEACHER, Store, StoreError
 
@@ -98,12 +97,11 @@ def cmd_train(args) -> int:
     config = base.with_settings(parse_settings(args.settings)).replace(dataset=args.dataset)
     data = datasets.load(args.dataset)        # bad names and missing data fail here, before a run exists
     config.validate(data.num_classes)
-    store = Store()
-    admit(store, [config], _owner(args.owner))  # networks that cannot be built, the limits for students
-    run = _train_foreground(store, config, args.name or (f"{args.preset} (cli)" if args.preset else None),
-                            None, sys.stderr if args.json else sys.stdout, _owner(args.owner))
+    runner = _runner(sys.stderr if args.json else sys.stdout)
+    run = runner.store.get(runner.submit(config, name=args.name or (f"{args.preset} (cli)" if args.preset else None),
+                                         owner=_owner(args.owner)))
     if args.json:
-        print(json.dumps(_run_json(store, run)))
+        print(json.dumps(_run_json(runner.store, run)))
     else:
         res = run["results"]
         print(f"{run['status']}: test accuracy {res.get('test_accuracy', float('nan')):.4f}, "
@@ -118,20 +116,18 @@ def _owner(name: str) -> str:
     return name
 
 
-def _train_foreground(store: Store, config: RunConfig, name: str | None, group: str | None, out,
-                      owner: str = TEACHER) -> dict:
-    """Create a run and train it in this process, printing one line per epoch to out."""
-    from .jobs import execute
-    run_id = store.create(config, name=name, owner=owner, group=group, status="running")
-    store.update(run_id, worker_pid=os.getpid())
+def _runner(out) -> ForegroundRunner:
+    """Runs trained here and now, one line per epoch to out. Networks that cannot be built and,
+    for a named student, the class's limits are refused before a run exists."""
+    def start(run_id, config):
+        print(f"run {run_id}: {config.summary()} on {config.dataset}", file=out, flush=True)
 
-    def echo(row):
+    def echo(config, row):
         val = (f"  val_loss {row['val_loss']:.4f}  val_acc {row['val_accuracy']:.4f}"
                if row.get("val_loss") is not None else "")
         print(f"epoch {row['epoch']}/{config.epochs}  loss {row['loss']:.4f}  acc {row['accuracy']:.4f}"
               f"{val}  {row['seconds']:.1f}s", file=out, flush=True)
-    print(f"run {run_id}: {config.summary()} on {config.dataset}", file=out, flush=True)
-    return execute(store, run_id, echo=echo)
+    return ForegroundRunner(Store(), on_start=start, on_epoch=echo)
 
 
 def cmd_experiment(args) -> int:
@@ -147,17 +143,13 @@ def cmd_experiment(args) -> int:
         title = "vary " + " x ".join(vary)
     base = base.with_settings(parse_settings(args.settings))
     data = datasets.load(args.dataset)
-    configs = experiments.expand(base, vary)
-    for c in configs:
+    for c in experiments.expand(base, vary):
         c.validate(data.num_classes)
-    store = Store()
-    admit(store, configs, _owner(args.owner))
-    group = f"{title} · {os.getpid()}"
-    out = sys.stderr if args.json else sys.stdout
-    runs = [_train_foreground(store, c, f"{title}: {experiments.label(c, vary)}", group, out, _owner(args.owner))
-            for c in configs]
+    runner = _runner(sys.stderr if args.json else sys.stdout)
+    _, ids = experiments.launch(runner, base, vary, title, owner=_owner(args.owner))
+    runs = [runner.store.get(i) for i in ids]
     if args.json:
-        print(json.dumps([_run_json(store, r) for r in runs]))
+        print(json.dumps([_run_json(runner.store, r) for r in runs]))
     else:
         for r in runs:
             acc = r["results"].get("test_accuracy")

@@ -7,12 +7,10 @@ import math
 import re
 from dataclasses import dataclass, fields
 
+from . import kinds
 from .i18n import Message, Problem
 
 DATASETS = ("mnist-5k", "mnist", "fashion-mnist", "cifar10")   # built in (datasets.py decodes them)
-KERAS = ("mlp", "cnn")
-BASELINES = ("random-forest", "sklearn-mlp", "logreg", "svc", "numpy-mlp")
-ARCHITECTURES = KERAS + BASELINES
 ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh", "elu", "selu", "gelu", "leaky_relu")
 INITIALIZERS = ("zeros", "random_normal", "random_uniform", "glorot_uniform", "glorot_normal",
                 "he_uniform", "he_normal", "lecun_normal")
@@ -20,6 +18,37 @@ OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adadelta", "adagrad", "nadam")
 DOWNSAMPLING = ("pool", "pool-last", "stride", "stride-last", "none")
 PADDINGS = ("valid", "same")
 MONITORS = ("val_loss", "val_accuracy", "loss", "accuracy")
+
+
+@dataclass(frozen=True)
+class Bound:
+    """The values a numeric knob may take: what validate checks and what the Train form offers."""
+    low: float
+    high: float
+    low_open: bool = False         # low itself is not allowed
+    high_open: bool = False
+    step: float = 1                # the form's step; an open end is offered one step inside
+
+    def form_range(self) -> tuple[float, float]:
+        return (self.low + self.step if self.low_open else self.low,
+                self.high - self.step if self.high_open else self.high)
+
+
+BOUNDS: dict[str, Bound] = {
+    "layers": Bound(1, 8192), "conv_filters": Bound(1, 1024),      # each entry of the list
+    "kernel_size": Bound(1, 11),
+    "init_stddev": Bound(0.0, 10.0, low_open=True, step=0.0001),
+    "learning_rate": Bound(0.0, 1000.0, low_open=True, step=0.00001),
+    "momentum": Bound(0.0, 1.0, high_open=True, step=0.01),
+    "batch_size": Bound(1, 65536), "epochs": Bound(1, 1000),
+    "validation_split": Bound(0.0, 1.0, high_open=True, step=0.01),
+    "dropout": Bound(0.0, 1.0, high_open=True, step=0.01),
+    "l1": Bound(0.0, 1.0, step=0.0001), "l2": Bound(0.0, 1.0, step=0.0001),
+    "rotation": Bound(0.0, 180.0, step=1.0), "shift": Bound(0.0, 0.5, step=0.01), "zoom": Bound(0.0, 0.9, step=0.01),
+    "patience": Bound(0, 1000), "loss_threshold": Bound(0.0, 100.0, step=0.01),
+    "reduce_lr_factor": Bound(0.0, 1.0, low_open=True, high_open=True, step=0.01),
+    "reduce_lr_patience": Bound(0, 1000), "output_units": Bound(0, 100000), "seed": Bound(0, 2**31 - 1),
+}
 
 
 class ConfigError(Problem):
@@ -74,7 +103,7 @@ class RunConfig:
     # ---- validation -------------------------------------------------------------------
     def validate(self, num_classes: int | None = None) -> "RunConfig":
         """Return self if every field can work, else raise ConfigError for the first that can't."""
-        _choice("architecture", self.architecture, ARCHITECTURES)
+        _choice("architecture", self.architecture, kinds.NAMES)
         _choice("activation", self.activation, ACTIVATIONS)
         _choice("initializer", self.initializer, INITIALIZERS)
         _choice("optimizer", self.optimizer, OPTIMIZERS)
@@ -83,33 +112,18 @@ class RunConfig:
         _choice("monitor", self.monitor, MONITORS)
         if not isinstance(self.dataset, str) or not self.dataset.strip():
             raise ConfigError("dataset", self.dataset, Message("config.allowed.dataset"))
-        _int_list("layers", self.layers, 1, 8192,
-                  allow_empty=self.architecture not in ("mlp", "sklearn-mlp", "numpy-mlp"))
-        if self.architecture == "cnn":
-            _int_list("conv_filters", self.conv_filters, 1, 1024, allow_empty=False)
-            _int("kernel_size", self.kernel_size, 1, 11)
-        _number("init_stddev", self.init_stddev, 0.0, 10.0, low_open=True)
-        _number("learning_rate", self.learning_rate, 0.0, 1000.0, low_open=True)
-        _number("momentum", self.momentum, 0.0, 1.0, high_open=True)
-        _bool("nesterov", self.nesterov)
-        _int("batch_size", self.batch_size, 1, 65536)
-        _int("epochs", self.epochs, 1, 1000)
-        _number("validation_split", self.validation_split, 0.0, 1.0, high_open=True)
-        _number("dropout", self.dropout, 0.0, 1.0, high_open=True)
-        _number("l1", self.l1, 0.0, 1.0)
-        _number("l2", self.l2, 0.0, 1.0)
-        for name in ("batch_norm", "augment", "early_stopping", "restore_best", "reduce_lr",
+        kind = kinds.of(self.architecture)
+        _int_list("layers", self.layers, BOUNDS["layers"], allow_empty=not kind.dense_layers)
+        if kind.conv_layers:
+            _int_list("conv_filters", self.conv_filters, BOUNDS["conv_filters"], allow_empty=False)
+            _bounded("kernel_size", self.kernel_size)
+        for name in ("init_stddev", "learning_rate", "momentum", "batch_size", "epochs", "validation_split",
+                     "dropout", "l1", "l2", "rotation", "shift", "zoom", "patience", "loss_threshold",
+                     "reduce_lr_factor", "reduce_lr_patience", "output_units", "seed"):
+            _bounded(name, getattr(self, name))
+        for name in ("nesterov", "batch_norm", "augment", "early_stopping", "restore_best", "reduce_lr",
                      "mixed_precision"):
             _bool(name, getattr(self, name))
-        _number("rotation", self.rotation, 0.0, 180.0)
-        _number("shift", self.shift, 0.0, 0.5)
-        _number("zoom", self.zoom, 0.0, 0.9)
-        _int("patience", self.patience, 0, 1000)
-        _number("loss_threshold", self.loss_threshold, 0.0, 100.0)
-        _number("reduce_lr_factor", self.reduce_lr_factor, 0.0, 1.0, low_open=True, high_open=True)
-        _int("reduce_lr_patience", self.reduce_lr_patience, 0, 1000)
-        _int("output_units", self.output_units, 0, 100000)
-        _int("seed", self.seed, 0, 2**31 - 1)
         if self.nesterov and self.optimizer != "sgd":
             raise ConfigError("nesterov", True, Message("config.allowed.nesterov"))
         if self.early_stopping and self.monitor.startswith("val_") and self.validation_split == 0:
@@ -156,12 +170,13 @@ class RunConfig:
     def summary(self) -> str:
         """A short architecture description, e.g. 'mlp 512-128' or 'cnn c32-c64 d128'."""
         dense = "-".join(map(str, self.layers)) or "none"
-        if self.architecture in ("mlp", "sklearn-mlp", "numpy-mlp"):
-            return f"{self.architecture} {dense}"
-        if self.architecture != "cnn":
+        kind = kinds.KINDS.get(self.architecture)
+        if kind is None or not kind.layered:
             return self.architecture
+        if kind.dense_layers:
+            return f"{self.architecture} {dense}"
         convs = "-".join(f"c{f}" for f in self.conv_filters)
-        return f"cnn {convs} d{dense}"
+        return f"{self.architecture} {convs} d{dense}"
 
 
 def _parse(key: str, text, current):
@@ -219,12 +234,22 @@ def _bool(name, value):
         raise ConfigError(name, value, Message("config.allowed.bool"))
 
 
+def _bounded(name, value):
+    """The knob `name` within its BOUNDS: a whole number where the default is one, else any number."""
+    bound = BOUNDS[name]
+    if isinstance(_DEFAULTS[name], int):
+        _int(name, value, bound.low, bound.high)
+    else:
+        _number(name, value, bound.low, bound.high, bound.low_open, bound.high_open)
+
+
 def _int(name, value, low, high):
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ConfigError(name, value, Message("config.allowed.int_range", low=low, high=high))
 
 
-def _int_list(name, value, low, high, allow_empty):
+def _int_list(name, value, bound: Bound, allow_empty):
+    low, high = bound.low, bound.high
     ok = isinstance(value, tuple) and (allow_empty or len(value) > 0) and len(value) <= 16 and all(
         isinstance(v, int) and not isinstance(v, bool) and low <= v <= high for v in value)
     if not ok:
@@ -242,6 +267,7 @@ def _number(name, value, low, high, low_open=False, high_open=False):
         raise ConfigError(name, value, Message("config.allowed.number_range", low=lo, high=hi))
 
 
+_DEFAULTS = {f.name: f.default for f in fields(RunConfig)}
 _CNN = dict(architecture="cnn", conv_filters=(32, 64), kernel_size=3, layers=(128,))
 
 PRESETS: dict[str, RunConfig] = {

@@ -11,13 +11,12 @@ import heapq
 import statistics
 import time
 
-from . import architecture, datasets
-from .config import KERAS, ConfigError, RunConfig
+from . import architecture, datasets, kinds
+from .config import ConfigError, RunConfig
 
 FALLBACK_FLOPS_PER_S = 2e10     # a 2-core CPU's training rate (measured: cnn-basic on mnist-partial)
 STEP_SECONDS = 0.002            # Keras' own cost per batch
 RUN_SECONDS = 8.0               # starting a run: building the model, evaluating, saving
-BASELINE_SECONDS = {"random-forest": 20.0, "sklearn-mlp": 60.0, "logreg": 60.0, "svc": 120.0, "numpy-mlp": 40.0}
 RECENT = 20
 
 
@@ -26,7 +25,7 @@ def flops_per_second(runs: list[dict]) -> float:
     rates = []
     for run in runs[::-1]:
         res, info = run["results"], run["info"]
-        if run["config"].architecture in KERAS and res.get("fit_seconds") and res.get("epochs_run") \
+        if kinds.of(run["config"].architecture).keras and res.get("fit_seconds") and res.get("epochs_run") \
                 and run["flops"] and info.get("train_size"):
             rates.append(3 * run["flops"] * info["train_size"] * res["epochs_run"] / res["fit_seconds"])
         if len(rates) >= RECENT:
@@ -36,10 +35,11 @@ def flops_per_second(runs: list[dict]) -> float:
 
 def run_seconds(config: RunConfig, runs: list[dict], rate: float | None = None) -> float:
     """Estimated seconds of one run from submission to its model saved, on this machine."""
-    if config.architecture not in KERAS:
+    kind = kinds.of(config.architecture)
+    if not kind.keras:
         past = [r["finished"] - r["started"] for r in runs if r["config"].architecture == config.architecture
                 and r["status"] == "done" and r["started"] and r["finished"]]
-        return statistics.median(past[-RECENT:]) if past else BASELINE_SECONDS.get(config.architecture, 60.0)
+        return statistics.median(past[-RECENT:]) if past else kind.seconds
     shape, classes = datasets.shape_of(config.dataset)
     flops = architecture.total_flops(architecture.plan(config, shape, len(classes)))
     images = int(datasets.train_size(config.dataset) * (1 - config.validation_split))

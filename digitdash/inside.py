@@ -5,15 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from .i18n import Problem
+from .models import weight_layers
 
 
 class InsideError(Problem):
     """A run whose model cannot be looked into (a baseline, or no model)."""
-
-
-def weight_layers(model) -> list:
-    """The layers that hold a kernel (dense and conv), first to last, the output layer included."""
-    return [layer for layer in model.layers if getattr(layer, "kernel", None) is not None]
 
 
 def require_keras(model) -> None:
@@ -47,7 +43,7 @@ def as_gray(picture: np.ndarray) -> np.ndarray:
 
 def weight_histograms(model, initial: dict | None = None, bins: int = 60) -> list[dict]:
     """Per weight layer: a histogram of its kernel, and of its change from the initial kernel when the
-    run kept it (initial: {"layer_<i>": kernel})."""
+    run kept it (initial: models.initial_kernels at the start)."""
     out = []
     for i, layer in enumerate(weight_layers(model)):
         kernel = np.asarray(layer.get_weights()[0], dtype=np.float64).ravel()
@@ -68,12 +64,6 @@ def _histogram(values: np.ndarray, bins: int):
     if high - low < 1e-9:                     # all (nearly) equal, e.g. a layer that did not change
         low, high = low - 0.5, high + 0.5
     return np.histogram(values, bins=bins, range=(low, high))
-
-
-def initial_kernels(model) -> dict[str, np.ndarray]:
-    """What weight_histograms compares with: every kernel as the network starts."""
-    return {f"layer_{i}": np.asarray(layer.get_weights()[0], dtype=np.float32)
-            for i, layer in enumerate(weight_layers(model))}
 
 
 # ---- 2. one digit --------------------------------------------------------------------------------

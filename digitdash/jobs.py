@@ -4,9 +4,10 @@ Workers are fresh interpreters (`python -m digitdash worker`), never forks: Tens
 under fork. They are not multiprocessing's spawn children either, because Streamlit runs page
 scripts as `__main__` and a spawn child re-imports `__main__`, which would run the app again.
 
-`Runner` is the one interface pages and the command line use; `LocalRunner` runs jobs in worker
-processes on this machine. A distributed engine can take its place by implementing the same
-three methods.
+`Runner` is the one interface pages and the command line use: `LocalRunner` runs jobs in worker
+processes on this machine (the pages), `ForegroundRunner` trains each one at once in this process
+(the command line). A distributed engine can take their place by implementing the same three
+methods.
 """
 from __future__ import annotations
 
@@ -137,6 +138,30 @@ class LocalRunner(Runner):
             started.append(proc)
         self._children += started
         return started
+
+
+class ForegroundRunner(Runner):
+    """Trains each submitted run at once, in this process: submit returns when the run has ended.
+    `on_start(run_id, config)` and `on_epoch(config, row)` let the caller show progress."""
+
+    def __init__(self, store: Store | None = None, on_start=None, on_epoch=None):
+        self.store = store or Store()
+        self.on_start, self.on_epoch = on_start, on_epoch
+
+    def submit(self, config, name=None, owner=None, group=None, teacher=False) -> str:
+        admit(self.store, [config], owner, teacher)
+        run_id = self.store.create(config, name=name, owner=owner, group=group, status="running")
+        self.store.update(run_id, worker_pid=os.getpid())
+        if self.on_start:
+            self.on_start(run_id, config)
+        execute(self.store, run_id, echo=(lambda row: self.on_epoch(config, row)) if self.on_epoch else None)
+        return run_id
+
+    def stop(self, run_id: str, by: str | None = None, teacher: bool = False) -> str:
+        return self.store.request_stop(run_id, by=by, teacher=teacher)
+
+    def queue_position(self, run_id: str) -> int | None:
+        return None           # nothing waits: a run trains as it is submitted
 
 
 def _lock_path(home: Path, slot: int) -> Path:

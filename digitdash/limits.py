@@ -23,7 +23,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from . import paths
-from .config import ARCHITECTURES, DATASETS as BUILTIN, RunConfig
+from .config import DATASETS as BUILTIN, RunConfig
+from .kinds import NAMES as KINDS
 from .i18n import Problem
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,39}")
@@ -40,7 +41,7 @@ class Limits:
     max_run_seconds: int = 600
     max_queued_per_student: int = 3
     datasets: tuple[str, ...] = BUILTIN
-    kinds: tuple[str, ...] = ARCHITECTURES
+    kinds: tuple[str, ...] = KINDS
     folders: dict = field(default_factory=dict)     # name -> "folder:PATH" / "idx:PATH"
 
     def offered_datasets(self) -> list[str]:
@@ -65,7 +66,7 @@ class Limits:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100_000:
                 raise LimitError("limits.bad_value", name=name, value=repr(value))
-        unknown = [d for d in self.datasets if d not in BUILTIN] + [k for k in self.kinds if k not in ARCHITECTURES]
+        unknown = [d for d in self.datasets if d not in BUILTIN] + [k for k in self.kinds if k not in KINDS]
         if unknown:
             raise LimitError("limits.bad_value", name="datasets/kinds", value=repr(unknown[0]))
         for name, spec in self.folders.items():

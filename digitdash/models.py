@@ -1,6 +1,8 @@
 """The compiled Keras model of a run configuration, built from its layer plan."""
 from __future__ import annotations
 
+import numpy as np
+
 from .architecture import plan
 from .config import RunConfig
 
@@ -74,3 +76,15 @@ def build(config: RunConfig, input_shape: tuple[int, int, int], num_classes: int
         model.compile(optimizer=optimizer(config), loss="sparse_categorical_crossentropy",
                       metrics=["accuracy"])
     return model
+
+
+def weight_layers(model) -> list:
+    """The layers that hold a kernel (dense and conv), first to last, the output layer included."""
+    return [layer for layer in model.layers if getattr(layer, "kernel", None) is not None]
+
+
+def initial_kernels(model) -> dict[str, np.ndarray]:
+    """Every kernel as the network starts ({"layer_<i>": kernel}): what the Inside page compares the
+    trained weights with."""
+    return {f"layer_{i}": np.asarray(layer.get_weights()[0], dtype=np.float32)
+            for i, layer in enumerate(weight_layers(model))}

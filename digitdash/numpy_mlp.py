@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .arrays import cross_entropy
+
 
 class NumpyMLP:
     def __init__(self, sizes: list[int], seed: int = 0):
@@ -39,7 +41,7 @@ class NumpyMLP:
 
     @staticmethod
     def loss(probs: np.ndarray, y: np.ndarray) -> float:
-        return float(-np.mean(np.log(probs[np.arange(len(y)), y] + 1e-12)))
+        return cross_entropy(probs, y)
 
     def gradients(self, x: np.ndarray, y: np.ndarray):
         """Backpropagation: d(mean cross-entropy)/d(every weight and bias)."""
@@ -79,14 +81,3 @@ class NumpyMLP:
         model.biases = [np.asarray(arrays[f"b{i}"]) for i in range(n)]
         return model
 
-
-def numeric_gradient(model: NumpyMLP, x, y, layer: int, index: tuple, eps: float = 1e-5) -> float:
-    """Central finite difference of the loss for one weight: the reference for backpropagation."""
-    w = model.weights[layer]
-    old = w[index]
-    w[index] = old + eps
-    up = model.loss(model.predict_proba(x), y)
-    w[index] = old - eps
-    down = model.loss(model.predict_proba(x), y)
-    w[index] = old
-    return (up - down) / (2 * eps)

@@ -39,7 +39,7 @@ def _load(path: Path):
         import keras
         model = keras.models.load_model(path, compile=False)
         return model, _fast_call(model)
-    from .baselines import flat
+    from .arrays import flat
     if path.suffix == ".npz":
         from .numpy_mlp import NumpyMLP
         with np.load(path) as f:

@@ -235,5 +235,12 @@ def canvas_gray(rgba: np.ndarray) -> np.ndarray:
     return (rgba[..., :3].astype(np.float64) @ [0.299, 0.587, 0.114]).astype(np.uint8)
 
 
-def from_canvas(rgba: np.ndarray, keep_steps: bool = True) -> Prepared:
-    return prepare(canvas_gray(rgba), keep_steps)
+CANVAS_INK = 60          # a canvas whose brightest pixel is darker than this has nothing drawn on it
+
+
+def from_canvas(rgba: np.ndarray, keep_steps: bool = True, threshold: str = "otsu", deskew: bool = False) -> Prepared:
+    """A drawing on the canvas -> the model's input; an untouched canvas is ImageError(empty_canvas)."""
+    gray = canvas_gray(rgba)
+    if gray.max() < CANVAS_INK:
+        raise ImageError("image.empty_canvas")
+    return prepare(gray, keep_steps, threshold=threshold, deskew=deskew)

@@ -15,20 +15,19 @@ from pathlib import Path
 
 import numpy as np
 
-from . import paths
+from . import kinds, paths
 from .config import RunConfig
 from .i18n import Message, Problem, from_json
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 STATUSES = ("queued", "running", "done", "stopped", "diverged", "failed", "interrupted")
 FINISHED = ("done", "stopped", "diverged", "failed", "interrupted")
-MODEL_SUFFIXES = (".keras", ".joblib", ".npz")   # Keras, scikit-learn, the NumPy network
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY, seq INTEGER NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL,
-    kind TEXT NOT NULL DEFAULT 'keras', dataset TEXT NOT NULL, config TEXT NOT NULL,
+    kind TEXT NOT NULL, dataset TEXT NOT NULL, config TEXT NOT NULL,
     owner TEXT, grp TEXT, message TEXT NOT NULL DEFAULT '', message_data TEXT, device TEXT,
     created REAL NOT NULL, started REAL, finished REAL, heartbeat REAL, worker_pid INTEGER,
     stop_requested INTEGER NOT NULL DEFAULT 0, params INTEGER, flops INTEGER,
@@ -60,10 +59,11 @@ class Store:
             raise StoreError("store.unavailable", reason=exc.strerror or type(exc).__name__) from None
         self.db_path = self.home / "digitdash.sqlite"
         with self._db() as db:
+            if _version(db) is None:                 # a new store: the only open that writes a schema
+                db.executescript(_SCHEMA)
+                db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             _refuse_newer(db)
-            db.executescript(_SCHEMA)
-            db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-            _migrate(db)
+            _migrate(db)                             # reads only, unless the store is older
 
     @contextmanager
     def _db(self):
@@ -91,7 +91,7 @@ class Store:
 
     # ---- runs ------------------------------------------------------------------------
     def create(self, config: RunConfig, name: str | None = None, owner: str | None = None,
-               group: str | None = None, status: str = "queued", kind: str = "keras") -> str:
+               group: str | None = None, status: str = "queued") -> str:
         run_id = time.strftime("%m%d-%H%M%S-") + secrets.token_hex(2)
         with self._db() as db:
             db.execute("BEGIN IMMEDIATE")
@@ -99,7 +99,7 @@ class Store:
             db.execute(
                 "INSERT INTO runs (id, seq, name, status, kind, dataset, config, owner, grp, created)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (run_id, seq, name or f"{config.summary()} #{seq}", status, kind, config.dataset,
+                (run_id, seq, name or f"{config.summary()} #{seq}", status, _library(config), config.dataset,
                  config.to_json(), owner, group, time.time()))
             db.execute("COMMIT")
         try:
@@ -299,7 +299,7 @@ class Store:
         return final
 
     def model_path(self, run_id: str) -> Path | None:
-        for suffix in MODEL_SUFFIXES:
+        for suffix in kinds.MODEL_SUFFIXES:
             path = self.run_dir(run_id) / f"model{suffix}"
             if path.is_file():
                 return path
@@ -387,27 +387,37 @@ def _queue(db: sqlite3.Connection) -> list[str]:
     return fair_order([r for r in rows if r["status"] == "queued"], [r for r in rows if r["status"] == "running"])
 
 
+def _library(config: RunConfig) -> str:
+    """What the runs table's `kind` holds: who trains the run (keras, scikit-learn, numpy)."""
+    return kinds.of(config.architecture).library.lower()
+
+
 # Each step takes the store from version N to N + 1 (index N - 1). Version 1 had no message_data;
-# version 2 had no teacher's queue moves (pin) and no students' names.
+# version 2 had no teacher's queue moves (pin) and no students' names; version 3 wrote 'keras' as
+# every run's kind.
 _MIGRATIONS = [
     ["ALTER TABLE runs ADD COLUMN message_data TEXT"],
     ["ALTER TABLE runs ADD COLUMN pin INTEGER NOT NULL DEFAULT 0",
      "CREATE TABLE IF NOT EXISTS students (id TEXT PRIMARY KEY, name TEXT NOT NULL, created REAL NOT NULL)"],
+    ["UPDATE runs SET kind = CASE json_extract(config, '$.architecture') "
+     + " ".join(f"WHEN '{k.name}' THEN '{k.library.lower()}'" for k in kinds.KINDS.values())
+     + " ELSE kind END"],
 ]
 
 
 def _refuse_newer(db: sqlite3.Connection) -> None:
     """A store written by a newer DigitDash is left untouched, with one message."""
-    try:
-        version = _version(db)
-    except (sqlite3.OperationalError, TypeError):    # a new, empty store
-        return
-    if version > SCHEMA_VERSION:
+    version = _version(db)
+    if version is not None and version > SCHEMA_VERSION:
         raise StoreError("store.newer_schema", found=version, known=SCHEMA_VERSION)
 
 
-def _version(db: sqlite3.Connection) -> int:
-    return int(db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0])
+def _version(db: sqlite3.Connection) -> int | None:
+    """The store's schema version; None for a new, empty store."""
+    try:
+        return int(db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0])
+    except (sqlite3.OperationalError, TypeError):
+        return None
 
 
 def _migrate(db: sqlite3.Connection) -> None:

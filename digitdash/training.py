@@ -1,53 +1,24 @@
 """Train one RunConfig on in-memory arrays, reporting progress to a Listener.
 
 The listener is how the outside world watches and steers a run (the store in a worker process,
-the terminal in `python -m digitdash train`); this module knows nothing of either.
+the terminal in `python -m digitdash train`); this module knows nothing of either. Keras kinds
+train here; the baselines train in baselines.py and give back the same Outcome.
 """
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
 
-import numpy as np
-
-from . import architecture, metrics
-from .config import BASELINES, RunConfig
+from . import architecture, kinds
+from .arrays import split_validation
+from .config import RunConfig
 from .datasets import Dataset
 from .i18n import Message
+from .results import (Listener, Outcome, diverged, diverged_outcome, evaluate, stopped_message,
+                      threshold_message)
 
+__all__ = ["BATCH_RECORD_SECONDS", "Listener", "Outcome", "setup_device", "train"]
 BATCH_RECORD_SECONDS = 0.25   # per-batch loss is sampled at most this often
-MISCLASSIFIED_KEPT = 500
-DIVERGED_FACTOR = 10          # a loss ten times worse than uniform guessing (ln classes) has blown up
-
-
-class Listener:
-    """Receives a run's progress. Every method may be called from a Keras callback thread."""
-
-    def started(self, info: dict) -> None: ...
-    def initial_weights(self, kernels: dict) -> None: ...   # every kernel before training (Inside page)
-    def epoch(self, row: dict) -> None: ...
-    def batch(self, step: int, epoch: int, loss: float) -> None: ...
-    def should_stop(self) -> bool:  # called before every batch: keep it cheap
-        return False
-
-
-@dataclass
-class Outcome:
-    status: str                      # done, stopped, diverged
-    message: str = ""
-    results: dict = field(default_factory=dict)
-    model: object = None
-    misclassified: dict | None = None
-    fit_seconds: float = 0.0
-
-
-def split_validation(x, y, fraction: float):
-    """The last `fraction` of the training arrays is validation, as Keras' validation_split does."""
-    if fraction <= 0:
-        return (x, y), (x[:0], y[:0])
-    at = int(math.ceil(len(x) * (1.0 - fraction)))
-    return (x[:at], y[:at]), (x[at:], y[at:])
 
 
 def setup_device(config: RunConfig) -> str:
@@ -75,12 +46,6 @@ def setup_device(config: RunConfig) -> str:
         return f"GPU: {details.get('device_name', gpus[0].name)}"
     from .device import cpu_name
     return f"CPU: {cpu_name()}"
-
-
-def diverged(loss: float | None, num_classes: int) -> bool:
-    """NaN, infinite, or far beyond what any guess costs (Keras clips probabilities, so a blown-up
-    network often shows a huge finite loss instead of NaN)."""
-    return loss is not None and (not math.isfinite(loss) or loss > DIVERGED_FACTOR * math.log(num_classes))
 
 
 def _callbacks(config: RunConfig, listener: Listener, state: dict, steps_per_epoch: int, num_classes: int):
@@ -149,8 +114,9 @@ def train(config: RunConfig, data: Dataset, listener: Listener | None = None) ->
     """Train, then evaluate on train, validation and test. Never decodes images: arrays only."""
     listener = listener or Listener()
     config.validate(data.num_classes)
-    if config.architecture in BASELINES:
-        return _train_baseline(config, data, listener)
+    if not kinds.of(config.architecture).keras:
+        from . import baselines
+        return baselines.train(config, data, listener)
     device = setup_device(config)
     from . import models
 
@@ -163,8 +129,7 @@ def train(config: RunConfig, data: Dataset, listener: Listener | None = None) ->
                       "flops": architecture.total_flops(specs), "train_size": len(x_tr),
                       "val_size": len(x_val), "test_size": len(data.x_test),
                       "steps_per_epoch": steps, "epochs": config.epochs})
-    from .inside import initial_kernels
-    listener.initial_weights(initial_kernels(model))
+    listener.initial_weights(models.initial_kernels(model))
     callbacks = _callbacks(config, listener, state, steps, data.num_classes)
     start = time.perf_counter()
     model.fit(x_tr, y_tr, batch_size=config.batch_size, epochs=config.epochs,
@@ -174,7 +139,7 @@ def train(config: RunConfig, data: Dataset, listener: Listener | None = None) ->
     if state["diverged"]:
         epoch, batch, loss = state["diverged"]
         where = Message("run.at_batch", epoch=epoch, batch=batch) if batch else Message("run.at_epoch", epoch=epoch)
-        return _diverged_outcome(loss, where, config, len(state["epochs"]), fit_seconds)
+        return diverged_outcome(loss, where, config, len(state["epochs"]), fit_seconds)
     proba = lambda x: model.predict(x, batch_size=512, verbose=0)  # noqa: E731
     results, misclassified = evaluate(proba, data, (x_tr, y_tr), (x_val, y_val))
     results["epochs_run"] = len(state["epochs"])
@@ -182,70 +147,12 @@ def train(config: RunConfig, data: Dataset, listener: Listener | None = None) ->
     status, message = "done", ""
     early = next((c for c in callbacks if type(c).__name__ == "EarlyStopping"), None)
     if state["stop_requested"]:
-        status, message = "stopped", _stopped_message(len(state["epochs"]))
+        status, message = "stopped", stopped_message(len(state["epochs"]))
     elif state["threshold_epoch"]:
-        message = _threshold_message(state["threshold_epoch"], config)
+        message = threshold_message(state["threshold_epoch"], config)
         results["stopped_early_at"] = state["threshold_epoch"]
     elif early is not None and early.stopped_epoch > 0:
         results["stopped_early_at"] = early.stopped_epoch + 1
         message = Message("run.early_stopped_restored" if config.restore_best else "run.early_stopped",
                           epoch=early.stopped_epoch + 1, monitor=config.monitor, patience=config.patience)
     return Outcome(status, message, results, model, misclassified, fit_seconds)
-
-
-def _diverged_outcome(loss: float, where: Message, config: RunConfig, epochs_run: int,
-                      fit_seconds: float) -> Outcome:
-    return Outcome("diverged", Message("run.diverged", loss=loss, where=where, lr=config.learning_rate),
-                   {"epochs_run": epochs_run}, fit_seconds=fit_seconds)
-
-
-def _stopped_message(epochs_done: int) -> Message:
-    return Message("run.stopped_on_request", epoch=epochs_done + 1)
-
-
-def _threshold_message(epoch: int, config: RunConfig) -> Message:
-    return Message("run.loss_threshold", epoch=epoch, threshold=config.loss_threshold)
-
-
-def _train_baseline(config: RunConfig, data: Dataset, listener: Listener) -> Outcome:
-    from . import baselines
-    start = time.perf_counter()
-    model, rows, note, stopped, proba = baselines.train(config, data, listener)
-    fit_seconds = time.perf_counter() - start
-    if rows and (diverged(rows[-1]["loss"], data.num_classes) or diverged(rows[-1]["val_loss"], data.num_classes)):
-        return _diverged_outcome(rows[-1]["loss"], Message("run.at_epoch", epoch=len(rows)), config, len(rows), fit_seconds)
-    train_split, val_split = split_validation(data.x_train, data.y_train, config.validation_split)
-    results, misclassified = evaluate(proba, data, train_split, val_split)
-    results.update(epochs_run=len(rows), fit_seconds=fit_seconds)
-    status, message = ("stopped", _stopped_message(len(rows))) if stopped else ("done", note)
-    if not stopped and config.loss_threshold and rows and rows[-1]["loss"] < config.loss_threshold \
-            and len(rows) < config.epochs:
-        results["stopped_early_at"] = len(rows)
-        message = _threshold_message(len(rows), config)
-    return Outcome(status, message, results, model, misclassified, fit_seconds)
-
-
-def evaluate(proba, data: Dataset, train, val) -> tuple[dict, dict]:
-    """Test loss/accuracy, confusion matrices, per-class report and the misclassified test digits,
-    from a function giving class probabilities for uint8 images."""
-    k = data.num_classes
-    results = {"confusion": {}}
-    probs_test = None
-    for split, (x, y) in (("train", train), ("val", val), ("test", (data.x_test, data.y_test))):
-        if not len(x):
-            continue
-        probs = np.asarray(proba(x))
-        results["confusion"][split] = metrics.confusion(y, probs.argmax(axis=1), k).tolist()
-        if split == "test":
-            probs_test = probs
-    y = data.y_test
-    pred = probs_test.argmax(axis=1)
-    results["test_accuracy"] = float((pred == y).mean())
-    results["test_loss"] = float(-np.mean(np.log(np.clip(probs_test[np.arange(len(y)), y], 1e-7, 1.0))))
-    results["report"] = metrics.report(np.array(results["confusion"]["test"]))
-    wrong = np.flatnonzero(pred != y)
-    order = wrong[np.argsort(-probs_test[wrong, pred[wrong]])][:MISCLASSIFIED_KEPT]
-    misclassified = {"index": order, "true": y[order], "pred": pred[order],
-                     "probs": probs_test[order].astype(np.float32), "images": data.x_test[order]}
-    results["misclassified_count"] = int(len(wrong))
-    return results, misclassified

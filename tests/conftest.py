@@ -1,3 +1,5 @@
+import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -39,3 +41,28 @@ def wait_for(predicate, timeout=180, every=0.2):
             return value
         time.sleep(every)
     raise AssertionError(f"timed out after {timeout} s waiting")
+
+
+def finished(store, run_id):
+    """A wait_for predicate: the run once it has ended (not queued, not running)."""
+    return lambda: store.get(run_id)["status"] not in ("queued", "running") and store.get(run_id)
+
+
+def cli(*args, home):
+    """`python -m digitdash ARGS` with its own run store, as a user would type it."""
+    env = {**os.environ, "DIGITDASH_HOME": str(home)}
+    return subprocess.run([sys.executable, "-m", "digitdash", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture
+def runs(digitdash_home):
+    """A store with two finished runs: "mine" (owner "me") and "theirs" (owner "someone-else")."""
+    from digitdash.config import RunConfig
+    from digitdash.store import Store
+    store = Store(digitdash_home)
+    mine = store.create(RunConfig(), name="mine", owner="me")
+    theirs = store.create(RunConfig(), name="theirs", owner="someone-else")
+    for run_id in (mine, theirs):
+        store.finish(run_id, "done", "", {"test_accuracy": 0.9})
+    return store, mine, theirs

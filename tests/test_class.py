@@ -13,44 +13,15 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from digitdash import datasets, estimate, identity, leaderboard, limits, paths, preprocess
+from digitdash import datasets, estimate, identity, limits, paths, preprocess
 from digitdash.config import PRESETS, ConfigError, RunConfig
 from digitdash.jobs import LocalRunner, admit
 from digitdash.limits import LimitError
-from digitdash.store import Store, StoreError, fair_order
+from digitdash.store import Store
 
 from conftest import ROOT
 
 A, B, C = "s-aaaaaaaaaaaaaaaa", "s-bbbbbbbbbbbbbbbb", "s-cccccccccccccccc"
-
-
-def names(store, order):
-    return [store.get(i)["name"] for i in order]
-
-
-def test_the_queue_goes_round_the_class(digitdash_home):
-    store = Store(digitdash_home)
-    for name, owner in (("a1", A), ("a2", A), ("a3", A), ("b1", B), ("b2", B), ("c1", C)):
-        store.create(RunConfig(), name=name, owner=owner)
-    assert names(store, store.queue()) == ["a1", "b1", "c1", "a2", "b2", "a3"]
-    assert store.claim_next(os.getpid())["name"] == "a1"          # A now has a run training ...
-    store.create(RunConfig(), name="d1", owner="s-dddddddddddddddd")
-    assert names(store, store.queue()) == ["b1", "c1", "d1", "a2", "b2", "a3"]   # ... so D's first goes before A's second
-    assert [store.claim_next(os.getpid())["name"] for _ in range(3)] == ["b1", "c1", "d1"]
-
-
-def test_the_teacher_moves_a_waiting_run_to_the_front_or_the_back(digitdash_home):
-    store = Store(digitdash_home)
-    ids = [store.create(RunConfig(), name=f"r{i}", owner=f"s-{i:016x}") for i in range(4)]
-    store.move(ids[3], "front")
-    store.move(ids[0], "back")
-    assert names(store, store.queue()) == ["r3", "r1", "r2", "r0"]
-    assert store.claim_next(os.getpid())["name"] == "r3"
-
-
-def test_fair_order_is_plain_submission_order_when_every_owner_differs():
-    runs = [{"id": str(i), "seq": i, "owner": f"o{i}", "pin": 0} for i in range(5)]
-    assert fair_order(runs[::-1], []) == ["0", "1", "2", "3", "4"]
 
 
 def test_waits_add_up_behind_the_running_runs(digitdash_home):
@@ -215,19 +186,6 @@ def test_the_password_gate_doubles_the_wait_and_never_checks_while_locked():
     now[0] = 7.0
     assert gate.attempt("yes", "yes") == (True, 0.0)
     assert gate.attempt("no", "yes") == (False, 1.0)           # a success starts the count again
-
-
-def test_store_names_and_leaderboard(digitdash_home):
-    store = Store(digitdash_home)
-    assert store.set_student_name(A, "  Ana   María ") == "Ana María"
-    with pytest.raises(StoreError):
-        store.set_student_name(A, "   ")
-    for owner, acc in ((A, 0.9), (A, 0.95), (B, 0.97), (C, None)):
-        run_id = store.create(RunConfig(), owner=owner)
-        store.finish(run_id, "done" if acc else "failed", "", {"test_accuracy": acc} if acc else {})
-    board = leaderboard.best_per_owner(store.runs())
-    assert [(b["owner"], b["test_accuracy"], b["runs"]) for b in board] == [(B, 0.97, 1), (A, 0.95, 2)]
-    assert store.owner_name(A) == "Ana María" and store.owner_name(None) == "teacher"
 
 
 # ---- datasets: offered by name, paths never read from a browser ------------------------------

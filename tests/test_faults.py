@@ -20,13 +20,9 @@ from digitdash.jobs import LocalRunner
 from digitdash.predict import ModelError, run_probabilities
 from digitdash.store import SCHEMA_VERSION, Store, StoreError
 
-from conftest import ROOT, wait_for
+from conftest import ROOT, finished, wait_for
 
 SMALL = RunConfig(layers=(32,), epochs=2, batch_size=64)
-
-
-def finished(store, run_id):
-    return lambda: store.get(run_id)["status"] not in ("queued", "running") and store.get(run_id)
 
 
 def test_the_server_restarted_mid_run_loses_nothing(digitdash_home):

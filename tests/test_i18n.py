@@ -94,7 +94,7 @@ def test_keys_built_from_names_exist():
             assert f"knob.{field}.label" in EN and f"knob.{field}.help" in EN, field
     for status in STATUSES:
         assert f"status.{status}" in EN
-    from digitdash.config import BASELINES
+    from digitdash.kinds import BASELINES
     for kind in BASELINES:
         assert f"baseline.{kind}" in EN
     for key in ("accuracy", "loss"):

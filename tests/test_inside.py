@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from digitdash import inside
+from digitdash import inside, models
 
 
 def linear_model(seed=0):
@@ -82,7 +82,7 @@ def test_dead_relu_units_are_counted(digit):
 
 def test_weight_histograms_and_their_change_from_initialization():
     model, w1 = mlp()
-    start = inside.initial_kernels(model)
+    start = models.initial_kernels(model)
     model.layers[2].set_weights([w1 + 0.5, np.zeros(6, np.float32)])
     rows = inside.weight_histograms(model, start, bins=10)
     assert [r["count"] for r in rows] == [784 * 6, 60] and rows[0]["counts"].sum() == 784 * 6

@@ -2,8 +2,6 @@
 import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 
@@ -14,13 +12,9 @@ from digitdash.config import RunConfig
 from digitdash.jobs import LocalRunner
 from digitdash.store import Store
 
-from conftest import ROOT, wait_for
+from conftest import cli, finished, wait_for
 
 SMALL = RunConfig(layers=(64,), epochs=2, batch_size=64)
-
-
-def finished(store, run_id):
-    return lambda: store.get(run_id)["status"] not in ("queued", "running") and store.get(run_id)
 
 
 @pytest.fixture
@@ -124,25 +118,19 @@ def test_submissions_from_two_threads_at_once_are_all_queued_and_run_in_order(ru
     assert [r["started"] for r in by_seq] == sorted(r["started"] for r in by_seq)
 
 
-def _cli(*args, home):
-    env = {**os.environ, "DIGITDASH_HOME": str(home)}
-    return subprocess.run([sys.executable, "-m", "digitdash", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=600)
-
-
 def test_cli_train_then_runs(digitdash_home):
-    out = _cli("train", "--dataset", "mnist-5k", "--preset", "mlp-512", "--set", "epochs=2", "--json",
+    out = cli("train", "--dataset", "mnist-5k", "--preset", "mlp-512", "--set", "epochs=2", "--json",
                home=digitdash_home)
     assert out.returncode == 0, out.stderr[-2000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["status"] == "done" and result["epochs_run"] == 2 and result["test_accuracy"] > 0.85
     assert "epoch 2/2" in out.stderr
-    runs = json.loads(_cli("runs", "--json", home=digitdash_home).stdout)
+    runs = json.loads(cli("runs", "--json", home=digitdash_home).stdout)
     assert [(r["id"], r["status"]) for r in runs] == [(result["id"], "done")]
-    shown = json.loads(_cli("show", result["id"], "--json", home=digitdash_home).stdout)
+    shown = json.loads(cli("show", result["id"], "--json", home=digitdash_home).stdout)
     assert len(shown["epochs"]) == 2 and len(shown["results"]["report"]) == 10
-    assert _cli("delete", result["id"], home=digitdash_home).returncode == 0
-    assert json.loads(_cli("runs", "--json", home=digitdash_home).stdout) == []
+    assert cli("delete", result["id"], home=digitdash_home).returncode == 0
+    assert json.loads(cli("runs", "--json", home=digitdash_home).stdout) == []
 
 
 @pytest.mark.parametrize("args,needle", [
@@ -158,7 +146,7 @@ def test_cli_train_then_runs(digitdash_home):
     (("frobnicate",), "invalid choice"),
 ])
 def test_cli_bad_input_exits_2_with_one_line(args, needle, digitdash_home):
-    out = _cli(*args, home=digitdash_home)
+    out = cli(*args, home=digitdash_home)
     assert out.returncode == 2
     lines = [l for l in out.stderr.splitlines() if l.startswith("error:")]
     assert len(lines) == 1 and needle in lines[0], out.stderr[-1500:]

@@ -4,54 +4,11 @@ from streamlit.testing.v1 import AppTest
 
 from digitdash.config import RunConfig
 from digitdash.i18n import catalogue
-from digitdash.store import Store, StoreError
+from digitdash.store import Store
 
 from conftest import ROOT
 
 EN = catalogue("en")
-
-
-@pytest.fixture
-def runs(digitdash_home):
-    store = Store(digitdash_home)
-    mine = store.create(RunConfig(), name="mine", owner="me")
-    theirs = store.create(RunConfig(), name="theirs", owner="someone-else")
-    for run_id in (mine, theirs):
-        store.finish(run_id, "done", "", {"test_accuracy": 0.9})
-    return store, mine, theirs
-
-
-def test_the_store_lets_a_session_change_only_its_own_runs(runs):
-    store, mine, theirs = runs
-    store.rename(mine, "still mine", by="me")
-    assert store.get(mine)["name"] == "still mine"
-    with pytest.raises(StoreError, match="belongs to another session"):
-        store.rename(theirs, "hijacked", by="me")
-    with pytest.raises(StoreError, match="belongs to another session"):
-        store.delete(theirs, by="me")
-    assert store.get(theirs)["name"] == "theirs"
-    store.delete(theirs, by="me", teacher=True)
-    store.delete(mine, by="me")
-    assert store.runs() == []
-
-
-def test_the_store_lets_only_the_owner_or_the_teacher_stop_a_run(digitdash_home):
-    store = Store(digitdash_home)
-    a = store.create(RunConfig(), name="a's", owner="s-aaaaaaaaaaaaaaaa")
-    cli = store.create(RunConfig(), name="teacher's", owner="teacher")
-    for run_id in (a, cli):
-        with pytest.raises(StoreError, match="belongs to another session"):
-            store.request_stop(run_id, by="s-bbbbbbbbbbbbbbbb")       # student B, through the store itself
-        assert store.get(run_id)["status"] == "queued"
-    assert store.request_stop(a, by="s-aaaaaaaaaaaaaaaa") == "stopped"
-    assert store.request_stop(cli, by="s-bbbbbbbbbbbbbbbb", teacher=True) == "stopped"
-
-
-def test_clearing_the_store_keeps_running_runs(runs):
-    store, mine, theirs = runs
-    running = store.create(RunConfig(), name="busy", owner="x", status="running")
-    assert store.clear() == 2
-    assert [r["id"] for r in store.runs()] == [running]
 
 
 class Page:
@@ -77,10 +34,10 @@ def page(owner: str, password: str | None = None, path: str = "app_pages/compare
 def clock():
     """The password gate lives once per server process; each test starts one with no wrong tries
     and a clock the test moves (clock[0] seconds)."""
-    from app_pages import common
-    common.password_gate.clear()
+    from app_pages import teacher_auth
+    teacher_auth.password_gate.clear()
     now = [0.0]
-    common.password_gate().clock = lambda: now[0]
+    teacher_auth.password_gate().clock = lambda: now[0]
     return now
 
 

@@ -91,7 +91,7 @@ def test_a_baseline_preset_shows_its_note_and_parameter_count():
 def test_run_names_are_shown_as_typed_never_as_markup():
     from markdown_it import MarkdownIt
 
-    from app_pages.common import plain
+    from app_pages.language import plain
     name = "**bold** <b>x</b> [link](http://x) :red[hi] $x$ # title"
     html = MarkdownIt().render(plain(name))
     assert "<strong>" not in html and "<a " not in html and "<b>" not in html and "<h1>" not in html

@@ -1,0 +1,46 @@
+"""What a page says: catalogue text and engine messages in the session's language, and people's own
+text (a run's name) shown exactly as typed."""
+from __future__ import annotations
+
+import re
+
+import streamlit as st
+
+from digitdash import i18n
+
+
+def lang() -> str:
+    """This session's language code ("en" or "es")."""
+    return i18n.CODES.get(st.session_state.get("language"), i18n.DEFAULT)
+
+
+def t(key: str, **params) -> str:
+    """The interface text `key` in this session's language."""
+    return i18n.t(key, lang(), **params)
+
+
+def say(value) -> str:
+    """An engine Message (error, run message, step name) in this session's language; plain text as is."""
+    return i18n.say(value, lang())
+
+
+def translated_columns(frame, prefix: str):
+    """A table whose column headers have a catalogue entry `prefix.<header>` shows them translated."""
+    known = i18n.catalogue(lang())
+    return frame.rename(columns=lambda c: known.get(f"{prefix}.{str(c).replace(' ', '_')}", c))
+
+
+def language_ui() -> None:
+    """English or Spanish for the whole interface; Spanish preselected when the browser asks for it."""
+    if "language" not in st.session_state:
+        asked = st.context.locale or st.context.headers.get("Accept-Language")
+        st.session_state["language"] = i18n.LANGUAGES[i18n.language_of(asked)]
+    st.selectbox(t("common.language"), list(i18n.LANGUAGES.values()), key="language", help=t("common.language_help"))
+
+
+_MARKUP = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$])")
+
+
+def plain(text: str) -> str:
+    """User text (a run name) made safe for Markdown: shown as typed, never rendered as markup."""
+    return _MARKUP.sub(r"\\\1", str(text))

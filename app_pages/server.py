@@ -1,0 +1,50 @@
+"""What one server process holds for every session: the run store and its runner, decoded datasets."""
+from __future__ import annotations
+
+import sys
+
+import streamlit as st
+
+from app_pages import teacher_auth
+from app_pages.language import say, t
+from digitdash import datasets, i18n, paths
+from digitdash.jobs import LocalRunner
+from digitdash.store import Store, StoreError
+
+
+@st.cache_resource
+def _runner(home: str) -> LocalRunner:
+    if teacher_auth.teacher_password() is None:    # said once, in the server's console, at first start
+        print(i18n.t("teacher.console_unset"), file=sys.stderr, flush=True)
+    return LocalRunner(Store(home))
+
+
+def runner() -> LocalRunner:
+    """One store and one runner per server process (and DIGITDASH_HOME), shared by every session."""
+    try:
+        return _runner(str(paths.home()))
+    except StoreError as exc:     # e.g. a store written by a newer DigitDash: one message, no traceback
+        st.error(say(exc.message))
+        st.stop()
+
+
+def store() -> Store:
+    return runner().store
+
+
+@st.cache_resource(show_spinner=False)
+def dataset(name: str) -> datasets.Dataset:
+    """Decoded once per server process, whatever the number of sessions."""
+    return datasets.load(name)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def dataset_facts(name: str) -> dict:
+    """The Data page's figures, computed once per server process and dataset."""
+    return datasets.describe(dataset(name))
+
+
+def load_dataset(name: str) -> datasets.Dataset:
+    """The dataset, decoded once per process, with a spinner in this session's language."""
+    with st.spinner(t("common.loading_dataset")):
+        return dataset(name)

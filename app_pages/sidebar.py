@@ -1,0 +1,40 @@
+"""The sidebar every page shares: language, the student's name, the dataset picker, the device badge."""
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages import student
+from app_pages.language import language_ui, say, t
+from digitdash import datasets, device, limits
+
+
+def sidebar() -> None:
+    with st.sidebar:
+        language_ui()
+        st.markdown("### DigitDash")
+        student.identity_ui()
+        dataset_ui()
+        st.caption(t("common.device", badge=device.badge()), help=t("common.device_help"))
+
+
+def dataset_ui() -> None:
+    """The datasets the teacher offers, by name (no paths). A link may name one: ?dataset=NAME."""
+    try:
+        offered = limits.load().offered_datasets()
+    except limits.LimitError as exc:
+        st.error(say(exc.message))
+        offered = list(datasets.BUILTIN)
+    asked = st.query_params.get("dataset")
+    if asked is not None and "dataset-choice" not in st.session_state:
+        try:
+            st.session_state["dataset-choice"] = datasets.student_choice(asked)
+        except datasets.DatasetError as exc:
+            st.warning(say(exc.message))
+    if st.session_state.get("dataset-choice") not in offered:
+        st.session_state["dataset-choice"] = datasets.DEFAULT if datasets.DEFAULT in offered else offered[0]
+    st.selectbox(t("common.dataset"), offered, key="dataset-choice", format_func=limits.display,
+                 help=t("common.dataset_help"))
+
+
+def dataset_name() -> str:
+    return st.session_state.get("dataset-choice", datasets.DEFAULT)

@@ -1,0 +1,38 @@
+"""Families of runs: templates, one or two knobs varied, launched as one group (pages and CLI)."""
+import json
+
+from digitdash import experiments
+from digitdash.config import RunConfig
+from digitdash.jobs import LocalRunner
+from digitdash.store import Store
+
+from conftest import cli, finished, wait_for
+
+
+def test_a_three_run_experiment_lands_as_one_group():
+    runner = LocalRunner(Store())
+    base = RunConfig(layers=(16,), epochs=1)
+    group, ids = experiments.launch(runner, base, {"activation": ["linear", "relu", "sigmoid"]}, "activation")
+    runs = [wait_for(finished(runner.store, i)) for i in ids]
+    assert {r["grp"] for r in runs} == {group} and len(ids) == 3
+    assert [r["config"].activation for r in runs] == ["linear", "relu", "sigmoid"]
+    assert all(r["status"] == "done" for r in runs)
+
+
+def test_templates_and_two_knob_families():
+    base, vary = experiments.template("neurons", "mnist-5k")
+    assert [c.layers for c in experiments.expand(base, vary)] == [(216,), (512,), (1024,)]
+    for name in ("activation", "initializer", "optimizer", "epochs"):
+        assert len(experiments.expand(*experiments.template(name, "mnist-5k"))) == 3
+    vary = experiments.parse_vary(["layers=216,512-128", "optimizer=sgd,adam"], RunConfig())
+    configs = experiments.expand(RunConfig(), vary)
+    assert len(configs) == 4 and configs[1].layers == (216,) and configs[1].optimizer == "adam"
+    assert configs[2].layers == (512, 128)
+
+
+def test_cli_experiment_groups_its_runs(digitdash_home):
+    out = cli("experiment", "--vary", "layers=8,16", "--set", "epochs=1", "--json", home=digitdash_home)
+    assert out.returncode == 0, out.stderr[-1500:]
+    runs = json.loads(out.stdout.strip().splitlines()[-1])
+    assert len(runs) == 2 and runs[0]["group"] == runs[1]["group"] and runs[0]["group"]
+    assert [r["config"]["layers"] for r in runs] == [[8], [16]]

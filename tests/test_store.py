@@ -1,0 +1,86 @@
+"""The run store: who may change a run, the fair queue and the teacher's moves, students' names.
+(Schema migrations and a full disk are in test_faults.)"""
+import os
+
+import pytest
+
+from digitdash import leaderboard
+from digitdash.config import RunConfig
+from digitdash.store import Store, StoreError, fair_order
+
+A, B, C = "s-aaaaaaaaaaaaaaaa", "s-bbbbbbbbbbbbbbbb", "s-cccccccccccccccc"
+
+
+def test_the_store_lets_a_session_change_only_its_own_runs(runs):
+    store, mine, theirs = runs
+    store.rename(mine, "still mine", by="me")
+    assert store.get(mine)["name"] == "still mine"
+    with pytest.raises(StoreError, match="belongs to another session"):
+        store.rename(theirs, "hijacked", by="me")
+    with pytest.raises(StoreError, match="belongs to another session"):
+        store.delete(theirs, by="me")
+    assert store.get(theirs)["name"] == "theirs"
+    store.delete(theirs, by="me", teacher=True)
+    store.delete(mine, by="me")
+    assert store.runs() == []
+
+
+def test_the_store_lets_only_the_owner_or_the_teacher_stop_a_run(digitdash_home):
+    store = Store(digitdash_home)
+    a = store.create(RunConfig(), name="a's", owner="s-aaaaaaaaaaaaaaaa")
+    cli = store.create(RunConfig(), name="teacher's", owner="teacher")
+    for run_id in (a, cli):
+        with pytest.raises(StoreError, match="belongs to another session"):
+            store.request_stop(run_id, by="s-bbbbbbbbbbbbbbbb")       # student B, through the store itself
+        assert store.get(run_id)["status"] == "queued"
+    assert store.request_stop(a, by="s-aaaaaaaaaaaaaaaa") == "stopped"
+    assert store.request_stop(cli, by="s-bbbbbbbbbbbbbbbb", teacher=True) == "stopped"
+
+
+def test_clearing_the_store_keeps_running_runs(runs):
+    store, mine, theirs = runs
+    running = store.create(RunConfig(), name="busy", owner="x", status="running")
+    assert store.clear() == 2
+    assert [r["id"] for r in store.runs()] == [running]
+
+
+def names(store, order):
+    return [store.get(i)["name"] for i in order]
+
+
+def test_the_queue_goes_round_the_class(digitdash_home):
+    store = Store(digitdash_home)
+    for name, owner in (("a1", A), ("a2", A), ("a3", A), ("b1", B), ("b2", B), ("c1", C)):
+        store.create(RunConfig(), name=name, owner=owner)
+    assert names(store, store.queue()) == ["a1", "b1", "c1", "a2", "b2", "a3"]
+    assert store.claim_next(os.getpid())["name"] == "a1"          # A now has a run training ...
+    store.create(RunConfig(), name="d1", owner="s-dddddddddddddddd")
+    assert names(store, store.queue()) == ["b1", "c1", "d1", "a2", "b2", "a3"]   # ... so D's first goes before A's second
+    assert [store.claim_next(os.getpid())["name"] for _ in range(3)] == ["b1", "c1", "d1"]
+
+
+def test_the_teacher_moves_a_waiting_run_to_the_front_or_the_back(digitdash_home):
+    store = Store(digitdash_home)
+    ids = [store.create(RunConfig(), name=f"r{i}", owner=f"s-{i:016x}") for i in range(4)]
+    store.move(ids[3], "front")
+    store.move(ids[0], "back")
+    assert names(store, store.queue()) == ["r3", "r1", "r2", "r0"]
+    assert store.claim_next(os.getpid())["name"] == "r3"
+
+
+def test_fair_order_is_plain_submission_order_when_every_owner_differs():
+    runs = [{"id": str(i), "seq": i, "owner": f"o{i}", "pin": 0} for i in range(5)]
+    assert fair_order(runs[::-1], []) == ["0", "1", "2", "3", "4"]
+
+
+def test_store_names_and_leaderboard(digitdash_home):
+    store = Store(digitdash_home)
+    assert store.set_student_name(A, "  Ana   María ") == "Ana María"
+    with pytest.raises(StoreError):
+        store.set_student_name(A, "   ")
+    for owner, acc in ((A, 0.9), (A, 0.95), (B, 0.97), (C, None)):
+        run_id = store.create(RunConfig(), owner=owner)
+        store.finish(run_id, "done" if acc else "failed", "", {"test_accuracy": acc} if acc else {})
+    board = leaderboard.best_per_owner(store.runs())
+    assert [(b["owner"], b["test_accuracy"], b["runs"]) for b in board] == [(B, 0.97, 1), (A, 0.95, 2)]
+    assert store.owner_name(A) == "Ana María" and store.owner_name(None) == "teacher"
