@@ -1,10 +1,10 @@
 """Data: what the chosen dataset holds, and what the models see of it."""
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from app_pages import language, server, sidebar
+from digitdash import charts
 from digitdash.datasets import DatasetError
 
 t = language.t
@@ -48,8 +48,5 @@ for k, col in enumerate(cols):
     col.image(mean[..., 0] if c == 1 else mean, caption=data.class_names[k], width=64)
 
 st.subheader(t("data.pixels"))
-fig = go.Figure(go.Bar(x=list(range(256)), y=facts["histogram"]))
-fig.update_layout(height=260, margin=dict(l=10, r=10, t=10, b=10), xaxis_title=t("data.pixel_value"),
-                  yaxis_title=t("data.count"), yaxis_type="log")
-st.plotly_chart(fig, key="pixel-hist", width="stretch")
+st.plotly_chart(charts.pixel_histogram(facts["histogram"], language.lang()), key="pixel-hist", width="stretch")
 st.caption(t("data.pixels_note"))

@@ -1,11 +1,10 @@
 """Draw or upload digits: see each preprocessing step and every chosen model's prediction."""
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from app_pages import language, navigation, run_picker, server
-from digitdash import kinds, preprocess
+from digitdash import charts, kinds, preprocess
 from digitdash.predict import ModelError, run_probabilities
 
 t = language.t
@@ -84,11 +83,8 @@ def prediction_ui(prepared: preprocess.Prepared, models: list[dict], index: int)
                 continue
             digit = int(probs.argmax())
             col.markdown(t("draw.prediction", name=language.plain(run["name"]), digit=digit, p=probs[digit]))
-            fig = go.Figure(go.Bar(x=list(range(10)), y=probs, marker_color=["#d62728" if d == digit else "#1f77b4"
-                                                                              for d in range(10)]))
-            fig.update_layout(height=200, margin=dict(l=5, r=5, t=5, b=5), xaxis=dict(dtick=1, title=t("draw.digit")),
-                              yaxis=dict(range=[0, 1], title=t("draw.probability")))
-            col.plotly_chart(fig, key=f"probs-{index}-{run['id']}", width="stretch")
+            col.plotly_chart(charts.probability_bars(probs, language.lang()), key=f"probs-{index}-{run['id']}",
+                             width="stretch")
             col.image(mnist_samples()[digit], caption=t("draw.real_mnist", digit=digit), width=70)
 
 

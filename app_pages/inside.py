@@ -4,13 +4,10 @@ import hashlib
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
-from plotly.subplots import make_subplots
 
 from app_pages import language, run_picker, server
-from digitdash import inside
-from digitdash.charts import PALETTE
+from digitdash import charts, inside
 from digitdash.datasets import DatasetError
 from digitdash.predict import ModelError, load, probabilities
 
@@ -53,17 +50,7 @@ def weights_ui(model, run: dict, data) -> None:
                            caption=t("inside.picture", index=int(i), norm=float(norms[i])))
     st.caption(t("inside.picture_note_" + kind))
     rows, kept_initial, dead = weight_facts(run["id"], model, data.x_test[:500])
-    fig = make_subplots(rows=1, cols=len(rows), subplot_titles=[r["layer"] for r in rows])
-    for col, r in enumerate(rows, start=1):
-        mid = (r["edges"][:-1] + r["edges"][1:]) / 2
-        fig.add_trace(go.Bar(x=mid, y=r["counts"], name=t("inside.weights"), marker_color=PALETTE[0],
-                             showlegend=col == 1), row=1, col=col)
-        if "change_counts" in r:
-            cmid = (r["change_edges"][:-1] + r["change_edges"][1:]) / 2
-            fig.add_trace(go.Bar(x=cmid, y=r["change_counts"], name=t("inside.change"), marker_color=PALETTE[1],
-                                 opacity=0.6, showlegend=col == 1), row=1, col=col)
-    fig.update_layout(barmode="overlay", height=260, margin=dict(l=10, r=10, t=40, b=10))
-    st.plotly_chart(fig, key="weight-hist", width="stretch")
+    st.plotly_chart(charts.weight_histograms(rows, language.lang()), key="weight-hist", width="stretch")
     st.caption(t("inside.hist_note" if kept_initial else "inside.hist_note_no_initial"))
     if dead:
         frame = pd.DataFrame(dead).rename(columns={"layer": t("column.layer"), "units": t("inside.units"),
@@ -101,10 +88,7 @@ def activations_ui(model, image: np.ndarray) -> None:
             values = layer["values"]
             title = t("inside.output_layer" if layer["output"] else "inside.layer", name=layer["layer"])
             if layer["kind"] == "dense":
-                fig = go.Figure(go.Bar(x=list(range(len(values))), y=values, marker_color=PALETTE[0]))
-                fig.update_layout(title=title, height=200, margin=dict(l=10, r=10, t=40, b=10),
-                                  xaxis_title=t("inside.unit"), yaxis_title=t("inside.value"))
-                st.plotly_chart(fig, key=f"act-{n}", width="stretch")
+                st.plotly_chart(charts.activation_bars(values, title, language.lang()), key=f"act-{n}", width="stretch")
                 continue
             st.markdown(f"**{title}**")
             maps = values.transpose(2, 0, 1)[:32]
@@ -120,17 +104,8 @@ def saliency_ui(model, image: np.ndarray, probs: np.ndarray) -> None:
     first, second = inside.top_two(probs)
     titles = [t("inside.input"), t("inside.for_digit", digit=first, p=float(probs[first])),
               t("inside.for_digit", digit=second, p=float(probs[second]))]
-    fig = make_subplots(rows=1, cols=3, subplot_titles=titles)
-    fig.add_trace(go.Heatmap(z=image if image.ndim == 2 else image.mean(axis=-1), colorscale="Greys", reversescale=True, showscale=False), row=1, col=1)
-    for col, d in ((2, first), (3, second)):
-        sal = inside.saliency(model, image, d)
-        limit = float(np.abs(sal).max()) or 1.0
-        fig.add_trace(go.Heatmap(z=sal, colorscale="RdBu", reversescale=True, zmin=-limit, zmax=limit,
-                                 showscale=col == 3), row=1, col=col)
-    fig.update_yaxes(autorange="reversed", showticklabels=False)
-    fig.update_xaxes(showticklabels=False)
-    fig.update_layout(height=300, margin=dict(l=10, r=10, t=40, b=10))
-    st.plotly_chart(fig, key="saliency", width="stretch")
+    maps = [inside.saliency(model, image, d) for d in (first, second)]
+    st.plotly_chart(charts.saliency(image, maps, titles), key="saliency", width="stretch")
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -164,21 +139,9 @@ def map_ui(model, run: dict, data, image: np.ndarray) -> None:
     with st.spinner(t("inside.computing")):
         xy, placed, pred = map_points(run["id"], space, method, key, model, x, image)
     n = len(xy)
-    fig = go.Figure()
-    for d in range(data.num_classes):
-        keep = np.flatnonzero(y[:n] == d)
-        fig.add_trace(go.Scattergl(x=xy[keep, 0], y=xy[keep, 1], mode="markers", name=data.class_names[d],
-                                   marker=dict(size=5, color=PALETTE[d % len(PALETTE)]), customdata=keep,
-                                   hovertext=[t("inside.hover", true=int(y[i]), pred=int(pred[i])) for i in keep]))
-    wrong = np.flatnonzero(pred != y[:n])
-    fig.add_trace(go.Scattergl(x=xy[wrong, 0], y=xy[wrong, 1], mode="markers", name=t("inside.wrong"),
-                               customdata=wrong, marker=dict(symbol="x", size=8, color="black")))
-    if placed is not None:
-        fig.add_trace(go.Scatter(x=placed[:, 0], y=placed[:, 1], mode="markers", name=t("inside.this_digit"),
-                                 marker=dict(symbol="star", size=18, color="gold", line=dict(width=1, color="black"))))
-    fig.update_layout(height=520, margin=dict(l=10, r=10, t=30, b=10))
+    fig = charts.digit_map(xy, y[:n], pred, data.class_names, placed, language.lang())
     event = st.plotly_chart(fig, key="map", on_select="rerun", selection_mode="points", width="stretch")
-    st.caption(t("inside.map_count", n=n, wrong=len(wrong)))
+    st.caption(t("inside.map_count", n=n, wrong=int((pred != y[:n]).sum())))
     picked = [p.get("customdata") for p in (event.selection.points if event and event.selection else [])]
     picked = [int(i if np.isscalar(i) else i[0]) for i in picked if i is not None][:12]
     if picked:

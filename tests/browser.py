@@ -1,25 +1,15 @@
 """A real DigitDash server and Debian's chromium driven by Playwright (no browser download)."""
 import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
 
-from conftest import ROOT, wait_for
+from tools.app_server import ServerDidNotStart, free_port, start as start_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:
@@ -29,25 +19,16 @@ class Server:
     def __init__(self, tmp_path, env: dict | None = None):
         self.port, self.tmp = free_port(), tmp_path
         self.home = tmp_path / "server-home"
-        self.env = {**os.environ, "DIGITDASH_HOME": str(self.home), "DIGITDASH_WORKERS": "1", **(env or {})}
+        self.env = {"DIGITDASH_WORKERS": "1", **(env or {})}
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = None
 
     def start(self) -> "Server":
-        self.log = open(self.tmp / "server.log", "a")
-        self.proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port",
-                                      str(self.port), "--server.address", "127.0.0.1", "--server.headless", "true"],
-                                     cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(self.url + "/_stcore/health", timeout=2)
-                return self
-            except OSError:
-                if time.monotonic() > deadline or self.proc.poll() is not None:
-                    self.proc.kill()
-                    pytest.fail("the app server did not start: " + (self.tmp / "server.log").read_text()[-2000:])
-                time.sleep(0.3)
+        try:
+            self.proc = start_server(self.home, self.port, self.tmp / "server.log", env=self.env, timeout=60)
+        except ServerDidNotStart as exc:
+            pytest.fail(str(exc))
+        return self
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -55,7 +36,6 @@ class Server:
             self.proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-        self.log.close()
 
     def restart(self) -> None:
         self.stop()

@@ -17,7 +17,7 @@ from digitdash.store import STATUSES
 from conftest import ROOT
 
 EN, ES = i18n.catalogue("en"), i18n.catalogue("es")
-UI_FILES = [ROOT / "app.py", *sorted((ROOT / "app_pages").glob("*.py")), ROOT / "digitdash" / "charts.py"]
+UI_FILES = [ROOT / "app.py", *sorted((ROOT / "app_pages").glob("*.py")), *sorted((ROOT / "digitdash" / "charts").glob("*.py"))]
 ALL_FILES = [*UI_FILES, *sorted((ROOT / "digitdash").glob("*.py"))]
 
 

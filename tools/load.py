@@ -21,41 +21,25 @@ import asyncio
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from tools import app_server  # noqa: E402  (after the path is set)
+from tools.app_server import free_port  # noqa: E402
 PAGES = ["", "train", "compare", "draw", "data"]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_server(home: Path, port: int) -> subprocess.Popen:
-    env = {**os.environ, "DIGITDASH_HOME": str(home)}
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.address", "127.0.0.1", "--server.headless", "true"],
-                            cwd=ROOT, env=env, stdout=open(home / "server.log", "w"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
-            return proc
-        except OSError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise SystemExit("the app server did not start:\n" + (home / "server.log").read_text()[-2000:])
-            time.sleep(0.2)
+    try:
+        return app_server.start(home, port, home / "server.log")
+    except app_server.ServerDidNotStart as exc:
+        raise SystemExit(str(exc)) from None
 
 
 class Session:

@@ -1,13 +1,13 @@
-"""Run data -> Plotly figures (no Streamlit here; pages only place them)."""
+"""A run's figures: live curves and gaps (Train), and runs side by side (Compare)."""
 from __future__ import annotations
 
+import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from . import metrics
-from .i18n import t
-
-TRAIN, VAL, BATCH, OVER = "#1f77b4", "#ff7f0e", "rgba(31,119,180,0.35)", "#d62728"
+from .. import metrics
+from ..i18n import t
+from .style import BATCH, OVER, PALETTE, TRAIN, VAL, layout
 
 
 def curves(epochs: list[dict], batches: list[dict] | None = None, steps_per_epoch: int | None = None,
@@ -33,8 +33,7 @@ def curves(epochs: list[dict], batches: list[dict] | None = None, steps_per_epoc
                                  name=t("chart.batch_loss", lang), mode="lines", line=dict(color=BATCH, width=1)),
                       row=1, col=2)
     fig.update_xaxes(title_text=t("chart.epoch", lang))
-    fig.update_layout(height=340, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.25))
-    return fig
+    return layout(fig, 340, legend=dict(orientation="h", y=-0.25))
 
 
 def gap_bars(epochs: list[dict], acc_threshold=metrics.ACCURACY_GAP, loss_threshold=metrics.LOSS_GAP,
@@ -50,12 +49,7 @@ def gap_bars(epochs: list[dict], acc_threshold=metrics.ACCURACY_GAP, loss_thresh
         fig.add_hline(y=limit, line_dash="dash", line_color=OVER, row=1, col=col,
                       annotation_text=t("chart.threshold", lang, limit=limit), annotation_position="top left")
     fig.update_xaxes(title_text=t("chart.epoch", lang), dtick=1 if len(xs) <= 20 else None)
-    fig.update_layout(height=300, margin=dict(l=10, r=10, t=40, b=10))
-    return fig
-
-
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-           "#bcbd22", "#17becf")
+    return layout(fig, 300)
 
 
 def overlay_curves(series: list[tuple[str, list[dict]]], lang: str = "en") -> go.Figure:
@@ -72,8 +66,7 @@ def overlay_curves(series: list[tuple[str, list[dict]]], lang: str = "en") -> go
                                              name=t("chart.run_val" if prefix else "chart.run_train", lang, name=name), legendgroup=name,
                                              showlegend=col == 1), row=1, col=col)
     fig.update_xaxes(title_text=t("chart.epoch", lang))
-    fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=10))
-    return fig
+    return layout(fig, 360)
 
 
 def grouped_bars(rows: list[dict], columns: list[str], title: str, labels: list[str] | None = None) -> go.Figure:
@@ -82,8 +75,7 @@ def grouped_bars(rows: list[dict], columns: list[str], title: str, labels: list[
     for i, row in enumerate(rows):
         fig.add_trace(go.Bar(name=row["name"], x=labels or columns, y=[row.get(c) for c in columns],
                              marker_color=PALETTE[i % len(PALETTE)]))
-    fig.update_layout(barmode="group", title=title, height=320, margin=dict(l=10, r=10, t=40, b=10))
-    return fig
+    return layout(fig, 320, barmode="group", title=title)
 
 
 def convergence_lines(series: list[tuple[str, list[dict]]], lang: str = "en") -> go.Figure:
@@ -93,15 +85,12 @@ def convergence_lines(series: list[tuple[str, list[dict]]], lang: str = "en") ->
         norm = metrics.convergence([e["loss"] for e in epochs])
         fig.add_trace(go.Scatter(x=[e["epoch"] for e in epochs], y=norm, name=name, mode="lines+markers",
                                  line=dict(color=PALETTE[i % len(PALETTE)])))
-    fig.update_layout(title=t("chart.convergence", lang), height=320,
-                      xaxis_title=t("chart.epoch", lang), margin=dict(l=10, r=10, t=40, b=10))
-    return fig
+    return layout(fig, 320, title=t("chart.convergence", lang), xaxis_title=t("chart.epoch", lang))
 
 
 def confusion_heatmap(cm, class_names, title: str, normalized: bool = False, diverging: bool = False,
                       lang: str = "en") -> go.Figure:
     """A confusion matrix (true rows, predicted columns); zero cells are left blank."""
-    import numpy as np
     values = metrics.normalize_rows(cm) if normalized else np.asarray(cm, dtype=float)
     shown = np.where(np.asarray(cm) == 0, np.nan, values)
     text = [["" if np.isnan(v) else (f"{v:.2f}" if normalized else f"{v:+.0f}" if diverging else f"{v:.0f}")
@@ -110,7 +99,5 @@ def confusion_heatmap(cm, class_names, title: str, normalized: bool = False, div
     fig = go.Figure(go.Heatmap(z=shown, x=names, y=names, text=text, texttemplate="%{text}",
                                colorscale="RdBu" if diverging else "Blues", zmid=0 if diverging else None,
                                showscale=False, hovertemplate=t("chart.cm_hover", lang) + "<extra></extra>"))
-    fig.update_layout(title=title, height=380, margin=dict(l=10, r=10, t=40, b=10),
-                      xaxis=dict(title=t("chart.predicted", lang), type="category"),
-                      yaxis=dict(title=t("chart.true", lang), type="category", autorange="reversed"))
-    return fig
+    return layout(fig, 380, title=title, xaxis=dict(title=t("chart.predicted", lang), type="category"),
+                  yaxis=dict(title=t("chart.true", lang), type="category", autorange="reversed"))

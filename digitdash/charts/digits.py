@@ -1,0 +1,23 @@
+"""Figures about digits themselves: a model's answer for one digit (Draw), a dataset's pixels (Data)."""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from ..i18n import t
+from .style import OVER, TRAIN, layout
+
+
+def probability_bars(probs, lang: str = "en") -> go.Figure:
+    """One bar per digit, the answer in red."""
+    answer = int(max(range(len(probs)), key=lambda d: probs[d]))
+    fig = go.Figure(go.Bar(x=list(range(len(probs))), y=list(probs),
+                           marker_color=[OVER if d == answer else TRAIN for d in range(len(probs))]))
+    return layout(fig, 200, titled=False, edge=5,
+                  xaxis=dict(dtick=1, title=t("draw.digit", lang)), yaxis=dict(range=[0, 1], title=t("draw.probability", lang)))
+
+
+def pixel_histogram(counts, lang: str = "en") -> go.Figure:
+    """How many pixels take each value 0-255, on a log scale."""
+    fig = go.Figure(go.Bar(x=list(range(len(counts))), y=counts))
+    return layout(fig, 260, titled=False, xaxis_title=t("data.pixel_value", lang), yaxis_title=t("data.count", lang),
+                  yaxis_type="log")
