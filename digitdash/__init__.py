@@ -1,6 +1,21 @@
-"""DigitDash engine: datasets, run configurations, models, training, the run store and jobs.
+"""DigitDash engine. Imports no Streamlit, and TensorFlow only inside the functions that need it.
 
-Imports no Streamlit, and TensorFlow only inside the functions that need it.
+The modules, in the order data flows through them (each imports only modules above it in its
+own group or in an earlier group):
+
+    what a run is      kinds (mlp, cnn, the baselines), config (RunConfig, bounds, presets),
+                       architecture (the layer plan: shapes, params, FLOPs)
+    data in            datasets (names -> uint8 arrays, once per process), arrays (validation
+                       split, flat pixels, cross-entropy), preprocess (any picture -> 28x28)
+    networks           models (Keras from the plan), numpy_mlp (from scratch), baselines
+                       (scikit-learn and NumPy runs), training (a Keras run), results (Listener,
+                       Outcome, evaluation: what every kind gives back)
+    runs               store (SQLite + artifacts), limits (the teacher's rules), estimate (waits),
+                       jobs (admission, the Runner, worker processes), experiments (families)
+    what pages show    metrics, charts/ (Plotly figures), compare, leaderboard, inside
+                       (weights, activations, saliency, maps), predict (stored models answering)
+    around them        i18n (catalogues, Message), identity (signed student ids), paths, device,
+                       cli, bench, robustness
 """
 import os
 

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from digitdash.config import PRESETS, ConfigError, RunConfig, preset
+from digitdash.config import BOUNDS, PRESETS, ConfigError, RunConfig, preset
 
 BAD_VALUES = [
     ("architecture", "rnn"), ("layers", (0,)), ("layers", ()), ("layers", (64, -1)),
@@ -90,3 +90,16 @@ def test_presets_rebuild_the_notebooks_networks():
     assert preset("net2").downsampling == "stride-last"
     with pytest.raises(ConfigError, match="preset='mlp-9'"):
         preset("mlp-9")
+
+
+@pytest.mark.parametrize("field", sorted(set(BOUNDS) - {"layers", "conv_filters"}))
+def test_the_forms_range_is_exactly_what_validate_accepts(field):
+    low, high = BOUNDS[field].form_range()
+    step = BOUNDS[field].step
+    base = RunConfig(architecture="cnn")
+    for value in (low, high):
+        base.replace(**{field: value}).validate()
+    for value in (low - step, high + step):
+        with pytest.raises(ConfigError) as err:
+            base.replace(**{field: value}).validate()
+        assert err.value.field == field

@@ -160,3 +160,15 @@ def test_a_blank_picture_is_reported_not_predicted(value):
 def test_plain_resize_is_the_notebooks_way():
     out = preprocess.plain_resize(paper_digit())
     assert out.shape == (28, 28) and out.mean() > 150   # still dark-on-light: what MNIST never shows
+
+
+def test_an_untouched_canvas_is_one_message_and_a_drawing_is_read():
+    blank = np.zeros((280, 280, 4), np.uint8)
+    blank[..., 3] = 255
+    with pytest.raises(preprocess.ImageError, match="canvas is empty"):
+        preprocess.from_canvas(blank)
+    faint = blank.copy()
+    faint[100:180, 130:150, :3] = preprocess.CANVAS_INK - 1      # darker than any stroke: still empty
+    with pytest.raises(preprocess.ImageError):
+        preprocess.from_canvas(faint)
+    assert preprocess.from_canvas(synthetic_drawing(), threshold="adaptive").image.shape == (28, 28)

@@ -84,3 +84,32 @@ def test_store_names_and_leaderboard(digitdash_home):
     board = leaderboard.best_per_owner(store.runs())
     assert [(b["owner"], b["test_accuracy"], b["runs"]) for b in board] == [(B, 0.97, 1), (A, 0.95, 2)]
     assert store.owner_name(A) == "Ana María" and store.owner_name(None) == "teacher"
+
+
+def test_a_runs_kind_says_who_trains_it_and_older_stores_are_corrected(digitdash_home):
+    import sqlite3
+    store = Store(digitdash_home)
+    ids = {k: store.create(RunConfig(architecture=k, layers=(8,))) for k in ("mlp", "cnn", "logreg", "numpy-mlp")}
+    assert {k: store.get(i)["kind"] for k, i in ids.items()} == {
+        "mlp": "keras", "cnn": "keras", "logreg": "scikit-learn", "numpy-mlp": "numpy"}
+    with sqlite3.connect(digitdash_home / "digitdash.sqlite") as db:     # as version 3 wrote every run
+        db.execute("UPDATE runs SET kind = 'keras'")
+        db.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    store = Store(digitdash_home)
+    assert store.get(ids["logreg"])["kind"] == "scikit-learn" and store.get(ids["numpy-mlp"])["kind"] == "numpy"
+
+
+def test_opening_a_store_takes_no_write_lock(digitdash_home):
+    import sqlite3
+    import time
+    store = Store(digitdash_home)
+    run_id = store.create(RunConfig(), name="kept")
+    writer = sqlite3.connect(digitdash_home / "digitdash.sqlite", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")                  # a worker in the middle of a write
+    try:
+        start = time.monotonic()
+        assert Store(digitdash_home).get(run_id)["name"] == "kept"
+        assert time.monotonic() - start < 5
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
