@@ -10,6 +10,7 @@ from digitdash.store import StoreError
 
 t = language.t
 ALL = "*"   # the family filter's "every run" choice
+GALLERY_PAGE = 40   # misclassified digits shown at first, and added by each "show more"
 st.title(t("compare.title"))
 store = server.store()
 runs = store.runs()
@@ -165,14 +166,21 @@ def gallery_ui(selected: list[dict]) -> None:
         keep &= wrong["true"] == true
     if pred != "any":
         keep &= wrong["pred"] == pred
-    idx = np.flatnonzero(keep)[:40]
-    st.caption(t("compare.mistakes_shown", shown=int(keep.sum()),
-                 total=run["results"].get("misclassified_count", len(keep))))
+    matching = np.flatnonzero(keep)
+    filtered = true != "any" or pred != "any"
+    total = len(matching) if filtered else max(len(matching), run["results"].get("misclassified_count", 0))
+    limit = st.session_state.get("gallery-limit", GALLERY_PAGE)
+    idx = matching[:limit]
+    st.caption(t("compare.mistakes_shown", shown=len(idx), total=total))
     cols = st.columns(10)
     for n, i in enumerate(idx):
         conf = float(wrong["probs"][i].max())
         cols[n % 10].image(wrong["images"][i][..., 0], width=56,
                            caption=t("compare.mistake", true=wrong["true"][i], pred=wrong["pred"][i], conf=conf))
+    if len(matching) > len(idx) and st.button(t("compare.show_more", n=min(GALLERY_PAGE, len(matching) - len(idx))),
+                                              key="gallery-more", help=t("compare.show_more_help")):
+        st.session_state["gallery-limit"] = limit + GALLERY_PAGE
+        st.rerun()
 
 
 selected, rows = table_ui()

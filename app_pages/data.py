@@ -1,6 +1,5 @@
 """Data: what the chosen dataset holds, and what the models see of it."""
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from app_pages import language, server, sidebar
@@ -36,9 +35,8 @@ for i, idx in enumerate(pick):
     cols[i % 12].image(img[..., 0] if c == 1 else img, caption=data.class_names[data.y_train[idx]], width=64)
 
 st.subheader(t("data.per_class"))
-counts = pd.DataFrame({t("data.train"): facts["train_counts"], t("data.test"): facts["test_counts"]},
-                      index=list(data.class_names))
-st.bar_chart(counts, stack=False, x_label=t("data.class"), y_label=t("data.images"))
+st.plotly_chart(charts.class_counts(facts["train_counts"], facts["test_counts"], data.class_names, language.lang()),
+                key="class-counts", width="stretch")
 
 st.subheader(t("data.means"))
 st.caption(t("data.means_note"))

@@ -36,7 +36,7 @@ def input_ui() -> tuple[list[tuple[str, bytes | np.ndarray]], dict]:
             if st.button(t("draw.clear"), key="clear", help=t("draw.clear_help")):
                 st.session_state["canvas-version"] = st.session_state.get("canvas-version", 0) + 1
             threshold = st.radio(t("draw.threshold"), ["otsu", "adaptive"], horizontal=True, key="threshold",
-                                 help=t("draw.threshold_help"))
+                                 format_func=lambda m: t(f"draw.threshold_{m}"), help=t("draw.threshold_help"))
             deskew = st.checkbox(t("draw.deskew"), key="deskew", help=t("draw.deskew_help"))
         with c1, st.container(key="canvas"):
             result = st_canvas(stroke_width=width, stroke_color="#FFFFFF", background_color="#000000",

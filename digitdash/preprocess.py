@@ -108,7 +108,7 @@ def _ink(gray: np.ndarray, threshold: str, keep) -> tuple[np.ndarray, np.ndarray
         mask = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, block, -10)
     else:
         _, mask = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    keep(Message("step.threshold", method=threshold), mask)
+    keep(Message("step.threshold", method=Message(f"draw.threshold_{threshold}")), mask)
     return gray, mask
 
 

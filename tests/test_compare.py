@@ -67,3 +67,36 @@ def test_a_family_comes_up_together(two_runs):
     at = AppTest.from_file(str(ROOT / "app_pages" / "compare.py"), default_timeout=60).run()
     at.selectbox(key="family-filter").select("neurons · abcd").run()
     assert not at.exception and list(at.dataframe[0].value["name"]) == ["bigger"]
+
+
+def test_in_spanish_every_table_header_is_spanish(digitdash_home):
+    store = Store(digitdash_home)
+    for config in (RunConfig(architecture="cnn", layers=(16,), epochs=2, batch_size=64, validation_split=0.1),
+                   RunConfig(layers=(32,), epochs=3, batch_size=32)):
+        store.finish(store.create(config), "done", "", {"test_accuracy": 0.9, "test_loss": 0.3})
+    at = AppTest.from_file(str(ROOT / "app_pages" / "compare.py"), default_timeout=60)
+    at.session_state["language"] = "Español"
+    at.run()
+    assert not at.exception
+    headers = list(at.dataframe[0].value.columns)
+    fields = set(RunConfig().to_dict())
+    assert "tamaño de lote" in headers and "épocas" in headers
+    assert [h for h in headers if h in fields] == []
+
+
+def test_the_gallery_says_how_many_it_shows_and_shows_more_on_request(digitdash_home):
+    from digitdash.jobs import execute
+    store = Store(digitdash_home)
+    run_id = store.create(RunConfig(layers=(8,), epochs=1), status="running")
+    wrong = execute(store, run_id)["results"]["misclassified_count"]
+    assert wrong > 40
+    at = AppTest.from_file(str(ROOT / "app_pages" / "compare.py"), default_timeout=60).run()
+    at.selectbox(key="gallery-run").select_index(0).run()
+    gallery = lambda: [c.value for c in at.caption if "mistakes" in c.value and "shown" in c.value]  # noqa: E731
+    assert gallery() == [f"40 shown of {wrong} mistakes (most confident first)"]
+    images = lambda: len(at.get("image"))  # noqa: E731
+    assert images() == 40
+    at.button(key="gallery-more").click().run()
+    shown = min(80, wrong)
+    assert not at.exception and gallery() == [f"{shown} shown of {wrong} mistakes (most confident first)"]
+    assert images() == shown

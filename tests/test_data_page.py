@@ -51,3 +51,20 @@ def test_a_path_in_the_link_is_refused_and_the_default_shown():
     assert "/etc" not in at.sidebar.warning[0].value
     at.switch_page("app_pages/data.py").run()
     assert [m.value for m in at.metric][:2] == ["4,000", "1,000"]
+
+
+def class_bars(lang: str) -> list[tuple]:
+    import json
+    at = AppTest.from_file(str(ROOT / "app_pages" / "data.py"), default_timeout=60)
+    at.session_state["language"] = lang
+    at.run()
+    assert not at.exception
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    bars = next(c for c in charts if len(c["data"]) == 2 and c["data"][0]["type"] == "bar")["data"]
+    return [(b["marker"]["color"], tuple(b["x"]), tuple(b["y"])) for b in bars]
+
+
+def test_images_per_class_keep_their_order_and_colours_in_every_language():
+    english, spanish = class_bars("English"), class_bars("Español")
+    assert english == spanish
+    assert english[0][1] == tuple(str(d) for d in range(10)) and sum(english[0][2]) == 4000   # train first

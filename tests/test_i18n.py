@@ -5,6 +5,7 @@ import json
 import re
 import string
 
+import numpy as np
 import pytest
 from google.protobuf.json_format import MessageToDict
 from streamlit.testing.v1 import AppTest
@@ -30,6 +31,15 @@ def test_both_catalogues_hold_the_same_keys_and_placeholders():
     for key in EN:
         assert EN[key].strip() and ES[key].strip(), key
         assert placeholders(EN[key]) == placeholders(ES[key]), key
+
+
+def test_both_catalogues_break_lines_and_escape_alike():
+    """A line break is the same in both files: no literal backslash-n shown to a student in one language."""
+    for key in EN:
+        for text in (EN[key], ES[key]):
+            assert "\\n" not in text and "\\t" not in text, (key, text)
+        assert EN[key].count("\n") == ES[key].count("\n"), key
+        assert EN[key].count("\\") == ES[key].count("\\"), key
 
 
 def test_the_spanish_catalogue_is_translated():
@@ -249,3 +259,24 @@ def test_every_control_has_hover_help_from_the_catalogue():
                 if not helps or not (isinstance(helps[0], ast.Call) and getattr(helps[0].func, "id", "") == "t"):
                     missing.append(f"{path.name}:{node.lineno} {node.func.attr}")
     assert controls > 30 and missing == []
+
+
+def test_spanish_labels_fit_where_the_english_ones_do():
+    """A control's label is read in a column made for the English one: the Spanish may not run much longer."""
+    keys = [k for k in EN if k.endswith(".label")] + ["compare.all_knobs", "compare.filter", "compare.family"]
+    long = [(k, ES[k]) for k in keys if len(ES[k]) > max(len(EN[k]) * 1.25, len(EN[k]) + 8)]
+    assert long == []
+
+
+def test_the_draw_pages_threshold_choices_and_step_names_speak_spanish(finished_run):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.session_state["language"] = "Español"
+    at.run()
+    at.switch_page("app_pages/draw.py").run()
+    assert not at.exception
+    assert at.radio(key="threshold").options == ["Otsu", "adaptativo"]
+    from digitdash import preprocess
+    gray = np.zeros((60, 60), np.uint8)
+    gray[15:45, 27:33] = 255
+    steps = [i18n.say(name, "es") for name, _ in preprocess.prepare(gray, threshold="adaptive").steps]
+    assert "umbral (adaptativo)" in steps and not any("adaptive" in s for s in steps)

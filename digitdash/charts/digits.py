@@ -4,7 +4,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from ..i18n import t
-from .style import OVER, TRAIN, layout
+from .style import OVER, TRAIN, VAL, layout
 
 
 def probability_bars(probs, lang: str = "en") -> go.Figure:
@@ -21,3 +21,13 @@ def pixel_histogram(counts, lang: str = "en") -> go.Figure:
     fig = go.Figure(go.Bar(x=list(range(len(counts))), y=counts))
     return layout(fig, 260, titled=False, xaxis_title=t("data.pixel_value", lang), yaxis_title=t("data.count", lang),
                   yaxis_type="log")
+
+
+def class_counts(train_counts, test_counts, class_names, lang: str = "en") -> go.Figure:
+    """Images per class: train then test, side by side, in class order and the same colours in
+    every language."""
+    names = [str(c) for c in class_names]
+    fig = go.Figure([go.Bar(name=t("data.train", lang), x=names, y=list(train_counts), marker_color=TRAIN),
+                     go.Bar(name=t("data.test", lang), x=names, y=list(test_counts), marker_color=VAL)])
+    return layout(fig, 300, titled=False, barmode="group", xaxis=dict(title=t("data.class", lang), type="category"),
+                  yaxis_title=t("data.images", lang), legend=dict(orientation="h", y=1.1))
