@@ -196,7 +196,9 @@ def watch_ui() -> None:
     me = student.owner()
     names = server.store().student_names()
     ids = [r["id"] for r in runs]
-    labels = {r["id"]: f"{r['name']} ({student.owner_name(r['owner'], names)}, {t('status.' + r['status'])})"
+    # No status in the labels: the box is drawn with the page, not with each live update, so a
+    # status there would go stale; the watched run's status line below is always current.
+    labels = {r["id"]: f"{r['name']} ({student.owner_name(r['owner'], names)})"
               for r in runs}
     labels[NONE] = t("train.watch_none")
     if st.session_state.get("watch-run") not in [NONE, *ids]:
@@ -270,9 +272,15 @@ def live_ui() -> None:
         st.progress(done / total, text=t("train.progress", done=done, total=total, elapsed=elapsed, left=left))
     steps = run["info"].get("steps_per_epoch")
     lang = language.lang()
-    st.plotly_chart(charts.curves(epochs, store.batches(run_id), steps, lang), key="live-curves", width="stretch")
-    st.plotly_chart(charts.gap_bars(epochs, st.session_state["acc-threshold"], st.session_state["loss-threshold"],
-                                    lang), key="gap-bars", width="stretch")
+    batches = store.batches(run_id)
+    if epochs or batches:
+        st.plotly_chart(charts.curves(epochs, batches, steps, lang), key="live-curves", width="stretch")
+    else:       # nothing learnt yet: no empty axes, no gaps of nothing
+        st.info(t("train.charts_waiting" if run["status"] in ("queued", "running") else "train.charts_none"),
+                icon=":material/hourglass_top:")
+    if epochs:
+        st.plotly_chart(charts.gap_bars(epochs, st.session_state["acc-threshold"], st.session_state["loss-threshold"],
+                                        lang), key="gap-bars", width="stretch")
     res = run["results"]
     if "test_accuracy" in res:
         c1, c2 = st.columns(2)

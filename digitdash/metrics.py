@@ -30,13 +30,15 @@ def report(cm: np.ndarray) -> list[dict]:
 
 
 def gaps(epochs: list[dict]) -> list[dict]:
-    """|train - val| of accuracy and loss per epoch (None where there is no validation)."""
+    """How far validation falls behind training per epoch, signed (None where there is no validation):
+    accuracy_gap = train - val accuracy, loss_gap = val - train loss. Positive is the overfitting
+    side; negative means validation is ahead (dropout and augmentation handicap training)."""
     out = []
     for e in epochs:
-        def gap(a, b):
-            return abs(a - b) if a is not None and b is not None else None
-        out.append({"epoch": e["epoch"], "accuracy_gap": gap(e.get("accuracy"), e.get("val_accuracy")),
-                    "loss_gap": gap(e.get("loss"), e.get("val_loss"))})
+        def behind(ahead, other):
+            return ahead - other if ahead is not None and other is not None else None
+        out.append({"epoch": e["epoch"], "accuracy_gap": behind(e.get("accuracy"), e.get("val_accuracy")),
+                    "loss_gap": behind(e.get("val_loss"), e.get("loss"))})
     return out
 
 

@@ -26,3 +26,9 @@ def test_gaps_and_verdicts():
     under = [{"epoch": 1, "accuracy": 0.11, "val_accuracy": 0.1, "loss": 2.3, "val_loss": 2.3}]
     assert metrics.verdict(under, 0.1)[0] == "underfitting"
     assert metrics.first_overfit_epoch(over, acc_threshold=0.1, loss_threshold=1.0) is None
+
+
+def test_gaps_are_signed_validation_ahead_is_negative():
+    ahead = [{"epoch": 1, "accuracy": 0.90, "val_accuracy": 0.97, "loss": 0.35, "val_loss": 0.10}]
+    gap = metrics.gaps(ahead)[0]
+    assert gap["accuracy_gap"] == 0.90 - 0.97 and gap["loss_gap"] == 0.10 - 0.35

@@ -96,3 +96,28 @@ def test_run_names_are_shown_as_typed_never_as_markup():
     html = MarkdownIt().render(plain(name))
     assert "<strong>" not in html and "<a " not in html and "<b>" not in html and "<h1>" not in html
     assert "**bold**" in html and "[link](http://x)" in html and "&lt;b&gt;" in html
+
+
+def test_a_waiting_run_shows_a_waiting_state_not_empty_charts(digitdash_home):
+    from digitdash.store import Store
+    store = Store(digitdash_home)
+    run_id = store.create(RunConfig(layers=(16,), epochs=3), owner="teacher")
+    at = AppTest.from_file(str(ROOT / "app_pages" / "train.py"), default_timeout=60)
+    at.query_params["run"] = run_id
+    at.run()
+    assert not at.exception and at.session_state["watch"] == run_id
+    charts = [c.proto.id for c in at.get("plotly_chart")]
+    assert not any("live-curves" in c or "gap-bars" in c for c in charts)
+    assert any("first batches" in i.value for i in at.info)
+
+
+def test_the_watch_box_names_runs_without_a_status_that_could_go_stale(digitdash_home):
+    from digitdash.store import Store
+    store = Store(digitdash_home)
+    store.create(RunConfig(layers=(16,)), name="waiting one", owner="teacher")
+    done = store.create(RunConfig(layers=(16,)), name="finished one", owner="teacher")
+    store.finish(done, "done", "", {"test_accuracy": 0.9, "test_loss": 0.3})
+    at = page()
+    box = at.selectbox(key="watch-run")
+    assert box.options[1:] == ["finished one (teacher)", "waiting one (teacher)"]     # newest first, no status
+    assert box.options[0].startswith("(none yet")

@@ -1,13 +1,15 @@
 """A run's figures: live curves and gaps (Train), and runs side by side (Compare)."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .. import metrics
 from ..i18n import t
-from .style import BATCH, OVER, PALETTE, TRAIN, VAL, layout
+from .style import AHEAD, BATCH, OVER, PALETTE, TRAIN, VAL, layout
 
 
 def curves(epochs: list[dict], batches: list[dict] | None = None, steps_per_epoch: int | None = None,
@@ -32,24 +34,34 @@ def curves(epochs: list[dict], batches: list[dict] | None = None, steps_per_epoc
         fig.add_trace(go.Scatter(x=[b["step"] / steps_per_epoch for b in batches], y=[b["loss"] for b in batches],
                                  name=t("chart.batch_loss", lang), mode="lines", line=dict(color=BATCH, width=1)),
                       row=1, col=2)
-    fig.update_xaxes(title_text=t("chart.epoch", lang))
+    whole_epochs(fig, xs, lang)
     return layout(fig, 340, legend=dict(orientation="h", y=-0.25))
 
 
 def gap_bars(epochs: list[dict], acc_threshold=metrics.ACCURACY_GAP, loss_threshold=metrics.LOSS_GAP,
              lang: str = "en") -> go.Figure:
-    """|train - val| per epoch, bars above the overfitting threshold in red."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=(t("chart.accuracy_gap", lang), t("chart.loss_gap", lang)))
+    """How far validation falls behind training per epoch: red above the overfitting threshold,
+    grey where validation is ahead (negative). The threshold is a dashed line named in the title."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(
+        t("chart.accuracy_gap", lang) + " · " + t("chart.threshold", lang, limit=acc_threshold),
+        t("chart.loss_gap", lang) + " · " + t("chart.threshold", lang, limit=loss_threshold)))
     gaps = metrics.gaps(epochs)
     xs = [g["epoch"] for g in gaps]
     for col, key, limit in ((1, "accuracy_gap", acc_threshold), (2, "loss_gap", loss_threshold)):
         ys = [g[key] or 0.0 for g in gaps]
         fig.add_trace(go.Bar(x=xs, y=ys, name=t(f"chart.{key}", lang), showlegend=False,
-                             marker_color=[OVER if y > limit else TRAIN for y in ys]), row=1, col=col)
-        fig.add_hline(y=limit, line_dash="dash", line_color=OVER, row=1, col=col,
-                      annotation_text=t("chart.threshold", lang, limit=limit), annotation_position="top left")
-    fig.update_xaxes(title_text=t("chart.epoch", lang), dtick=1 if len(xs) <= 20 else None)
+                             marker_color=[OVER if y > limit else AHEAD if y < 0 else TRAIN for y in ys]),
+                      row=1, col=col)
+        fig.add_hline(y=limit, line_dash="dash", line_color=OVER, row=1, col=col)
+    whole_epochs(fig, xs, lang)
     return layout(fig, 300)
+
+
+def whole_epochs(fig, xs: list, lang: str) -> None:
+    """An epoch axis ticks at whole epochs only (a 3-epoch run: 1, 2, 3; never 1.2, 1.4)."""
+    last = max(xs, default=1)
+    fig.update_xaxes(title_text=t("chart.epoch", lang), tickmode="linear", tick0=1, dtick=max(1, math.ceil(last / 15)),
+                     tickformat="d")
 
 
 def overlay_curves(series: list[tuple[str, list[dict]]], lang: str = "en") -> go.Figure:
