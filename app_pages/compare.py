@@ -120,8 +120,8 @@ def confusion_ui(selected: list[dict]) -> None:
                      format_func=lambda s: t(f"compare.split_{s}"), help=t("compare.split_help"))
     normalized = c2.toggle(t("compare.normalized"), key="cm-normalized", help=t("compare.normalized_help"))
     names = shape_of(done[0]["dataset"])[1]
-    with st.container(key="confusion"):
-        cols = st.columns(len(done))
+    with st.container(key="confusion"):     # one matrix at a time, the page's full width: readable on a projector
+        cols = st.tabs([run["name"] for run in done])
         for col, run in zip(cols, done):
             cm = run["results"]["confusion"].get(split)
             if cm is None:

@@ -100,6 +100,9 @@ def convergence_lines(series: list[tuple[str, list[dict]]], lang: str = "en") ->
     return layout(fig, 320, title=t("chart.convergence", lang), xaxis_title=t("chart.epoch", lang))
 
 
+CELL_FONT = 15     # px: every cell's number readable on a 1280x720 projector
+
+
 def confusion_heatmap(cm, class_names, title: str, normalized: bool = False, diverging: bool = False,
                       lang: str = "en") -> go.Figure:
     """A confusion matrix (true rows, predicted columns); zero cells are left blank."""
@@ -108,8 +111,8 @@ def confusion_heatmap(cm, class_names, title: str, normalized: bool = False, div
     text = [["" if np.isnan(v) else (f"{v:.2f}" if normalized else f"{v:+.0f}" if diverging else f"{v:.0f}")
              for v in row] for row in shown]
     names = [str(c) for c in class_names]
-    fig = go.Figure(go.Heatmap(z=shown, x=names, y=names, text=text, texttemplate="%{text}",
+    fig = go.Figure(go.Heatmap(z=shown, x=names, y=names, text=text, texttemplate="%{text}", textfont=dict(size=CELL_FONT),
                                colorscale="RdBu" if diverging else "Blues", zmid=0 if diverging else None,
                                showscale=False, hovertemplate=t("chart.cm_hover", lang) + "<extra></extra>"))
-    return layout(fig, 380, title=title, xaxis=dict(title=t("chart.predicted", lang), type="category"),
+    return layout(fig, 560, title=title, xaxis=dict(title=t("chart.predicted", lang), type="category"),
                   yaxis=dict(title=t("chart.true", lang), type="category", autorange="reversed"))
