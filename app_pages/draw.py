@@ -99,6 +99,8 @@ with st.container(key="prediction"):
         except preprocess.ImageError as exc:
             st.warning(f"{language.plain(name)}: {language.say(exc.message)}")
             continue
+        if isinstance(source, np.ndarray) and digits:     # the latest drawing is offered on Inside too
+            st.session_state["inside-drawing"] = digits[0].image
         for prepared in digits:
             steps_ui(prepared)
             prediction_ui(prepared, models, shown)

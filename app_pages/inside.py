@@ -47,13 +47,13 @@ def weights_ui(model, run: dict, data) -> None:
     cols = st.columns(12)
     for n, i in enumerate(idx[:shown]):
         cols[n % 12].image(inside.as_gray(pictures[i]), width=56, clamp=True,
-                           caption=t("inside.picture", index=int(i), norm=float(norms[i])))
+                           caption=t("inside.picture", index=int(i)))
     st.caption(t("inside.picture_note_" + kind))
     rows, kept_initial, dead = weight_facts(run["id"], model, data.x_test[:500])
     st.plotly_chart(charts.weight_histograms(rows, language.lang()), key="weight-hist", width="stretch")
     st.caption(t("inside.hist_note" if kept_initial else "inside.hist_note_no_initial"))
     if dead:
-        frame = pd.DataFrame(dead).rename(columns={"layer": t("column.layer"), "units": t("inside.units"),
+        frame = pd.DataFrame([{**row, "layer": language.say(row["layer"])} for row in dead]).rename(columns={"layer": t("column.layer"), "units": t("inside.units"),
                                                   "dead": t("inside.dead")})
         st.dataframe(frame, hide_index=True, key="dead-relu")
         st.caption(t("inside.dead_note"))
@@ -69,10 +69,13 @@ def digit_source_ui(data) -> tuple[np.ndarray, int | None, str]:
     drawing = st.session_state.get("inside-drawing")
     if data.image_shape != (28, 28, 1):      # a drawing is a 28x28 gray digit: only for MNIST-shaped runs
         drawing = None
-    sources = (["drawing"] if drawing is not None else []) + ["test"]
     c1, c2 = st.columns([2, 1])
-    source = c1.radio(t("inside.source"), sources, horizontal=True, key="inside-source",
-                      format_func=lambda s: t(f"inside.source_{s}"), help=t("inside.source_help"))
+    source = "test"
+    if drawing is not None:          # a choice only when there is one to make
+        source = c1.radio(t("inside.source"), ["drawing", "test"], horizontal=True, key="inside-source",
+                          format_func=lambda s: t(f"inside.source_{s}"), help=t("inside.source_help"))
+    else:
+        c1.caption(t("inside.no_drawing"))
     if source == "drawing":
         return np.asarray(drawing, np.uint8), None, t("inside.source_drawing")
     index = c2.number_input(t("inside.index"), 0, len(data.x_test) - 1, 0, key="inside-index",
@@ -80,7 +83,7 @@ def digit_source_ui(data) -> tuple[np.ndarray, int | None, str]:
     return plain_image(data.x_test[index]), int(data.y_test[index]), t("inside.test_digit", index=index)
 
 
-def activations_ui(model, image: np.ndarray) -> None:
+def activations_ui(model, image: np.ndarray, data) -> None:
     st.subheader(t("inside.activations"))
     st.caption(t("inside.activations_note"))
     with st.container(key="activations"):
@@ -88,7 +91,9 @@ def activations_ui(model, image: np.ndarray) -> None:
             values = layer["values"]
             title = t("inside.output_layer" if layer["output"] else "inside.layer", name=layer["layer"])
             if layer["kind"] == "dense":
-                st.plotly_chart(charts.activation_bars(values, title, language.lang()), key=f"act-{n}", width="stretch")
+                classes = data.class_names if layer["output"] else None
+                st.plotly_chart(charts.activation_bars(values, title, language.lang(), classes), key=f"act-{n}",
+                                width="stretch")
                 continue
             st.markdown(f"**{title}**")
             maps = values.transpose(2, 0, 1)[:32]
@@ -172,6 +177,6 @@ with weights_tab:
     weights_ui(model, run, data)
 with digit_tab:
     saliency_ui(model, image, probs)
-    activations_ui(model, image)
+    activations_ui(model, image, data)
 with map_tab:
     map_ui(model, run, data, image)

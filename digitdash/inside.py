@@ -4,12 +4,31 @@ from __future__ import annotations
 
 import numpy as np
 
-from .i18n import Problem
+from .i18n import Message, Problem
 from .models import weight_layers
 
 
 class InsideError(Problem):
     """A run whose model cannot be looked into (a baseline, or no model)."""
+
+
+def layer_names(model) -> dict[str, Message]:
+    """Each weight layer's name as a student reads it ("Conv 1: 32 filters 3x3", "Hidden 1: 512",
+    "Output: 10"), by Keras' own layer name."""
+    layers = weight_layers(model)
+    names, conv, dense = {}, 0, 0
+    for layer in layers:
+        kernel = layer.get_weights()[0]
+        if layer is layers[-1]:
+            names[layer.name] = Message("inside.name_output", units=int(kernel.shape[-1]))
+        elif kernel.ndim == 4:
+            conv += 1
+            names[layer.name] = Message("inside.name_conv", n=conv, filters=int(kernel.shape[-1]),
+                                        size=f"{kernel.shape[0]}x{kernel.shape[1]}")
+        else:
+            dense += 1
+            names[layer.name] = Message("inside.name_dense", n=dense, units=int(kernel.shape[-1]))
+    return names
 
 
 def require_keras(model) -> None:
@@ -44,11 +63,11 @@ def as_gray(picture: np.ndarray) -> np.ndarray:
 def weight_histograms(model, initial: dict | None = None, bins: int = 60) -> list[dict]:
     """Per weight layer: a histogram of its kernel, and of its change from the initial kernel when the
     run kept it (initial: models.initial_kernels at the start)."""
-    out = []
+    out, names = [], layer_names(model)
     for i, layer in enumerate(weight_layers(model)):
         kernel = np.asarray(layer.get_weights()[0], dtype=np.float64).ravel()
         counts, edges = _histogram(kernel, bins)
-        row = {"layer": layer.name, "index": i, "count": int(kernel.size), "counts": counts, "edges": edges,
+        row = {"layer": names[layer.name], "index": i, "count": int(kernel.size), "counts": counts, "edges": edges,
                "std": float(kernel.std())}
         start = (initial or {}).get(f"layer_{i}")
         if start is not None and start.size == kernel.size:
@@ -82,7 +101,8 @@ def activations(model, image: np.ndarray) -> list[dict]:
     layers = weight_layers(model)
     outs = _probe(model, layers)(_as_batch(image[None]), training=False)
     outs = outs if isinstance(outs, (list, tuple)) else [outs]
-    return [{"layer": layer.name, "kind": "conv" if len(np.shape(o)) == 4 else "dense",
+    names = layer_names(model)
+    return [{"layer": names[layer.name], "kind": "conv" if len(np.shape(o)) == 4 else "dense",
              "output": layer is layers[-1], "values": np.asarray(o)[0]} for layer, o in zip(layers, outs)]
 
 
@@ -94,10 +114,10 @@ def dead_units(model, images: np.ndarray) -> list[dict]:
         return []
     outs = _probe(model, layers).predict(_as_batch(images), batch_size=256, verbose=0)
     outs = outs if isinstance(outs, (list, tuple)) else [outs]
-    rows = []
+    rows, names = [], layer_names(model)
     for layer, out in zip(layers, outs):
         per_unit = np.asarray(out).reshape(len(out), -1, np.shape(out)[-1]).max(axis=(0, 1))
-        rows.append({"layer": layer.name, "units": int(per_unit.size), "dead": int((per_unit <= 0).sum())})
+        rows.append({"layer": names[layer.name], "units": int(per_unit.size), "dead": int((per_unit <= 0).sum())})
     return rows
 
 

@@ -95,3 +95,20 @@ def test_look_inside_the_network_for_a_drawn_digit(server, page, tmp_path):  # n
     pg.wait_for_selector(".st-key-map .js-plotly-plot", timeout=120_000)
     legend = pg.locator(".st-key-map").inner_text()
     assert "this digit" in legend and "mistakes" in legend
+
+
+def test_a_drawing_is_offered_on_inside_opened_from_the_sidebar(server, page, tmp_path):  # noqa: F811
+    env = {**os.environ, "DIGITDASH_HOME": str(tmp_path / "server-home")}
+    trained = subprocess.run([sys.executable, "-m", "digitdash", "train", "--set", "layers=32", "--set", "epochs=1"],
+                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    pg = page
+    pg.goto(server + "/draw")
+    pg.wait_for_selector(".st-key-canvas canvas.upper-canvas")
+    pg.wait_for_timeout(500)
+    draw(pg, STROKES["1"])
+    wait_for(lambda: "Prediction:" in prediction_text(pg), timeout=90)
+    pg.locator("[data-testid=stSidebarNav] a", has_text="Inside").click()     # not the Look inside button
+    pg.get_by_role("heading", name="Inside the network").wait_for()
+    pg.wait_for_selector(".st-key-inside-source")
+    assert "your drawing" in pg.locator(".st-key-inside-source").inner_text()

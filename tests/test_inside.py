@@ -73,7 +73,7 @@ def test_conv_filters_become_pictures():
 def test_dead_relu_units_are_counted(digit):
     images = np.stack([digit, np.rot90(digit), np.zeros_like(digit)])
     dead_model, _ = mlp(hidden_bias=-1000.0)
-    assert inside.dead_units(dead_model, images) == [{"layer": dead_model.layers[2].name, "units": 6, "dead": 6}]
+    assert inside.dead_units(dead_model, images) == [{"layer": "Hidden 1: 6 neurons", "units": 6, "dead": 6}]
     live_model, w1 = mlp(hidden_bias=0.0)
     outputs = np.maximum(0, images.reshape(3, -1).astype(np.float32) / 255 @ w1)
     expected = int((outputs.max(axis=0) <= 0).sum())
@@ -139,3 +139,39 @@ def test_the_page_follows_a_drawing_through_the_network(trained, digit):
     at.radio(key="inside-source").set_value("test").run()
     at.number_input(key="inside-index").set_value(5).run()
     assert not at.exception and any("Answer:" in m.value for m in at.markdown)
+
+
+def test_layers_have_names_a_student_understands():
+    import keras
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(32, 3), keras.layers.Conv2D(64, 5),
+                              keras.layers.Flatten(), keras.layers.Dense(128), keras.layers.Dense(10)])
+    names = list(inside.layer_names(model).values())
+    assert names == ["Conv 1: 32 filters 3x3", "Conv 2: 64 filters 5x5", "Hidden 1: 128 neurons", "Output: 10"]
+    from digitdash.i18n import say
+    assert say(names[2], "es") == "Oculta 1: 128 neuronas"
+    assert [say(r["layer"]) for r in inside.weight_histograms(model)] == names
+
+
+def test_inside_shows_readable_names_every_digit_and_offers_the_latest_drawing(trained, digit):
+    import json
+    from streamlit.testing.v1 import AppTest
+    from conftest import ROOT
+    store, run_id = trained
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at.switch_page("app_pages/inside.py").run()          # from the sidebar, nothing drawn yet
+    assert not at.exception and not at.get("radio") or "inside-source" not in [r.key for r in at.radio]
+    figures = {c.proto.id: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
+    output = next(f for i, f in figures.items() if "act-1" in i)
+    assert output["data"][0]["x"] == [str(d) for d in range(10)] and output["layout"]["xaxis"]["type"] == "category"
+    assert "Output: 10" in output["layout"]["title"]["text"]
+    hist = next(f for i, f in figures.items() if "weight-hist" in i)
+    titles = [a["text"] for a in hist["layout"]["annotations"]]
+    assert titles == ["Hidden 1: 32 neurons", "Output: 10"]
+    # a drawing made on Draw is offered when the student then opens Inside from the sidebar
+    rgba = np.zeros((280, 280, 4), np.uint8)
+    rgba[..., 3] = 255
+    rgba[40:240, 130:150, :3] = 255
+    from digitdash import preprocess
+    at.session_state["inside-drawing"] = preprocess.from_canvas(rgba).image    # what Draw keeps for Inside
+    at.switch_page("app_pages/inside.py").run()
+    assert at.radio(key="inside-source").options == ["your drawing", "a test digit"]

@@ -5,13 +5,13 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..i18n import t
+from ..i18n import say, t
 from .style import PALETTE, layout
 
 
 def weight_histograms(rows: list[dict], lang: str = "en") -> go.Figure:
     """One panel per weight layer: its kernel's histogram, and its change since initialization."""
-    fig = make_subplots(rows=1, cols=len(rows), subplot_titles=[r["layer"] for r in rows])
+    fig = make_subplots(rows=1, cols=len(rows), subplot_titles=[say(r["layer"], lang) for r in rows])
     for col, r in enumerate(rows, start=1):
         mid = (r["edges"][:-1] + r["edges"][1:]) / 2
         fig.add_trace(go.Bar(x=mid, y=r["counts"], name=t("inside.weights", lang), marker_color=PALETTE[0],
@@ -23,8 +23,13 @@ def weight_histograms(rows: list[dict], lang: str = "en") -> go.Figure:
     return layout(fig, 260, barmode="overlay")
 
 
-def activation_bars(values: np.ndarray, title: str, lang: str = "en") -> go.Figure:
-    """A dense layer's activations for one digit, one bar per unit."""
+def activation_bars(values: np.ndarray, title: str, lang: str = "en", classes=None) -> go.Figure:
+    """A dense layer's activations for one digit, one bar per unit; the output layer's bars are
+    labelled with every class (0-9), each one."""
+    if classes is not None:
+        fig = go.Figure(go.Bar(x=[str(c) for c in classes], y=values, marker_color=PALETTE[0]))
+        return layout(fig, 220, title=title, xaxis=dict(type="category", title=t("inside.class", lang)),
+                      yaxis_title=t("inside.probability", lang))
     fig = go.Figure(go.Bar(x=list(range(len(values))), y=values, marker_color=PALETTE[0]))
     return layout(fig, 200, title=title, xaxis_title=t("inside.unit", lang), yaxis_title=t("inside.value", lang))
 
