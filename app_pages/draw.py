@@ -59,8 +59,8 @@ def digits_of(source, opts: dict) -> list[preprocess.Prepared]:
 
 def steps_ui(prepared: preprocess.Prepared) -> None:
     cols = st.columns(len(prepared.steps))
-    for col, (name, img) in zip(cols, prepared.steps):
-        col.image(img, caption=language.say(name), width="stretch", clamp=True)
+    for col, (name, img) in zip(cols, prepared.steps):    # each in a cell of one size, its shape kept
+        col.image(preprocess.framed(img), caption=language.say(name), width=preprocess.CELL)
 
 
 def prediction_ui(prepared: preprocess.Prepared, models: list[dict], index: int) -> None:

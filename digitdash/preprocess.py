@@ -221,6 +221,29 @@ def fit_mnist_box(digit: np.ndarray, keep=lambda name, a: None) -> np.ndarray:
     return canvas
 
 
+CELL = 112          # px: the side of the square cell each step is shown in
+FRAME = 48          # the cell's background: darker than paper, lighter than MNIST's black
+
+
+def framed(img: np.ndarray, side: int = CELL) -> np.ndarray:
+    """A step image in a square cell of `side` px, its true shape kept: scaled so its longer side
+    fills the cell (whole-pixel blocks when it is small, so a 20x20 step shows its 400 pixels),
+    centred on a frame that shows where the image ends."""
+    import cv2
+    img = np.asarray(img)
+    if img.dtype != np.uint8:
+        img = np.clip(img, 0, 255).astype(np.uint8)
+    h, w = img.shape[:2]
+    scale = side / max(h, w)
+    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
+    small = scale >= 1
+    resized = cv2.resize(img, (nw, nh), interpolation=cv2.INTER_NEAREST if small else cv2.INTER_AREA)
+    cell = np.full((side, side) + img.shape[2:], FRAME, np.uint8)
+    top, left = (side - nh) // 2, (side - nw) // 2
+    cell[top:top + nh, left:left + nw] = resized
+    return cell
+
+
 def plain_resize(gray: np.ndarray) -> np.ndarray:
     """What the notebook did to photos: grayscale and resize to 28x28, nothing else."""
     import cv2

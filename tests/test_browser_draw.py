@@ -108,6 +108,9 @@ def test_a_drawing_is_offered_on_inside_opened_from_the_sidebar(server, page, tm
     pg.wait_for_timeout(500)
     draw(pg, STROKES["1"])
     wait_for(lambda: "Prediction:" in prediction_text(pg), timeout=90)
+    # every step of a tall thin "1" sits in a cell of one size: nothing hundreds of pixels tall
+    heights = pg.evaluate("() => [...document.querySelectorAll('.st-key-prediction img')].map(i => i.height)")
+    assert len(heights) >= 5 and max(heights) <= 160, heights
     pg.locator("[data-testid=stSidebarNav] a", has_text="Inside").click()     # not the Look inside button
     pg.get_by_role("heading", name="Inside the network").wait_for()
     pg.wait_for_selector(".st-key-inside-source")

@@ -172,3 +172,16 @@ def test_an_untouched_canvas_is_one_message_and_a_drawing_is_read():
     with pytest.raises(preprocess.ImageError):
         preprocess.from_canvas(faint)
     assert preprocess.from_canvas(synthetic_drawing(), threshold="adaptive").image.shape == (28, 28)
+
+
+def test_a_step_keeps_its_shape_in_a_cell_of_fixed_size():
+    tall = np.full((300, 12), 255, np.uint8)                   # a thin "1", cropped to the digit
+    cell = preprocess.framed(tall)
+    assert cell.shape == (preprocess.CELL, preprocess.CELL)
+    ink = np.argwhere(cell == 255)
+    assert np.ptp(ink[:, 0]) + 1 == preprocess.CELL and np.ptp(ink[:, 1]) + 1 <= 6     # tall and thin, as drawn
+    small = np.zeros((20, 20), np.uint8)
+    small[2:18, 9:11] = 255                                    # the 20x20 step: every pixel a sharp block
+    cell = preprocess.framed(small)
+    assert set(np.unique(cell)) <= {0, 255, preprocess.FRAME} and (cell == 255).sum() > 0
+    assert preprocess.framed(np.zeros((28, 28, 3), np.uint8)).shape == (preprocess.CELL, preprocess.CELL, 3)
