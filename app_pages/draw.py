@@ -11,7 +11,7 @@ t = language.t
 st.title(t("draw.title"))
 
 
-@st.cache_data
+@st.cache_data(show_spinner=False)
 def mnist_samples() -> dict[int, np.ndarray]:
     """One real MNIST digit per class (from the bundled mnist-5k test split), to compare with."""
     data = server.dataset("mnist-5k")

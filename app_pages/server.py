@@ -12,7 +12,7 @@ from digitdash.jobs import LocalRunner
 from digitdash.store import Store, StoreError
 
 
-@st.cache_resource
+@st.cache_resource(show_spinner=False)
 def _runner(home: str) -> LocalRunner:
     if teacher_auth.teacher_password() is None:    # said once, in the server's console, at first start
         print(i18n.t("teacher.console_unset"), file=sys.stderr, flush=True)

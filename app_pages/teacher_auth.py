@@ -6,7 +6,7 @@ import streamlit as st
 from digitdash import identity
 
 
-@st.cache_resource
+@st.cache_resource(show_spinner=False)
 def password_gate() -> identity.PasswordGate:
     """One gate per server process: wrong tries from any session make every next try wait longer."""
     return identity.PasswordGate()

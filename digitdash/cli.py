@@ -68,8 +68,10 @@ def _parser() -> argparse.ArgumentParser:
     rb = sub.add_parser("robustness", help="accuracy on non-MNIST handwriting: pipeline vs plain resize")
     rb.add_argument("--run", required=True)
     rb.add_argument("--json", action="store_true")
-    w = sub.add_parser("worker", help=argparse.SUPPRESS)
+    w = sub.add_parser("worker")           # started by the runner, never by a person: left out of --help
     w.add_argument("--slot", type=int, default=0)
+    sub._choices_actions = [a for a in sub._choices_actions if a.dest != "worker"]
+    sub.metavar = "{" + ",".join(name for name in sub.choices if name != "worker") + "}"
     return p
 
 

@@ -280,3 +280,18 @@ def test_the_draw_pages_threshold_choices_and_step_names_speak_spanish(finished_
     gray[15:45, 27:33] = 255
     steps = [i18n.say(name, "es") for name, _ in preprocess.prepare(gray, threshold="adaptive").steps]
     assert "umbral (adaptativo)" in steps and not any("adaptive" in s for s in steps)
+
+
+def test_no_spinner_shows_a_function_name():
+    """Streamlit's cache says "Running f()." unless told otherwise: every cache is told."""
+    unsaid = []
+    for path in UI_FILES:
+        for node in ast.walk(ast.parse(path.read_text())):
+            for deco in getattr(node, "decorator_list", []):
+                call = deco if isinstance(deco, ast.Call) else None
+                target = ast.unparse(call.func if call else deco)
+                if target in ("st.cache_data", "st.cache_resource"):
+                    said = {k.arg: k.value for k in (call.keywords if call else [])}
+                    if not (isinstance(said.get("show_spinner"), ast.Constant) and said["show_spinner"].value is False):
+                        unsaid.append(f"{path.name}:{node.name}")
+    assert unsaid == []
