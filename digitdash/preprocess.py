@@ -59,19 +59,34 @@ def shrunk(img):
     from PIL import Image
     if max(img.size) <= MAX_SIDE:
         return img
-    if img.mode not in ("1", "L", "LA", "RGB", "RGBA", "La", "F", "I"):
+    if img.mode in WIDE_MODES:      # 16-bit and float pixels: scaled to 8 bits first, never clipped
+        img = Image.fromarray(_eight_bit(img))
+    if img.mode not in ("1", "L", "LA", "RGB", "RGBA", "La"):
         img = img.convert("RGBA" if "A" in img.mode or "transparency" in img.info else "RGB")
     img = img.copy()
     img.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.BOX)
     return img
 
 
+WIDE_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")     # more than 8 bits a pixel
+
+
+def _eight_bit(img) -> np.ndarray:
+    """A 16-bit, 32-bit or float image as uint8 gray: its own range stretched to 0-255 (a 12-bit
+    scan and a float image in 0-1 both keep their contrast)."""
+    arr = np.asarray(img, dtype=np.float64)
+    arr = np.nan_to_num(arr, nan=0.0, posinf=0.0, neginf=0.0)
+    low, high = float(arr.min()), float(arr.max())
+    if high - low <= 0:
+        return np.zeros(arr.shape, np.uint8)
+    low = min(low, 0.0) if high > 1.0 else low      # integer scans keep 0 as black
+    return np.clip((arr - low) / (high - low) * 255, 0, 255).astype(np.uint8)
+
+
 def to_gray(img) -> np.ndarray:
     """PIL image of any mode -> uint8 grayscale; transparent pixels become the background."""
-    from PIL import Image
-    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
-        arr = np.asarray(img, dtype=np.float64)
-        return np.clip(arr / max(arr.max(), 1) * 255, 0, 255).astype(np.uint8)
+    if img.mode in WIDE_MODES:
+        return _eight_bit(img)
     if img.mode in ("P", "PA", "LA", "RGBA", "La") or "transparency" in img.info:
         rgba = np.asarray(img.convert("RGBA"), dtype=np.float64)
         gray = rgba[..., :3] @ [0.299, 0.587, 0.114]

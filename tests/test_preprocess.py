@@ -185,3 +185,25 @@ def test_a_step_keeps_its_shape_in_a_cell_of_fixed_size():
     cell = preprocess.framed(small)
     assert set(np.unique(cell)) <= {0, 255, preprocess.FRAME} and (cell == 255).sum() > 0
     assert preprocess.framed(np.zeros((28, 28, 3), np.uint8)).shape == (preprocess.CELL, preprocess.CELL, 3)
+
+
+@pytest.mark.parametrize("side", [300, 1500])      # 1500: shrunk before the heavy steps
+@pytest.mark.parametrize("kind", ["16-bit TIFF", "12-bit PNG", "float TIFF"])
+def test_wide_pixels_read_as_the_same_digit_as_8_bit(kind, side):
+    from PIL import Image
+    seven = np.zeros((28, 28), np.uint8)
+    seven[6:9, 7:21] = 255
+    for i in range(9, 23):
+        seven[i, 19 - (i - 9) // 2:22 - (i - 9) // 2] = 255
+    paper = np.array(Image.fromarray(255 - seven).resize((side, side), Image.BICUBIC))
+    wide = {"16-bit TIFF": (Image.fromarray(paper.astype(np.uint16) * 257), "TIFF"),
+            "12-bit PNG": (Image.fromarray(paper.astype(np.uint16) * 16), "PNG"),
+            "float TIFF": (Image.fromarray(paper.astype(np.float32) / 255, "F"), "TIFF")}[kind]
+    def encoded(img, fmt):
+        out = io.BytesIO()
+        img.save(out, format=fmt)
+        return out.getvalue()
+    eight = preprocess.prepare_all(preprocess.decode(encoded(Image.fromarray(paper), "PNG")), keep_steps=False)
+    read = preprocess.prepare_all(preprocess.decode(encoded(*wide)), keep_steps=False)
+    assert len(eight) == len(read) == 1
+    assert np.abs(read[0].image.astype(int) - eight[0].image.astype(int)).mean() < 3
