@@ -103,13 +103,20 @@ def activations_ui(model, image: np.ndarray, data) -> None:
                 cols[i % 16].image((np.clip(fmap / top, 0, 1) * 255).astype(np.uint8), width=44, caption=str(i))
 
 
-def saliency_ui(model, image: np.ndarray, probs: np.ndarray) -> None:
+@st.cache_data(show_spinner=False, max_entries=16)
+def saliency_maps(run_id: str, image_key: str, digits: tuple[int, ...], _model, _image) -> list[np.ndarray]:
+    """Per run, digit image and answer: the saliency maps (a batch of nudged images each time)."""
+    return inside.saliency_maps(_model, _image, list(digits))
+
+
+def saliency_ui(model, run: dict, image: np.ndarray, probs: np.ndarray) -> None:
     st.subheader(t("inside.saliency"))
     st.caption(t("inside.saliency_note"))
     first, second = inside.top_two(probs)
     titles = [t("inside.input"), t("inside.for_digit", digit=first, p=float(probs[first])),
               t("inside.for_digit", digit=second, p=float(probs[second]))]
-    maps = [inside.saliency(model, image, d) for d in (first, second)]
+    key = hashlib.sha1(image.tobytes()).hexdigest()[:12]
+    maps = saliency_maps(run["id"], key, (first, second), model, image)
     st.plotly_chart(charts.saliency(image, maps, titles), key="saliency", width="stretch")
 
 
@@ -119,7 +126,8 @@ def map_points(run_id: str, space: str, method: str, drawing_key: str, _model, _
     and drawing."""
     n = len(_x) if method == "pca" else min(len(_x), TSNE_POINTS)
     x = _x[:n]
-    points = x.reshape(n, -1).astype(np.float32) / 255 if space == "pixels" else inside.hidden_features(_model, x)
+    hidden, pred = inside.hidden_and_answers(_model, x)          # one pass gives both
+    points = x.reshape(n, -1).astype(np.float32) / 255 if space == "pixels" else hidden
     extra = None
     if _drawing is not None:
         extra = (_drawing.reshape(1, -1).astype(np.float32) / 255 if space == "pixels"
@@ -128,7 +136,6 @@ def map_points(run_id: str, space: str, method: str, drawing_key: str, _model, _
         xy, placed, _ = inside.pca_map(points, extra)
     else:
         xy, placed = inside.tsne_map(points, extra)
-    pred = probabilities(server.store().model_path(run_id), x).argmax(axis=1)
     return xy, placed, pred
 
 
@@ -176,7 +183,7 @@ weights_tab, digit_tab, map_tab = st.tabs([t("inside.tab_weights"), t("inside.ta
 with weights_tab:
     weights_ui(model, run, data)
 with digit_tab:
-    saliency_ui(model, image, probs)
+    saliency_ui(model, run, image, probs)
     activations_ui(model, image, data)
 with map_tab:
     map_ui(model, run, data, image)

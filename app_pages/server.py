@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 
 import streamlit as st
 
@@ -48,3 +49,19 @@ def load_dataset(name: str) -> datasets.Dataset:
     """The dataset, decoded once per process, with a spinner in this session's language."""
     with st.spinner(t("common.loading_dataset")):
         return dataset(name)
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up() -> threading.Thread:
+    """Once per server process, in the background, as the first student arrives: decode the default
+    dataset and import what Inside and Data compute with, so that nobody's first visit waits for it."""
+    def work() -> None:
+        try:
+            datasets.load(datasets.DEFAULT)
+            import scipy.special  # noqa: F401  (Inside's activations)
+            import sklearn.decomposition  # noqa: F401  (Inside's map)
+        except Exception:    # the page that needs it says what went wrong, in the student's language
+            pass
+    thread = threading.Thread(target=work, name="digitdash-warm-up", daemon=True)
+    thread.start()
+    return thread

@@ -172,20 +172,35 @@ def class_figures(runs: int = 30) -> dict:
                       "speedup": round(single["seconds"] / default["seconds"], 3)}}
 
 
-def server_figures(sessions: int = 30, submitters: int = 10) -> dict:
-    """A real server under a class's load (tools/load.py, its own process and run store): first render,
-    page renders while training runs, server memory, and whether every submitted run ran in order."""
+def _tool(name: str, *args: str, timeout: float = 1800) -> dict:
+    """Run tools/<name>.py --json (its own server and run store); its figures, or {"error": ...}."""
     import subprocess
     import sys
     from pathlib import Path
-    tool = Path(__file__).resolve().parent.parent / "tools" / "load.py"
-    out = subprocess.run([sys.executable, str(tool), "--sessions", str(sessions), "--submitters", str(submitters),
-                          "--json"], capture_output=True, text=True, timeout=1800)
+    tool = Path(__file__).resolve().parent.parent / "tools" / f"{name}.py"
+    out = subprocess.run([sys.executable, str(tool), *args, "--json"], capture_output=True, text=True, timeout=timeout)
     lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
     if not lines:
-        return {"server_error": (out.stderr.strip().splitlines() or ["no output"])[-1][:300]}
-    load = json.loads(lines[-1])
+        return {"error": (out.stderr.strip().splitlines() or ["no output"])[-1][:300]}
+    return json.loads(lines[-1])
+
+
+def server_figures(sessions: int = 30, submitters: int = 10) -> dict:
+    """A real server under a class's load (tools/load.py, its own process and run store): first render,
+    page renders while training runs, server memory, and whether every submitted run ran in order."""
+    load = _tool("load", "--sessions", str(sessions), "--submitters", str(submitters))
+    if "error" in load:
+        return {"server_error": load["error"]}
     return {"first_render_s": load["first_render_s"], "server_rss_mb": load["server_rss_mb_max"], "load": load}
+
+
+def tour_figures() -> dict:
+    """One student's tour of every page on an idle server with ten stored runs (tools/tour.py):
+    each page's render time, and the server's memory after the tour."""
+    tour = _tool("tour")
+    if "error" in tour:
+        return {"tour_error": tour["error"]}
+    return {"page_render_s": tour["page_render_s"], "tour_rss_mb": tour["tour_rss_mb"], "tour": tour}
 
 
 def machine() -> dict:

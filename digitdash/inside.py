@@ -1,15 +1,32 @@
 """Inside a trained Keras network: weights as pictures, activations, saliency and a map of the test
-set. Plain arrays in, plain arrays out; TensorFlow is imported only by the functions that need it."""
+set. Plain arrays in, plain arrays out, all in NumPy (forward.Network): no TensorFlow in the page
+server. A Keras model given instead is read into a Network first."""
 from __future__ import annotations
 
 import numpy as np
 
+from .forward import Network
 from .i18n import Message, Problem
-from .models import weight_layers
+
+SALIENCY_STEP = 0.5       # pixel change (of 0-255) for the central differences of the score
 
 
 class InsideError(Problem):
     """A run whose model cannot be looked into (a baseline, or no model)."""
+
+
+def network(model) -> Network:
+    """The model as a NumPy Network (a Keras model is read once into one)."""
+    if isinstance(model, Network):
+        return model
+    if not hasattr(model, "layers"):
+        raise InsideError("inside.not_keras")
+    return Network.from_keras(model)
+
+
+def weight_layers(model) -> list:
+    """The layers that hold a kernel (dense and conv), first to last, the output layer included."""
+    return [layer for layer in network(model).layers if layer.kernel is not None]
 
 
 def layer_names(model) -> dict[str, Message]:
@@ -32,7 +49,8 @@ def layer_names(model) -> dict[str, Message]:
 
 
 def require_keras(model) -> None:
-    if not hasattr(model, "layers") or not weight_layers(model):
+    """InsideError unless the model is a network with weight layers (a baseline has none to show)."""
+    if not weight_layers(model):          # network() refuses what has no layers at all
         raise InsideError("inside.not_keras")
 
 
@@ -86,11 +104,6 @@ def _histogram(values: np.ndarray, bins: int):
 
 
 # ---- 2. one digit --------------------------------------------------------------------------------
-def _probe(model, layers: list):
-    import keras
-    return keras.Model(model.inputs[0], [layer.output for layer in layers])
-
-
 def _as_batch(images: np.ndarray) -> np.ndarray:
     x = np.asarray(images, dtype=np.float32)
     return x[..., None] if x.ndim == 3 else x
@@ -98,43 +111,46 @@ def _as_batch(images: np.ndarray) -> np.ndarray:
 
 def activations(model, image: np.ndarray) -> list[dict]:
     """The output of every dense and conv layer for one image (h, w) or (h, w, c), output included."""
-    layers = weight_layers(model)
-    outs = _probe(model, layers)(_as_batch(image[None]), training=False)
-    outs = outs if isinstance(outs, (list, tuple)) else [outs]
-    names = layer_names(model)
-    return [{"layer": names[layer.name], "kind": "conv" if len(np.shape(o)) == 4 else "dense",
-             "output": layer is layers[-1], "values": np.asarray(o)[0]} for layer, o in zip(layers, outs)]
+    net = network(model)
+    layers = weight_layers(net)
+    outs = net.outputs(_as_batch(image[None]), layers)
+    names = layer_names(net)
+    return [{"layer": names[layer.name], "kind": "conv" if o.ndim == 4 else "dense",
+             "output": layer is layers[-1], "values": o[0]} for layer, o in zip(layers, outs)]
 
 
 def dead_units(model, images: np.ndarray) -> list[dict]:
     """Per hidden relu layer: units (neurons or filters) whose output is 0 for every one of `images`."""
-    layers = [layer for layer in weight_layers(model)[:-1]
-              if getattr(getattr(layer, "activation", None), "__name__", "") == "relu"]
+    net = network(model)
+    layers = [layer for layer in weight_layers(net)[:-1] if layer.activation_name == "relu"]
     if not layers:
         return []
-    outs = _probe(model, layers).predict(_as_batch(images), batch_size=256, verbose=0)
-    outs = outs if isinstance(outs, (list, tuple)) else [outs]
-    rows, names = [], layer_names(model)
+    outs = net.outputs(_as_batch(images), layers)
+    rows, names = [], layer_names(net)
     for layer, out in zip(layers, outs):
-        per_unit = np.asarray(out).reshape(len(out), -1, np.shape(out)[-1]).max(axis=(0, 1))
+        per_unit = out.reshape(len(out), -1, out.shape[-1]).max(axis=(0, 1))
         rows.append({"layer": names[layer.name], "units": int(per_unit.size), "dead": int((per_unit <= 0).sum())})
     return rows
 
 
+def saliency_maps(model, image: np.ndarray, digits: list[int]) -> list[np.ndarray]:
+    """Gradient x input of each digit's score (the output layer's input times its weights, before
+    softmax), over the raw 0-255 pixels: positive pixels pushed the answer towards that digit. The
+    gradient is taken by differences, every pixel nudged once, all in one batch with the image itself
+    (a ReLU network is linear between its kinks, so a small step gives its gradient)."""
+    net = network(model)
+    x = _as_batch(np.asarray(image)[None])[0].astype(np.float64)    # differences need the precision
+    flat = x.reshape(-1)
+    n = flat.size
+    nudged = np.repeat(flat[None], n + 1, axis=0)
+    nudged[np.arange(n), np.arange(n)] += SALIENCY_STEP
+    _, scores = net.logits_and_input(nudged.reshape((n + 1,) + x.shape))
+    grads = (scores[:n] - scores[n]) / SALIENCY_STEP                  # (pixels, classes)
+    return [(grads[:, d].reshape(x.shape) * x).sum(axis=-1) for d in digits]
+
+
 def saliency(model, image: np.ndarray, digit: int) -> np.ndarray:
-    """Gradient x input of the digit's score (the output layer's input times its weights, before
-    softmax), over the raw 0-255 pixels: positive pixels pushed the answer towards `digit`."""
-    import keras
-    import tensorflow as tf
-    out = weight_layers(model)[-1]
-    kernel, bias = (tf.constant(w, tf.float32) for w in out.get_weights()[:2])
-    features = keras.Model(model.inputs[0], out.input)
-    x = tf.constant(_as_batch(np.asarray(image)[None]))
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        score = (tf.matmul(features(x, training=False), kernel) + bias)[0, digit]
-    grad = tape.gradient(score, x).numpy()[0]
-    return (grad * x.numpy()[0]).sum(axis=-1)
+    return saliency_maps(model, image, [digit])[0]
 
 
 def top_two(probabilities: np.ndarray) -> tuple[int, int]:
@@ -145,9 +161,13 @@ def top_two(probabilities: np.ndarray) -> tuple[int, int]:
 # ---- 3. a map of the test set --------------------------------------------------------------------
 def hidden_features(model, images: np.ndarray) -> np.ndarray:
     """What the last hidden layer makes of each image: the output layer's input."""
-    import keras
-    features = keras.Model(model.inputs[0], weight_layers(model)[-1].input)
-    return np.asarray(features.predict(_as_batch(images), batch_size=256, verbose=0)).reshape(len(images), -1)
+    return network(model).logits_and_input(_as_batch(images))[0]
+
+
+def hidden_and_answers(model, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(hidden_features, the predicted digit of each image), from one pass."""
+    features, scores = network(model).logits_and_input(_as_batch(images))
+    return features, scores.argmax(axis=1)
 
 
 def pca_map(points: np.ndarray, extra: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None, float]:

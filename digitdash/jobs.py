@@ -20,7 +20,7 @@ import time
 import traceback
 from pathlib import Path
 
-from . import architecture, datasets, device, estimate, limits
+from . import architecture, datasets, device, estimate, forward, kinds, limits
 from .config import ConfigError, RunConfig
 from .i18n import Message
 from .store import TEACHER, Store, alive
@@ -283,6 +283,16 @@ class StoreListener(Listener):
         return self.stop_file.exists()
 
 
+def _save_layers(store: Store, run_id: str, config: RunConfig, model) -> None:
+    """A Keras run's layers as plain arrays beside its model, written after it (predict.LAYERS_FILE):
+    the page server answers with them without TensorFlow."""
+    if kinds.of(config.architecture).keras:
+        try:
+            store.save_arrays(run_id, "layers", forward.layers_of(model))
+        except (forward.UnsupportedLayer, OSError):
+            pass                   # the server loads the Keras file instead
+
+
 def execute(store: Store, run_id: str, echo=None) -> dict:
     """Train a run that is marked running, record everything, and return the finished run."""
     run = store.get(run_id)
@@ -296,6 +306,7 @@ def execute(store: Store, run_id: str, echo=None) -> dict:
         try:
             if outcome.model is not None:
                 store.save_model(run_id, outcome.model)
+                _save_layers(store, run_id, config, outcome.model)
             if outcome.misclassified is not None:
                 store.save_arrays(run_id, "misclassified", outcome.misclassified)
         except OSError as exc:   # disk full, folder gone: the figures are kept, the model is not

