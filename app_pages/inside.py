@@ -53,8 +53,8 @@ def weights_ui(model, run: dict, data) -> None:
     st.plotly_chart(charts.weight_histograms(rows, language.lang()), key="weight-hist", width="stretch")
     st.caption(t("inside.hist_note" if kept_initial else "inside.hist_note_no_initial"))
     if dead:
-        frame = pd.DataFrame([{**row, "layer": language.say(row["layer"])} for row in dead]).rename(columns={"layer": t("column.layer"), "units": t("inside.units"),
-                                                  "dead": t("inside.dead")})
+        frame = pd.DataFrame([{t("column.layer"): language.say(row["layer"]), t("inside.units"): row["units"],
+                               t("inside.dead"): row["dead"]} for row in dead])
         st.dataframe(frame, hide_index=True, key="dead-relu")
         st.caption(t("inside.dead_note"))
 

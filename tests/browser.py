@@ -1,11 +1,10 @@
 """A real DigitDash server and Debian's chromium driven by Playwright (no browser download)."""
 import os
 import shutil
-import subprocess
 
 import pytest
 
-from tools.app_server import ServerDidNotStart, free_port, start as start_server
+from tools.app_server import ServerDidNotStart, free_port, start as start_server, stop as stop_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -31,11 +30,7 @@ class Server:
         return self
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        stop_server(self.proc, timeout=20)
 
     def restart(self) -> None:
         self.stop()

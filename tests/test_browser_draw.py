@@ -71,18 +71,22 @@ def test_bad_uploads_get_a_clear_message(server, page, tmp_path):  # noqa: F811
     assert "Traceback" not in pg.inner_text("body")
 
 
-def test_look_inside_the_network_for_a_drawn_digit(server, page, tmp_path):  # noqa: F811
+def trained_then_drawn(server, pg, tmp_path, digit: str, *train_args: str) -> None:
+    """A run trained through the CLI into the server's store, then `digit` drawn on Draw and read."""
     env = {**os.environ, "DIGITDASH_HOME": str(tmp_path / "server-home")}
-    trained = subprocess.run([sys.executable, "-m", "digitdash", "train", "--dataset", "mnist-5k", "--preset",
-                              "mlp-512", "--set", "epochs=2", "--name", "mlp to look into"],
+    trained = subprocess.run([sys.executable, "-m", "digitdash", "train", *train_args],
                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert trained.returncode == 0, trained.stderr[-2000:]
-    pg = page
     pg.goto(server + "/draw")
     pg.wait_for_selector(".st-key-canvas canvas.upper-canvas")
     pg.wait_for_timeout(500)
-    draw(pg, STROKES["7"])
+    draw(pg, STROKES[digit])
     wait_for(lambda: "Prediction:" in prediction_text(pg), timeout=90)
+
+
+def test_look_inside_the_network_for_a_drawn_digit(server, page, tmp_path):  # noqa: F811
+    pg = page
+    trained_then_drawn(server, pg, tmp_path, "7", "--preset", "mlp-512", "--set", "epochs=2", "--name", "mlp to look into")
     pg.locator(".st-key-inside-0 button:visible").click()
     pg.get_by_role("heading", name="Inside the network").wait_for()
     assert "your drawing" in pg.locator(".st-key-inside-source").inner_text()
@@ -98,19 +102,15 @@ def test_look_inside_the_network_for_a_drawn_digit(server, page, tmp_path):  # n
 
 
 def test_a_drawing_is_offered_on_inside_opened_from_the_sidebar(server, page, tmp_path):  # noqa: F811
-    env = {**os.environ, "DIGITDASH_HOME": str(tmp_path / "server-home")}
-    trained = subprocess.run([sys.executable, "-m", "digitdash", "train", "--set", "layers=32", "--set", "epochs=1"],
-                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    assert trained.returncode == 0, trained.stderr[-2000:]
     pg = page
-    pg.goto(server + "/draw")
-    pg.wait_for_selector(".st-key-canvas canvas.upper-canvas")
-    pg.wait_for_timeout(500)
-    draw(pg, STROKES["1"])
-    wait_for(lambda: "Prediction:" in prediction_text(pg), timeout=90)
+    trained_then_drawn(server, pg, tmp_path, "1", "--set", "layers=32", "--set", "epochs=1")
     # every step of a tall thin "1" sits in a cell of one size: nothing hundreds of pixels tall
-    heights = pg.evaluate("() => [...document.querySelectorAll('.st-key-prediction img')].map(i => i.height)")
-    assert len(heights) >= 5 and max(heights) <= 160, heights
+    def step_heights():
+        heights = [h for h in pg.evaluate(
+            "() => [...document.querySelectorAll('.st-key-prediction img')].map(i => i.height)") if h]
+        return heights if len(heights) >= 5 else None
+    heights = wait_for(step_heights, timeout=30)
+    assert max(heights) <= 160, heights
     pg.locator("[data-testid=stSidebarNav] a", has_text="Inside").click()     # not the Look inside button
     pg.get_by_role("heading", name="Inside the network").wait_for()
     pg.wait_for_selector(".st-key-inside-source")

@@ -40,3 +40,12 @@ def start(home: Path, port: int, log_path: Path, env: dict | None = None, timeou
                 proc.kill()
                 raise ServerDidNotStart("the app server did not start:\n" + Path(log_path).read_text()[-2000:])
             time.sleep(0.2)
+
+
+def stop(proc: subprocess.Popen, timeout: float = 30) -> None:
+    """End the server: asked to stop, then killed if it has not within `timeout` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()

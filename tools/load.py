@@ -219,12 +219,9 @@ def measure(sessions: int = 30, submitters: int = 10, window: float = 60.0, time
             figures = asyncio.run(first_render(port))
             figures["server_rss_mb_idle"] = round(rss_mb(server.pid), 1)
             figures.update(asyncio.run(load(port, server.pid, home, sessions, submitters, window, timeout, think)))
+            figures["server_rss_mb_max"] = max(figures["server_rss_mb_max"] or 0, figures["server_rss_mb_idle"])
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            app_server.stop(server)
             stop_workers(home)
     return figures
 

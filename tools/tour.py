@@ -24,7 +24,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tools.app_server import free_port  # noqa: E402  (after the path is set)
+from tools import app_server  # noqa: E402  (after the path is set)
+from tools.app_server import free_port  # noqa: E402
 from tools.load import Session, rss_mb, start_server, stop_workers  # noqa: E402
 
 PAGES = ["", "train", "compare", "draw", "inside", "data"]
@@ -69,11 +70,7 @@ def measure() -> dict:
             figures = {"stored_runs": runs, "server_rss_mb_start": round(rss_mb(server.pid), 1)}
             figures.update(asyncio.run(tour(port, server.pid)))
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            app_server.stop(server)
             stop_workers(home)
     return figures
 
