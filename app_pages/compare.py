@@ -146,8 +146,14 @@ def confusion_ui(selected: list[dict]) -> None:
             st.dataframe(language.translated_columns(report, "column"), width="stretch")
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def mistakes(run_id: str, home: str) -> dict | None:
+    """A finished run's misclassified test digits, read from disk once per run (they never change)."""
+    return store.load_arrays(run_id, "misclassified")
+
+
 def gallery_ui(selected: list[dict]) -> None:
-    done = [r for r in selected if store.load_arrays(r["id"], "misclassified") is not None]
+    done = [r for r in selected if store.has_arrays(r["id"], "misclassified")]
     if not done:
         return
     st.subheader(t("compare.mistakes"))
@@ -160,7 +166,7 @@ def gallery_ui(selected: list[dict]) -> None:
                         help=t("compare.true_digit_help"))
     pred = c3.selectbox(t("compare.predicted_digit"), digits, key="gallery-pred", format_func=any_label,
                         help=t("compare.predicted_digit_help"))
-    wrong = store.load_arrays(run["id"], "misclassified")
+    wrong = mistakes(run["id"], str(store.home))
     keep = np.ones(len(wrong["index"]), bool)
     if true != "any":
         keep &= wrong["true"] == true

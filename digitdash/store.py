@@ -324,6 +324,9 @@ class Store:
         finally:
             tmp.unlink(missing_ok=True)
 
+    def has_arrays(self, run_id: str, name: str) -> bool:
+        return (self.run_dir(run_id) / f"{name}.npz").is_file()
+
     def load_arrays(self, run_id: str, name: str) -> dict | None:
         path = self.run_dir(run_id) / f"{name}.npz"
         if not path.is_file():
