@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .forward import Network
+from .forward import Network, UnsupportedLayer
 from .i18n import Message, Problem
 
 SALIENCY_STEP = 0.5       # pixel change (of 0-255) for the central differences of the score
@@ -21,7 +21,10 @@ def network(model) -> Network:
         return model
     if not hasattr(model, "layers"):
         raise InsideError("inside.not_keras")
-    return Network.from_keras(model)
+    try:
+        return Network.from_keras(model)
+    except UnsupportedLayer:          # a layer DigitDash never builds: nothing this page can show
+        raise InsideError("inside.not_keras") from None
 
 
 def weight_layers(model) -> list:

@@ -175,3 +175,11 @@ def test_inside_shows_readable_names_every_digit_and_offers_the_latest_drawing(t
     at.session_state["inside-drawing"] = preprocess.from_canvas(rgba).image    # what Draw keeps for Inside
     at.switch_page("app_pages/inside.py").run()
     assert at.radio(key="inside-source").options == ["your drawing", "a test digit"]
+
+
+def test_a_network_with_a_layer_numpy_cannot_run_is_one_message():
+    import keras
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(2, 3, dilation_rate=2),
+                              keras.layers.Flatten(), keras.layers.Dense(10)])
+    with pytest.raises(inside.InsideError):
+        inside.require_keras(model)
