@@ -306,11 +306,8 @@ def _image_folder(name: str, folder: Path) -> Dataset:
         labels.append(class_names.index(label))
     x, y = np.stack(images), np.array(labels)
     train, test = stratified_split(y, 0.2, seed=0)
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_suffix(".tmp.npz")
-    np.savez(tmp, x_train=x[train], y_train=y[train], x_test=x[test], y_test=y[test],
-             class_names=np.array(class_names), signature=np.array(signature))
-    os.replace(tmp, cached)
+    _keep(cached, x_train=x[train], y_train=y[train], x_test=x[test], y_test=y[test],
+          class_names=np.array(class_names), signature=np.array(signature))
     return _checked(name, x[train], y[train], x[test], y[test], class_names)
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .forward import Network, UnsupportedLayer
+from .forward import BATCH, Network, UnsupportedLayer
 from .i18n import Message, Problem
 
-SALIENCY_STEP = 0.5       # pixel change (of 0-255) for the central differences of the score
+SALIENCY_STEP = 0.5       # pixel change (of 0-255) for the differences of the score
+SALIENCY_BUDGET = 4_000_000   # nudged images x their pixels: 28x28 is nudged pixel by pixel, larger in blocks
 
 
 class InsideError(Problem):
@@ -139,17 +140,29 @@ def dead_units(model, images: np.ndarray) -> list[dict]:
 def saliency_maps(model, image: np.ndarray, digits: list[int]) -> list[np.ndarray]:
     """Gradient x input of each digit's score (the output layer's input times its weights, before
     softmax), over the raw 0-255 pixels: positive pixels pushed the answer towards that digit. The
-    gradient is taken by differences, every pixel nudged once, all in one batch with the image itself
-    (a ReLU network is linear between its kinks, so a small step gives its gradient)."""
+    gradient is taken by differences, every pixel nudged once (a ReLU network is linear between its
+    kinks, so a small step gives its gradient). A larger picture is nudged in square blocks, each
+    pixel given its block's mean gradient, so that the work stays within SALIENCY_BUDGET."""
     net = network(model)
     x = _as_batch(np.asarray(image)[None])[0].astype(np.float64)    # differences need the precision
+    h, w, c = x.shape
+    nudges = max(c, SALIENCY_BUDGET // x.size)
+    side = 1
+    while -(-h // side) * -(-w // side) * c > nudges:
+        side += 1
+    rows, cols, chans = np.indices(x.shape)
+    block = ((rows // side) * -(-w // side) + cols // side) * c + chans    # each pixel's block
+    block = block.reshape(-1)
+    blocks = int(block.max()) + 1
     flat = x.reshape(-1)
-    n = flat.size
-    nudged = np.repeat(flat[None], n + 1, axis=0)
-    nudged[np.arange(n), np.arange(n)] += SALIENCY_STEP
-    _, scores = net.logits_and_input(nudged.reshape((n + 1,) + x.shape))
-    grads = (scores[:n] - scores[n]) / SALIENCY_STEP                  # (pixels, classes)
-    return [(grads[:, d].reshape(x.shape) * x).sum(axis=-1) for d in digits]
+    base = net.logits_and_input(flat.reshape((1,) + x.shape))[1][0]
+    change = np.empty((blocks, base.size))
+    for start in range(0, blocks, BATCH):
+        ids = np.arange(start, min(start + BATCH, blocks))
+        nudged = flat + SALIENCY_STEP * (block[None, :] == ids[:, None])
+        change[ids] = net.logits_and_input(nudged.reshape((len(ids),) + x.shape))[1] - base
+    per_pixel = change[block] / np.bincount(block)[block][:, None] / SALIENCY_STEP   # (pixels, classes)
+    return [(per_pixel[:, d].reshape(x.shape) * x).sum(axis=-1) for d in digits]
 
 
 def saliency(model, image: np.ndarray, digit: int) -> np.ndarray:

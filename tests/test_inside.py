@@ -183,3 +183,17 @@ def test_a_network_with_a_layer_numpy_cannot_run_is_one_message():
                               keras.layers.Flatten(), keras.layers.Dense(10)])
     with pytest.raises(inside.InsideError):
         inside.require_keras(model)
+
+
+def test_saliency_of_a_large_picture_is_nudged_in_blocks_within_the_budget(monkeypatch):
+    import keras
+    from digitdash import forward
+    model = keras.Sequential([keras.Input((128, 128, 3)), keras.layers.Flatten(), keras.layers.Dense(10)])
+    net = forward.Network.from_keras(model)
+    seen = []
+    real = forward.Network.logits_and_input
+    monkeypatch.setattr(forward.Network, "logits_and_input", lambda self, x: (seen.append(len(x)), real(self, x))[1])
+    image = np.random.default_rng(0).integers(0, 256, (128, 128, 3), dtype=np.uint8)
+    maps = inside.saliency_maps(net, image, [0, 1])
+    assert maps[0].shape == (128, 128) and np.isfinite(maps[0]).all()
+    assert sum(seen) * image.size <= inside.SALIENCY_BUDGET + image.size     # the nudges, plus the image itself
