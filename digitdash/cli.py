@@ -67,6 +67,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--json", action="store_true")
     rb = sub.add_parser("robustness", help="accuracy on non-MNIST handwriting: pipeline vs plain resize")
     rb.add_argument("--run", required=True)
+    rb.add_argument("--per-class", type=int, default=30, help="pictures of each digit in each source (1-500)")
+    rb.add_argument("--seed", type=int, default=1, help="which pictures are made (the same seed, the same set)")
     rb.add_argument("--json", action="store_true")
     w = sub.add_parser("worker")           # started by the runner, never by a person: left out of --help
     w.add_argument("--slot", type=int, default=0)
@@ -266,7 +268,9 @@ def cmd_robustness(args) -> int:
     path = store.model_path(store.get(args.run)["id"])
     if path is None:
         raise UsageError(f"run {args.run} has no model; pick a finished run")
-    print(json.dumps(evaluate(path), indent=None if args.json else 2))
+    if not 1 <= args.per_class <= 500:
+        raise UsageError(f"--per-class {args.per_class}: allowed 1 to 500")
+    print(json.dumps(evaluate(path, per_class=args.per_class, seed=args.seed), indent=None if args.json else 2))
     return 0
 
 

@@ -100,23 +100,21 @@ def to_gray(img) -> np.ndarray:
     return np.asarray(img.convert("L"), dtype=np.uint8)
 
 
-def _ink(gray: np.ndarray, threshold: str, keep) -> tuple[np.ndarray, np.ndarray]:
+def _ink(gray: np.ndarray, threshold: str, keep, flatten: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Grayscale -> (white-on-black gray, binary ink mask), keeping each step."""
     import cv2
     gray = np.asarray(gray, dtype=np.uint8)
     keep(Message("step.grayscale"), gray)
-    # Polarity: the border is background. Light background = dark ink on paper -> invert.
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    if np.median(border) > 127:
+    if dark_ink(gray):
         gray = 255 - gray
         keep(Message("step.inverted"), gray)
-    # Photos: flatten uneven light by subtracting a blurred background, then smooth noise.
-    if gray.shape[0] * gray.shape[1] > 200 * 200:
-        k = max(15, (min(gray.shape) // 8) | 1)
-        background = cv2.morphologyEx(gray, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
-        gray = cv2.GaussianBlur(cv2.subtract(gray, background), (5, 5), 0)
+    # Photos: flatten uneven light and shadows by subtracting the paper, then smooth noise.
+    if flatten and gray.shape[0] * gray.shape[1] > 200 * 200:
+        gray = cv2.GaussianBlur(cv2.subtract(gray, paper(gray)), (5, 5), 0)
         keep(Message("step.flattened"), gray)
-    if int(gray.max()) - int(gray.min()) < 30 or gray.max() < 60:
+        if _faint(gray):
+            raise ImageError("image.blank")
+    elif int(gray.max()) - int(gray.min()) < 30 or gray.max() < 60:
         raise ImageError("image.blank")
     if threshold == "adaptive":
         block = max(11, (min(gray.shape) // 10) | 1)
@@ -127,12 +125,59 @@ def _ink(gray: np.ndarray, threshold: str, keep) -> tuple[np.ndarray, np.ndarray
     return gray, mask
 
 
+def _faint(flat: np.ndarray) -> bool:
+    """A flattened photo with nothing that stands out of the paper's noise."""
+    level = float(np.median(flat))
+    noise = float(np.median(np.abs(flat - level))) * 1.5 + 1
+    return float(flat.max()) - level < max(20.0, 8 * noise)
+
+
+def dark_ink(gray: np.ndarray) -> bool:
+    """Whether the ink is darker than the background. The border is background; the ink is what
+    stands far from it, and there is more of it on one side (darker or lighter) than the other.
+    Grey paper, a shadow, or light brighter on one side do not fool it, as a fixed 127 would be."""
+    border = np.median(np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]]))
+    diff = np.asarray(gray, np.float32) - border
+    return float(np.clip(-diff - 40, 0, None).sum()) > float(np.clip(diff - 40, 0, None).sum())
+
+
+def paper(gray: np.ndarray) -> np.ndarray:
+    """The light of the paper under light-on-dark ink: a grey-level opening that removes anything
+    narrower than its square. The square is sized to the strokes (three stroke widths, measured on a
+    first pass with a square of half the picture), so a bold marker stroke is never taken for paper,
+    while a shadow's edge, larger than any stroke, is followed. A square opening costs the same per
+    pixel at any size, and the picture is at most MAX_SIDE: bounded cost."""
+    import cv2
+    opened = lambda k: cv2.morphologyEx(gray, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))  # noqa: E731
+    wide = (min(gray.shape) // 2) | 1
+    background = opened(wide)
+    _, rough = cv2.threshold(cv2.subtract(gray, background), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    fitted = max(int(3 * stroke_width(rough)) | 1, (min(gray.shape) // 8) | 1, 5)
+    return opened(fitted) if fitted < wide else background
+
+
+def stroke_width(mask: np.ndarray) -> float:
+    """The typical width of the strokes in a binary mask, in pixels: twice the median distance
+    from the middle of a stroke (its ridge) to its edge. 0 when there is no ink."""
+    import cv2
+    ink = (np.asarray(mask) > 0).astype(np.uint8)
+    if not ink.any():
+        return 0.0
+    dist = cv2.distanceTransform(np.pad(ink, 1), cv2.DIST_L2, 5)[1:-1, 1:-1]
+    ridge = (dist > 0) & (dist >= cv2.dilate(dist, np.ones((3, 3), np.uint8)))
+    return float(2 * np.median(dist[ridge]))
+
+
 def _digit(gray, mask, box, deskew: bool, keep) -> np.ndarray:
     import cv2
     y0, y1, x0, x1 = box
     digit = np.where(mask[y0:y1, x0:x1] > 0, gray[y0:y1, x0:x1], 0)
     digit = cv2.normalize(digit, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
     keep(Message("step.cropped"), digit)
+    even = even_strokes(mask[y0:y1, x0:x1])
+    if even is not None:
+        digit = even
+        keep(Message("step.strokes"), digit)
     out = fit_mnist_box(digit, keep)
     if deskew:
         out = deskewed(out)
@@ -140,11 +185,62 @@ def _digit(gray, mask, box, deskew: bool, keep) -> np.ndarray:
     return out
 
 
-def prepare(gray: np.ndarray, keep_steps: bool = True, threshold: str = "otsu", deskew: bool = False) -> Prepared:
-    """Grayscale array holding one digit -> Prepared (28x28, white on black, centered by mass)."""
+STROKE = 0.13           # MNIST's stroke width over the longer side of its digit (2.6 px of the 20x20 box)
+WORK_SIDE = 80          # px: strokes are evened on the digit scaled to this longer side
+
+
+def even_strokes(mask: np.ndarray) -> np.ndarray | None:
+    """A digit whose strokes are much thicker or thinner than MNIST's, redrawn at MNIST's width:
+    thinned to its centre lines, then drawn over them with a round pen of that width. None when
+    the strokes are already near MNIST's (the digit is kept as it is)."""
+    import cv2
+    h, w = mask.shape
+    scale = WORK_SIDE / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    work = (cv2.resize((mask > 0).astype(np.float32), size, interpolation=cv2.INTER_AREA) >= 0.5).astype(np.uint8)
+    pen = STROKE * WORK_SIDE
+    width = stroke_width(work)
+    if width == 0 or 0.7 * pen <= width <= 1.4 * pen:
+        return None
+    work = np.pad(work, int(pen))
+    lines = thinned(work)
+    drawn = cv2.dilate(lines, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (int(round(pen)) | 1,) * 2))
+    drawn = cv2.GaussianBlur(drawn.astype(np.float32) * 255, (0, 0), 1.2)
+    ys, xs = np.nonzero(drawn > 8)
+    return np.clip(drawn[ys.min():ys.max() + 1, xs.min():xs.max() + 1], 0, 255).astype(np.uint8)
+
+
+def thinned(mask: np.ndarray) -> np.ndarray:
+    """Zhang-Suen thinning: a binary mask reduced to lines one pixel wide that keep its shape."""
+    img = np.pad((np.asarray(mask) > 0).astype(np.uint8), 1)
+    while True:
+        changed = False
+        for step in (0, 1):
+            c = img[1:-1, 1:-1]
+            p = [img[:-2, 1:-1], img[:-2, 2:], img[1:-1, 2:], img[2:, 2:],          # N, NE, E, SE
+                 img[2:, 1:-1], img[2:, :-2], img[1:-1, :-2], img[:-2, :-2]]         # S, SW, W, NW
+            count = sum(q.astype(np.int8) for q in p)
+            turns = sum(((p[i] == 0) & (p[(i + 1) % 8] == 1)).astype(np.int8) for i in range(8))
+            n, e, s, w = p[0], p[2], p[4], p[6]
+            if step == 0:
+                side = ((n & e & s) == 0) & ((e & s & w) == 0)
+            else:
+                side = ((n & e & w) == 0) & ((n & s & w) == 0)
+            gone = (c == 1) & (count >= 2) & (count <= 6) & (turns == 1) & side
+            if gone.any():
+                c[gone] = 0
+                changed = True
+        if not changed:
+            return img[1:-1, 1:-1]
+
+
+def prepare(gray: np.ndarray, keep_steps: bool = True, threshold: str = "otsu", deskew: bool = False,
+            flatten: bool = True) -> Prepared:
+    """Grayscale array holding one digit -> Prepared (28x28, white on black, centered by mass).
+    `flatten=False` for a picture on an even background (the canvas): no paper to take away."""
     steps = []
     keep = (lambda name, a: steps.append((name, a))) if keep_steps else (lambda name, a: None)
-    gray, mask = _ink(gray, threshold, keep)
+    gray, mask = _ink(gray, threshold, keep, flatten)
     box = bounding_box(mask)
     if box is None:
         raise ImageError("image.specks")
@@ -157,7 +253,7 @@ def prepare_all(gray: np.ndarray, keep_steps: bool = True, threshold: str = "ots
     shared = []
     keep = (lambda name, a: shared.append((name, a))) if keep_steps else (lambda name, a: None)
     gray, mask = _ink(gray, threshold, keep)
-    boxes = digit_boxes(mask)
+    boxes = digit_boxes(mask, gray=gray)
     if not boxes:
         raise ImageError("image.specks")
     out = []
@@ -179,15 +275,29 @@ def deskewed(img: np.ndarray) -> np.ndarray:
     return cv2.warpAffine(img, shear, img.shape[::-1], flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR)
 
 
-def digit_boxes(mask: np.ndarray, min_fraction: float = 0.05) -> list[tuple[int, int, int, int]]:
-    """Boxes (y0, y1, x0, x1) of the digits, left to right: ink blobs that overlap horizontally
-    (the two strokes of a 5, the dot of a broken 4) are one digit; specks are dropped."""
+def digit_boxes(mask: np.ndarray, min_fraction: float = 0.05, gray: np.ndarray | None = None
+                ) -> list[tuple[int, int, int, int]]:
+    """Boxes (y0, y1, x0, x1) of the digits, left to right. Ink that reaches the picture's edge (a
+    shadow's edge, the page's) is left out when there is other ink, and so is ink much fainter in
+    `gray` than the boldest (what is left of a shadow's corner); specks are dropped; blobs that
+    overlap horizontally (the two strokes of a 5) are one digit, and so is a piece that is small
+    beside its neighbour and close to it for the digit's height (a 5's flag written apart)."""
     import cv2
-    n, _, stats, _ = cv2.connectedComponentsWithStats((mask > 0).astype(np.uint8), connectivity=8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats((mask > 0).astype(np.uint8), connectivity=8)
     if n <= 1:
         return []
     blobs = stats[1:]
-    big = blobs[blobs[:, cv2.CC_STAT_AREA] >= max(blobs[:, cv2.CC_STAT_AREA].max() * min_fraction, 2)]
+    x, y, w, h = (blobs[:, i] for i in (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP, cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT))
+    keep = (x > 0) & (y > 0) & (x + w < mask.shape[1]) & (y + h < mask.shape[0])
+    if gray is not None:
+        peak = np.zeros(n, np.float64)
+        np.maximum.at(peak, labels.ravel(), np.asarray(gray, np.float64).ravel())
+        bold = peak[1:] >= 0.6 * peak[1:][keep if keep.any() else slice(None)].max()
+        keep = keep & bold if (keep & bold).any() else bold
+    if keep.any():
+        blobs = blobs[keep]
+    area = blobs[:, cv2.CC_STAT_AREA]
+    big = blobs[area >= max(area.max() * min_fraction, 2)]
     spans = sorted((int(x), int(x + w), int(y), int(y + h)) for x, y, w, h, _ in big)
     groups: list[list[int]] = []
     for x0, x1, y0, y1 in spans:
@@ -196,7 +306,22 @@ def digit_boxes(mask: np.ndarray, min_fraction: float = 0.05) -> list[tuple[int,
             g[1], g[2], g[3] = max(g[1], x1), min(g[2], y0), max(g[3], y1)
         else:
             groups.append([x0, x1, y0, y1])
-    return [(y0, y1, x0, x1) for x0, x1, y0, y1 in groups]
+    merged: list[list[int]] = []
+    for g in groups:
+        if merged and _one_digit(merged[-1], g):
+            m = merged[-1]
+            m[:] = [m[0], max(m[1], g[1]), min(m[2], g[2]), max(m[3], g[3])]
+        else:
+            merged.append(g)
+    tallest = max(g[3] - g[2] for g in merged)
+    return [(y0, y1, x0, x1) for x0, x1, y0, y1 in merged if y1 - y0 >= 0.25 * tallest]
+
+
+def _one_digit(left: list[int], right: list[int]) -> bool:
+    """Two side-by-side pieces are one digit when one is much shorter than the other and the gap
+    between them is small for the taller one's height."""
+    hl, hr = left[3] - left[2], right[3] - right[2]
+    return min(hl, hr) < 0.6 * max(hl, hr) and right[0] - left[1] < 0.2 * max(hl, hr)
 
 
 def bounding_box(mask: np.ndarray, min_fraction: float = 0.02):
@@ -281,4 +406,4 @@ def from_canvas(rgba: np.ndarray, keep_steps: bool = True, threshold: str = "ots
     gray = canvas_gray(rgba)
     if gray.max() < CANVAS_INK:
         raise ImageError("image.empty_canvas")
-    return prepare(gray, keep_steps, threshold=threshold, deskew=deskew)
+    return prepare(gray, keep_steps, threshold=threshold, deskew=deskew, flatten=False)

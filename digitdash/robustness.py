@@ -1,16 +1,17 @@
-"""Handwriting that is not MNIST, to check that a model trained on MNIST still reads it.
+"""How well a model trained on MNIST reads handwriting that is not MNIST.
 
-Two sources, neither from MNIST: scikit-learn's bundled UCI handwritten digits (8x8 scans by other
-writers) rendered as large, off-center, dark-on-light photos with uneven light and noise; and
-digits drawn with OpenCV's stroke fonts at several stroke widths, sizes and positions.
-Each is read twice: through DigitDash's pipeline, and through the notebook's plain
-grayscale-and-resize.
+Sources, none from MNIST: the three kinds of picture made in `synthetic` (canvas drawings, pen
+photos, marker photos), scikit-learn's bundled UCI digits (8x8 scans by other writers) shown as
+large, off-center photos, and digits in OpenCV's stroke fonts. Each picture is read the way the
+Draw page reads it (a drawing through `from_canvas`, a photo through `prepare_all`, where a photo
+counts as read right only when exactly one digit is found and it is the right one), and again
+through the notebook's plain grayscale-and-resize.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from . import preprocess
+from . import preprocess, synthetic
 
 FONTS = ("FONT_HERSHEY_SIMPLEX", "FONT_HERSHEY_DUPLEX", "FONT_HERSHEY_SCRIPT_SIMPLEX", "FONT_HERSHEY_COMPLEX")
 
@@ -61,21 +62,48 @@ def stroke_digits(per_class: int, rng) -> list[tuple[np.ndarray, int]]:
     return out
 
 
-def evaluate(model_path, per_class: int = 30, seed: int = 0) -> dict:
-    """Accuracy on each source with DigitDash's pipeline and with a plain 28x28 resize."""
+SOURCES = {**synthetic.SETS, "uci_photos": uci_photos, "stroke_digits": stroke_digits}
+BLANK = np.zeros((28, 28), np.uint8)
+
+
+def read(image: np.ndarray) -> tuple[np.ndarray, int]:
+    """One picture as the Draw page reads it: (the 28x28 input, how many digits were found).
+    A canvas drawing (RGBA) is one digit; a photo may hold several. Nothing found is (blank, 0)."""
+    try:
+        if image.ndim == 3:
+            return preprocess.from_canvas(image, keep_steps=False).image, 1
+        found = preprocess.prepare_all(image, keep_steps=False)
+        return found[0].image, len(found)
+    except preprocess.ImageError:
+        return BLANK, 0
+
+
+def source_figures(model_path, items: list[tuple[np.ndarray, int]]) -> dict:
     from . import predict
-    rng = np.random.default_rng(seed)
+    labels = np.array([label for _, label in items])
+    read_back = [read(image) for image, _ in items]
+    inputs = np.stack([x for x, _ in read_back])
+    found = np.array([n for _, n in read_back])
+    plain = np.stack([preprocess.plain_resize(preprocess.canvas_gray(image) if image.ndim == 3 else image)
+                      for image, _ in items])
+    right = predict.probabilities(model_path, inputs).argmax(1) == labels
+    plain_right = predict.probabilities(model_path, plain).argmax(1) == labels
+    return {"images": len(items), "pipeline_accuracy": round(float((right & (found == 1)).mean()), 4),
+            "split": int((found > 1).sum()), "nothing_found": int((found == 0).sum()),
+            "plain_resize_accuracy": round(float(plain_right.mean()), 4)}
+
+
+def evaluate(model_path, per_class: int = 30, seed: int = 0, sources=tuple(SOURCES)) -> dict:
+    """Accuracy on each source with DigitDash's pipeline and with a plain 28x28 resize, and how
+    the bold-5 photo is read (how many digits it was split into, and what they read as)."""
+    from . import predict
     figures = {}
-    for source, items in (("uci_photos", uci_photos(per_class, rng)), ("stroke_digits", stroke_digits(per_class, rng))):
-        labels = np.array([label for _, label in items])
-        pipeline = []
-        for gray, _ in items:
-            try:
-                pipeline.append(preprocess.prepare(gray, keep_steps=False).image)
-            except preprocess.ImageError:
-                pipeline.append(np.zeros((28, 28), np.uint8))  # counted as a miss
-        plain = np.stack([preprocess.plain_resize(gray) for gray, _ in items])
-        acc = lambda images: float((predict.probabilities(model_path, np.stack(images)).argmax(1) == labels).mean())  # noqa: E731
-        figures[source] = {"images": len(items), "pipeline_accuracy": round(acc(pipeline), 4),
-                           "plain_resize_accuracy": round(acc(list(plain)), 4)}
+    for source in sources:
+        figures[source] = source_figures(model_path, SOURCES[source](per_class, np.random.default_rng([seed, len(source)])))
+    try:
+        found = np.stack([p.image for p in preprocess.prepare_all(synthetic.bold_five(), keep_steps=False)])
+    except preprocess.ImageError:
+        found = np.zeros((0, 28, 28), np.uint8)
+    answers = predict.probabilities(model_path, found).argmax(1) if len(found) else []
+    figures["bold_five"] = {"digits_found": len(found), "read_as": [int(a) for a in answers]}
     return figures
