@@ -1,9 +1,10 @@
-"""Data: what the chosen dataset holds, and what the models see of it."""
+"""Data: what the chosen dataset holds, what the models see of it, and the class's own
+handwriting beside it."""
 import numpy as np
 import streamlit as st
 
-from app_pages import language, server, sidebar
-from digitdash import charts
+from app_pages import language, server, sidebar, student
+from digitdash import charts, handwriting
 from digitdash.datasets import DatasetError
 
 t = language.t
@@ -48,3 +49,48 @@ for k, col in enumerate(cols):
 st.subheader(t("data.pixels"))
 st.plotly_chart(charts.pixel_histogram(facts["histogram"], language.lang()), key="pixel-hist", width="stretch")
 st.caption(t("data.pixels_note"))
+
+
+def handwriting_ui() -> None:
+    """The digits the class drew and labelled on Draw: how many of each, the newest, the mean
+    drawing of each digit above the dataset's, and the student's own to take back."""
+    st.subheader(t("data.ours"))
+    ids, images, labels = handwriting.arrays(server.store())
+    if not len(ids):
+        st.info(t("data.ours_none"))
+        return
+    owners = handwriting.listing(server.store())
+    writers = len({d["owner"] for d in owners})
+    a, b = st.columns(2)
+    a.metric(t("data.ours_count"), f"{len(ids):,}", help=t("data.ours_count_help"))
+    b.metric(t("data.ours_writers"), writers)
+    st.plotly_chart(charts.drawing_counts(np.bincount(labels, minlength=10), language.lang()),
+                    key="drawing-counts", width="stretch")
+    st.caption(t("data.ours_newest"))
+    cols = st.columns(12)
+    for i, n in enumerate(range(len(ids) - 1, max(-1, len(ids) - 25), -1)):
+        cols[i % 12].image(images[n], caption=str(labels[n]), width=56)
+    st.caption(t("data.ours_means"))
+    ours = handwriting.means(images, labels)
+    cols = st.columns(10)
+    for d, col in enumerate(cols):
+        if d in ours:
+            col.image(ours[d], caption=t("data.ours_mean", digit=d), width=56)
+        if c == 1 and (h, w) == (28, 28) and data.num_classes == 10:
+            col.image(facts["means"][d][..., 0], caption=t("data.theirs_mean", digit=d), width=56)
+    mine = [d for d in owners if d["owner"] == student.owner()]
+    with st.expander(t("data.mine", n=len(mine))):
+        by_id = dict(zip(ids.tolist(), images))
+        cols = st.columns(10)
+        for i, drawing in enumerate(mine[-60:]):
+            with cols[i % 10]:
+                st.image(by_id[drawing["id"]], caption=str(drawing["label"]), width=56)
+                if st.button("✕", key=f"drop-mine-{drawing['id']}", help=t("data.drop_mine_help")):
+                    try:
+                        handwriting.delete(server.store(), drawing["id"], by=student.owner())
+                    except handwriting.HandwritingError as exc:
+                        st.error(language.say(exc.message))
+                    st.rerun()
+
+
+handwriting_ui()

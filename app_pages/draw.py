@@ -1,10 +1,13 @@
-"""Draw or upload digits: see each preprocessing step and every chosen model's prediction."""
+"""Draw or upload digits: see each preprocessing step and every chosen model's prediction, and
+say what was meant, so the drawing joins the class's own handwriting."""
+import hashlib
+
 import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from app_pages import language, navigation, run_picker, server
-from digitdash import charts, kinds, preprocess
+from app_pages import language, navigation, run_picker, server, student
+from digitdash import charts, handwriting, kinds, limits, preprocess
 from digitdash.predict import ModelError, run_probabilities
 
 t = language.t
@@ -51,10 +54,12 @@ def input_ui() -> tuple[list[tuple[str, bytes | np.ndarray]], dict]:
     return items, {"threshold": threshold, "deskew": deskew}
 
 
-def digits_of(source, opts: dict) -> list[preprocess.Prepared]:
+def digits_of(source, opts: dict) -> tuple[list[preprocess.Prepared], np.ndarray]:
+    """The digits in a drawing (RGBA array) or an uploaded file (bytes), and the picture as gray."""
     if isinstance(source, np.ndarray):
-        return [preprocess.from_canvas(source, **opts)]
-    return preprocess.prepare_all(preprocess.decode(source), **opts)
+        return [preprocess.from_canvas(source, **opts)], preprocess.canvas_gray(source)
+    gray = preprocess.decode(source)
+    return preprocess.prepare_all(gray, **opts), gray
 
 
 def steps_ui(prepared: preprocess.Prepared) -> None:
@@ -63,7 +68,9 @@ def steps_ui(prepared: preprocess.Prepared) -> None:
         col.image(preprocess.framed(img), caption=language.say(name), width=preprocess.CELL)
 
 
-def prediction_ui(prepared: preprocess.Prepared, models: list[dict], index: int) -> None:
+def prediction_ui(prepared: preprocess.Prepared, models: list[dict], index: int) -> int | None:
+    """Each model's answer; returns the first answer (None when no model could answer)."""
+    guess = None
     left, right = st.columns([1, 3])
     with left:
         st.image(prepared.image, caption=t("draw.model_sees"), width=140)
@@ -82,10 +89,56 @@ def prediction_ui(prepared: preprocess.Prepared, models: list[dict], index: int)
                 col.error(language.say(exc.message))
                 continue
             digit = int(probs.argmax())
+            guess = digit if guess is None else guess
             col.markdown(t("draw.prediction", name=language.plain(run["name"]), digit=digit, p=probs[digit]))
             col.plotly_chart(charts.probability_bars(probs, language.lang()), key=f"probs-{index}-{run['id']}",
                              width="stretch")
             col.image(mnist_samples()[digit], caption=t("draw.real_mnist", digit=digit), width=70)
+    return guess
+
+
+def feedback_ui(prepared: preprocess.Prepared, picture: np.ndarray, guess: int | None, index: int) -> None:
+    """Say what was meant: a tick when the answer was right, or the right digit. The drawing is then
+    kept, with its writer, in the class's handwriting that every model is scored on."""
+    kept = st.session_state.setdefault("kept-drawings", {})        # image digest -> (drawing id, digit)
+    digest = hashlib.sha1(prepared.image.tobytes()).hexdigest()[:16]
+    with st.container(key=f"feedback-{index}"):
+        if digest in kept:
+            drawing, digit = kept[digest]
+            a, b = st.columns([4, 1])
+            a.success(t("draw.kept", digit=digit))
+            if b.button(t("draw.undo"), key=f"undo-{index}", help=t("draw.undo_help")):
+                try:
+                    handwriting.delete(server.store(), drawing, by=student.owner())
+                except handwriting.HandwritingError:
+                    pass                                    # already gone (the teacher deleted it)
+                del kept[digest]
+                st.rerun()
+            return
+        if not limits.load().collect_drawings:
+            st.caption(t("draw.collect_off"))
+            return
+
+        def keep(digit) -> None:
+            try:
+                drawing = handwriting.add(server.store(), prepared.image, digit, student.owner(), picture)
+            except handwriting.HandwritingError as exc:
+                st.session_state[f"keep-problem-{index}"] = exc.message
+                return
+            kept[digest] = (drawing, int(digit))
+
+        def picked() -> None:
+            if st.session_state[f"meant-{index}-{digest}"] is not None:
+                keep(st.session_state[f"meant-{index}-{digest}"])
+
+        a, b = st.columns([1, 3])
+        if guess is not None:
+            a.button(t("draw.right", digit=guess), key=f"right-{index}", on_click=keep, args=(guess,),
+                     help=t("draw.right_help", digit=guess))
+        b.segmented_control(t("draw.meant"), list(range(10)), key=f"meant-{index}-{digest}", on_change=picked,
+                            help=t("draw.meant_help"))
+        if f"keep-problem-{index}" in st.session_state:
+            st.error(language.say(st.session_state.pop(f"keep-problem-{index}")))
 
 
 models = models_ui()
@@ -95,7 +148,7 @@ with st.container(key="prediction"):
     for name, source in items:
         st.subheader(language.plain(name))
         try:
-            digits = digits_of(source, options)
+            digits, picture = digits_of(source, options)
         except preprocess.ImageError as exc:
             st.warning(f"{language.plain(name)}: {language.say(exc.message)}")
             continue
@@ -103,7 +156,8 @@ with st.container(key="prediction"):
             st.session_state["inside-drawing"] = digits[0].image
         for prepared in digits:
             steps_ui(prepared)
-            prediction_ui(prepared, models, shown)
+            guess = prediction_ui(prepared, models, shown)
+            feedback_ui(prepared, picture, guess, shown)
             shown += 1
     if not items:
         st.info(t("draw.nothing_yet"))

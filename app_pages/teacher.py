@@ -1,9 +1,10 @@
-"""Teacher: behind the password, the whole class at a glance: runs, queue, limits, leaderboard."""
+"""Teacher: behind the password, the whole class at a glance: runs, queue, limits, leaderboard,
+and the class's handwriting (review, delete, collection on or off)."""
 import pandas as pd
 import streamlit as st
 
 from app_pages import language, server, student, teacher_auth
-from digitdash import estimate, kinds, leaderboard, limits
+from digitdash import estimate, handwriting, kinds, leaderboard, limits
 from digitdash.config import DATASETS
 from digitdash.store import StoreError
 
@@ -92,14 +93,56 @@ def limits_ui() -> None:
 def leaderboard_ui() -> None:
     st.subheader(t("teacher.leaderboard"))
     names = store.student_names()
-    board = leaderboard.best_per_owner(store.runs())
+    runs = store.runs()
+    board = leaderboard.best_per_owner(runs, handwriting.scores(store, runs))
     if not board:
         st.caption(t("teacher.no_results"))
         return
     rows = [{t("teacher.col_rank"): n, t("teacher.col_owner"): student.owner_name(b["owner"], names),
-             t("teacher.col_best"): round(b["test_accuracy"], 4), t("teacher.col_run"): b["name"],
+             t("teacher.col_best"): round(b["test_accuracy"], 4),
+             t("teacher.col_ours"): round(b["our_handwriting"], 4) if b["our_handwriting"] is not None else None,
+             t("teacher.col_run"): b["name"],
              t("teacher.col_runs"): b["runs"]} for n, b in enumerate(board, 1)]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="leaderboard")
+
+
+DRAWINGS_SHOWN = 60      # the newest drawings shown for review
+
+
+def drawings_ui() -> None:
+    """The class's handwriting: collection on or off, and the newest drawings to review or delete."""
+    st.subheader(t("teacher.drawings"))
+    try:
+        now = limits.load()
+    except limits.LimitError:
+        now = limits.Limits()
+    collect = st.toggle(t("teacher.collect"), now.collect_drawings, key="collect-drawings",
+                        help=t("teacher.collect_help"))
+    if collect != now.collect_drawings:
+        try:
+            limits.save(limits.with_changes(now, collect_drawings=collect))
+        except (limits.LimitError, OSError):
+            st.error(t("teacher.not_saved"))
+    listing = handwriting.listing(store, newest_first=True)
+    st.caption(t("teacher.drawings_count", n=len(listing), per_digit=handwriting.counts(store)))
+    if not listing:
+        return
+    names = store.student_names()
+    shown = listing[:DRAWINGS_SHOWN]
+    ids, images, _ = handwriting.arrays(store, [d["id"] for d in shown])
+    by_id = dict(zip(ids.tolist(), images))
+    cols = st.columns(10)
+    for n, drawing in enumerate(shown):
+        with cols[n % 10]:
+            st.image(by_id[drawing["id"]], width=56,
+                     caption=t("teacher.drawing_caption", digit=drawing["label"],
+                               owner=student.owner_name(drawing["owner"], names)))
+            if st.button("✕", key=f"drop-drawing-{drawing['id']}", help=t("teacher.drop_drawing_help")):
+                handwriting.delete(store, drawing["id"], teacher=True)
+                st.rerun()
+    if st.checkbox(t("teacher.confirm_drop_all"), key="confirm-drop-drawings", help=t("teacher.drop_all_help")):
+        if st.button(t("teacher.drop_all"), key="drop-drawings", type="primary", help=t("teacher.drop_all_help")):
+            st.success(t("teacher.dropped", n=handwriting.delete_all(store)))
 
 
 def clear_ui() -> None:
@@ -119,4 +162,5 @@ st.success(t("teacher.on"))
 class_ui()
 limits_ui()
 leaderboard_ui()
+drawings_ui()
 clear_ui()

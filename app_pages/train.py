@@ -63,6 +63,7 @@ def form_ui() -> None:
         knob(st.slider, "validation_split", *bounds("validation_split"))
         knob(st.number_input, "seed", *bounds("seed"))
         knob(st.checkbox, "mixed_precision")
+        knob(st.checkbox, "class_drawings")
     with c:
         st.subheader(t("train.regularization"))
         knob(st.slider, "dropout", *bounds("dropout"))

@@ -1,4 +1,4 @@
-"""`python -m digitdash`: train, runs, show, predict, delete, bench (and the worker).
+"""`python -m digitdash`: train, runs, show, predict, delete, bench, robustness, handwriting (and the worker).
 
 Bad input exits with code 2 and one line on stderr.
 """
@@ -13,8 +13,10 @@ import numpy as np
 
 from . import datasets
 from .config import PRESETS, ConfigError, RunConfig, preset
+from .i18n import Problem
 from .jobs import ForegroundRunner
 from .limits import LimitError
+from .preprocess import ImageError
 from .store import TEACHER, Store, StoreError
 
 
@@ -70,6 +72,20 @@ def _parser() -> argparse.ArgumentParser:
     rb.add_argument("--per-class", type=int, default=30, help="pictures of each digit in each source (1-500)")
     rb.add_argument("--seed", type=int, default=1, help="which pictures are made (the same seed, the same set)")
     rb.add_argument("--json", action="store_true")
+    hw = sub.add_parser("handwriting", help="the class's own labelled drawings: add, list, delete, score a run")
+    hsub = hw.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    ha = hsub.add_parser("add", help="add pictures of one digit each, labelled")
+    ha.add_argument("--label", type=int, required=True, choices=range(10), metavar="D", help="the digit (0-9)")
+    ha.add_argument("--owner", default=TEACHER, help="whose drawings they are (default: the teacher)")
+    ha.add_argument("--json", action="store_true")
+    ha.add_argument("images", nargs="+", metavar="IMAGE")
+    hl = hsub.add_parser("list", help="the stored drawings")
+    hl.add_argument("--json", action="store_true")
+    hd = hsub.add_parser("delete", help="delete drawings by id")
+    hd.add_argument("ids", nargs="+", type=int, metavar="ID")
+    hs = hsub.add_parser("score", help="how many of the class's drawings a run reads right")
+    hs.add_argument("--run", required=True)
+    hs.add_argument("--json", action="store_true")
     w = sub.add_parser("worker")           # started by the runner, never by a person: left out of --help
     w.add_argument("--slot", type=int, default=0)
     sub._choices_actions = [a for a in sub._choices_actions if a.dest != "worker"]
@@ -81,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
         return COMMANDS[args.command](args)
-    except (UsageError, ConfigError, datasets.DatasetError, StoreError, LimitError) as exc:
+    except (UsageError, ConfigError, datasets.DatasetError, StoreError, LimitError, Problem) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
@@ -274,6 +290,55 @@ def cmd_robustness(args) -> int:
     return 0
 
 
+def cmd_handwriting(args) -> int:
+    from . import handwriting
+    store = Store()
+    if args.action == "add":
+        added, failed = [], []
+        for name in args.images:
+            try:
+                added.append({"image": name, "id": handwriting.add_picture(
+                    store, Path(name).read_bytes(), args.label, _owner(args.owner), student=False)})
+            except OSError as exc:
+                failed.append({"image": name, "error": f"cannot read {name}: {exc.strerror or exc}"})
+            except (handwriting.HandwritingError, ImageError) as exc:
+                failed.append({"image": name, "error": str(exc)})
+        if args.json:
+            print(json.dumps({"added": added, "failed": failed}))
+        else:
+            for entry in added:
+                print(f"{entry['image']}: kept as drawing {entry['id']} (label {args.label})")
+            for entry in failed:
+                print(f"{entry['image']}: {entry['error']}", file=sys.stderr)
+        return 0 if not failed else 1
+    if args.action == "list":
+        rows = [{**d, "owner": store.owner_name(d["owner"])} for d in handwriting.listing(store)]
+        if args.json:
+            print(json.dumps({"drawings": rows, "per_digit": handwriting.counts(store)}))
+        else:
+            print(f"{len(rows)} drawings; per digit 0-9: {handwriting.counts(store)}")
+            for d in rows:
+                print(f"{d['id']:>6}  {d['label']}  {d['owner']}")
+        return 0
+    if args.action == "delete":
+        for drawing in args.ids:
+            handwriting.delete(store, drawing)
+        return 0
+    run = store.get(args.run)
+    figures = handwriting.score(store, run)
+    if figures is None:
+        raise UsageError(f"run {run['id']} has no model (status {run['status']}); pick a finished run")
+    figures = {"run": run["id"], **figures}
+    if args.json:
+        print(json.dumps(figures))
+    elif figures["total"]:
+        print(f"{run['name']}: {figures['right']} of {figures['total']} drawings read right "
+              f"(accuracy {figures['accuracy']:.4f})")
+    else:
+        print(f"{run['name']}: no drawings to score yet (`handwriting add` adds some)")
+    return 0
+
+
 def cmd_worker(args) -> int:
     from . import paths
     from .jobs import worker_main
@@ -282,4 +347,4 @@ def cmd_worker(args) -> int:
 
 
 COMMANDS = {"train": cmd_train, "experiment": cmd_experiment, "runs": cmd_runs, "show": cmd_show, "predict": cmd_predict,
-            "delete": cmd_delete, "bench": cmd_bench, "robustness": cmd_robustness, "worker": cmd_worker}
+            "delete": cmd_delete, "bench": cmd_bench, "robustness": cmd_robustness, "handwriting": cmd_handwriting, "worker": cmd_worker}

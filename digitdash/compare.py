@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from statistics import mean
 
-from . import limits, metrics
+from . import handwriting, limits, metrics
 
 # Table columns the Compare page charts (pages show them through the catalogue's column.* entries).
-ACCURACY_COLUMNS = ["mean accuracy", "mean val_accuracy", "test accuracy"]
+ACCURACY_COLUMNS = ["mean accuracy", "mean val_accuracy", "test accuracy", "our handwriting"]
 LOSS_COLUMNS = ["mean loss", "mean val_loss", "test loss"]
 PARAMS, FLOPS, TIME = "params", "MFLOPs", "train time s"
 SUMMARY_KEYS = ("epochs", "layers", "activation", "initializer", "optimizer", "learning_rate", "batch_size")
@@ -20,8 +20,10 @@ def differing_knobs(configs: list[dict]) -> list[str]:
     return [k for k in keys if len({repr(c.get(k)) for c in configs}) > 1]
 
 
-def row(run: dict, epochs: list[dict], knobs: list[str], owner: str | None = None) -> dict:
-    """One run as a flat table row (`owner`: who it belongs to, as people read it)."""
+def row(run: dict, epochs: list[dict], knobs: list[str], owner: str | None = None,
+        ours: dict | None = None) -> dict:
+    """One run as a flat table row (`owner`: who it belongs to, as people read it; `ours`: its
+    handwriting.score on the class's drawings)."""
     cfg = run["config"].to_dict()
     res = run["results"]
     out = {"id": run["id"], "name": run["name"], "owner": owner if owner is not None else run["owner"],
@@ -38,6 +40,8 @@ def row(run: dict, epochs: list[dict], knobs: list[str], owner: str | None = Non
         out[f"mean {key}"] = mean(values) if values else None
     out["test accuracy"] = res.get("test_accuracy")
     out["test loss"] = res.get("test_loss")
+    out["our handwriting"] = round(ours["accuracy"], 4) if ours and ours["accuracy"] is not None else None
+    out["drawings read"] = f"{ours['right']}/{ours['total']}" if ours else None
     out["params"] = run["params"]
     out["MFLOPs"] = round(run["flops"] / 1e6, 3) if run["flops"] else None
     seconds = sum(e["seconds"] or 0 for e in epochs)
@@ -49,9 +53,11 @@ def row(run: dict, epochs: list[dict], knobs: list[str], owner: str | None = Non
 
 
 def table(store, runs: list[dict], all_knobs: bool = False, owner_name=None) -> list[dict]:
-    """Rows of the runs table; owner_name(owner id) says whose each run is (default: the id)."""
+    """Rows of the runs table; owner_name(owner id) says whose each run is (default: the id). Each
+    finished run is scored on the class's handwriting (new drawings are predicted once, then cached)."""
     configs = [r["config"].to_dict() for r in runs]
     knobs = sorted(set().union(*configs) - {"dataset"}) if all_knobs and configs else differing_knobs(configs)
     knobs = [k for k in knobs if k != "dataset"]
     name = owner_name or (lambda o: o)
-    return [row(r, store.epochs(r["id"]), knobs, name(r["owner"])) for r in runs]
+    ours = handwriting.scores(store, runs)
+    return [row(r, store.epochs(r["id"]), knobs, name(r["owner"]), ours.get(r["id"])) for r in runs]

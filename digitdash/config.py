@@ -98,6 +98,7 @@ class RunConfig:
     reduce_lr_patience: int = 2
     output_units: int = 0                     # 0 = one per class of the dataset
     mixed_precision: bool = False             # float16 compute on a GPU (ignored on CPU)
+    class_drawings: bool = False              # add the class's labelled drawings to the training data
     seed: int = 42
 
     # ---- validation -------------------------------------------------------------------
@@ -122,7 +123,7 @@ class RunConfig:
                      "reduce_lr_factor", "reduce_lr_patience", "output_units", "seed"):
             _bounded(name, getattr(self, name))
         for name in ("nesterov", "batch_norm", "augment", "early_stopping", "restore_best", "reduce_lr",
-                     "mixed_precision"):
+                     "mixed_precision", "class_drawings"):
             _bool(name, getattr(self, name))
         if self.nesterov and self.optimizer != "sgd":
             raise ConfigError("nesterov", True, Message("config.allowed.nesterov"))

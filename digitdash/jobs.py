@@ -20,7 +20,7 @@ import time
 import traceback
 from pathlib import Path
 
-from . import architecture, datasets, device, estimate, forward, kinds, limits
+from . import architecture, datasets, device, estimate, forward, handwriting, kinds, limits
 from .config import ConfigError, RunConfig
 from .i18n import Message
 from .store import TEACHER, Store, alive
@@ -68,6 +68,8 @@ def admit(store: Store, configs: list[RunConfig], owner: str | None, teacher: bo
         if not is_teacher(owner, teacher):
             datasets.student_choice(config.dataset)
         shape, classes = datasets.shape_of(config.dataset)
+        if config.class_drawings and (tuple(shape) != (28, 28, 1) or len(classes) != 10):
+            raise ConfigError("class_drawings", True, handwriting.not_digits(config.dataset))
         architecture.plan(config, shape, len(classes))          # too big, or shrunk to nothing
         if not is_teacher(owner, teacher):
             rules.check(config, estimate.run_seconds(config, runs), waiting + n)
@@ -246,15 +248,15 @@ def _drain(store: Store, idle_exit: float) -> None:
 class StoreListener(Listener):
     """Writes a run's progress to the store; asks to stop when the run's stop file appears."""
 
-    def __init__(self, store: Store, run_id: str, echo=None):
-        self.store, self.run_id, self.echo = store, run_id, echo
+    def __init__(self, store: Store, run_id: str, echo=None, info: dict | None = None):
+        self.store, self.run_id, self.echo, self.info = store, run_id, echo, info or {}
         self.stop_file = store.stop_file(run_id)
         self.pending: list[tuple[int, int, float]] = []
         self.last_flush = time.monotonic()
 
     def started(self, info):
         self.store.update(self.run_id, device=info["device"], params=info["params"],
-                          flops=info["flops"], info=info)
+                          flops=info["flops"], info={**info, **self.info})
 
     def initial_weights(self, kernels):
         try:
@@ -302,7 +304,10 @@ def execute(store: Store, run_id: str, echo=None) -> dict:
         return store.get(run_id)
     try:
         data = datasets.load(config.dataset)
-        outcome = train(config, data, StoreListener(store, run_id, echo))
+        extra = {}
+        if config.class_drawings:
+            data, extra["class_drawings"] = handwriting.added_to(data, store)
+        outcome = train(config, data, StoreListener(store, run_id, echo, extra))
         try:
             if outcome.model is not None:
                 store.save_model(run_id, outcome.model)

@@ -7,6 +7,7 @@
     max_queued_per_student = 3      # most runs one student may have waiting or training
     datasets = ["mnist-5k", "mnist", "fashion-mnist", "cifar10"]   # built-in datasets offered
     kinds = ["mlp", "cnn", "random-forest", "sklearn-mlp", "logreg", "svc", "numpy-mlp"]
+    collect_drawings = true         # students may add their labelled drawings to the class's set
 
     [folders]                       # folders of the class's own images, offered by name
     our-digits = "/srv/class/digits"        # folder:PATH (one subfolder per class) or idx:PATH
@@ -43,6 +44,7 @@ class Limits:
     datasets: tuple[str, ...] = BUILTIN
     kinds: tuple[str, ...] = KINDS
     folders: dict = field(default_factory=dict)     # name -> "folder:PATH" / "idx:PATH"
+    collect_drawings: bool = True
 
     def offered_datasets(self) -> list[str]:
         """What a student may pick: the allowed built-in names, then the teacher's folders."""
@@ -66,6 +68,8 @@ class Limits:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100_000:
                 raise LimitError("limits.bad_value", name=name, value=repr(value))
+        if not isinstance(self.collect_drawings, bool):
+            raise LimitError("limits.bad_value", name="collect_drawings", value=repr(self.collect_drawings))
         unknown = [d for d in self.datasets if d not in BUILTIN] + [k for k in self.kinds if k not in KINDS]
         if unknown:
             raise LimitError("limits.bad_value", name="datasets/kinds", value=repr(unknown[0]))
@@ -99,7 +103,8 @@ def load() -> Limits:
                    for k, v in dict(data.pop("folders", {})).items()}
         known = {k: data[k] for k in ("max_epochs", "max_run_seconds", "max_queued_per_student") if k in data}
         lists = {k: tuple(str(v) for v in data[k]) for k in ("datasets", "kinds") if k in data}
-        limits = Limits(**known, **lists, folders=folders).validated()
+        switches = {k: data[k] for k in ("collect_drawings",) if k in data}
+        limits = Limits(**known, **lists, **switches, folders=folders).validated()
     except (OSError, tomllib.TOMLDecodeError, TypeError, ValueError) as exc:
         if isinstance(exc, LimitError):
             raise

@@ -19,10 +19,17 @@ from . import kinds, paths
 from .config import RunConfig
 from .i18n import Message, Problem, from_json
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 STATUSES = ("queued", "running", "done", "stopped", "diverged", "failed", "interrupted")
 FINISHED = ("done", "stopped", "diverged", "failed", "interrupted")
 
+# The class's own handwriting (see handwriting.py): labelled drawings, and each run's answer to each.
+_HANDWRITING = [
+    "CREATE TABLE IF NOT EXISTS drawings (id INTEGER PRIMARY KEY AUTOINCREMENT, owner TEXT, label INTEGER NOT NULL,"
+    " created REAL NOT NULL, image BLOB NOT NULL, original BLOB)",
+    "CREATE TABLE IF NOT EXISTS answers (run_id TEXT NOT NULL, drawing_id INTEGER NOT NULL, digit INTEGER NOT NULL,"
+    " PRIMARY KEY (run_id, drawing_id))",
+]
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
@@ -40,7 +47,7 @@ CREATE TABLE IF NOT EXISTS batches (
     run_id TEXT NOT NULL, step INTEGER NOT NULL, epoch INTEGER NOT NULL, loss REAL,
     PRIMARY KEY (run_id, step));
 CREATE TABLE IF NOT EXISTS students (id TEXT PRIMARY KEY, name TEXT NOT NULL, created REAL NOT NULL);
-"""
+""" + "".join(s + ";\n" for s in _HANDWRITING)
 TEACHER = "teacher"     # the owner of command-line runs unless --owner says otherwise
 
 
@@ -64,6 +71,11 @@ class Store:
                 db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             _refuse_newer(db)
             _migrate(db)                             # reads only, unless the store is older
+
+    def connection(self):
+        """A short-lived connection, as every store call uses, for the modules that keep their own
+        tables in the store (handwriting): `with store.connection() as db: ...`."""
+        return self._db()
 
     @contextmanager
     def _db(self):
@@ -217,7 +229,7 @@ class Store:
             raise StoreError("store.delete_running", run=run_id)
         with self._db() as db:
             db.execute("BEGIN IMMEDIATE")
-            for table, col in (("runs", "id"), ("epochs", "run_id"), ("batches", "run_id")):
+            for table, col in (("runs", "id"), ("epochs", "run_id"), ("batches", "run_id"), ("answers", "run_id")):
                 db.execute(f"DELETE FROM {table} WHERE {col} = ?", (run_id,))
             db.execute("COMMIT")
         shutil.rmtree(self.run_dir(run_id), ignore_errors=True)
@@ -397,7 +409,7 @@ def _library(config: RunConfig) -> str:
 
 # Each step takes the store from version N to N + 1 (index N - 1). Version 1 had no message_data;
 # version 2 had no teacher's queue moves (pin) and no students' names; version 3 wrote 'keras' as
-# every run's kind.
+# every run's kind; version 4 had no class handwriting.
 _MIGRATIONS = [
     ["ALTER TABLE runs ADD COLUMN message_data TEXT"],
     ["ALTER TABLE runs ADD COLUMN pin INTEGER NOT NULL DEFAULT 0",
@@ -405,6 +417,7 @@ _MIGRATIONS = [
     ["UPDATE runs SET kind = CASE json_extract(config, '$.architecture') "
      + " ".join(f"WHEN '{k.name}' THEN '{k.library.lower()}'" for k in kinds.KINDS.values())
      + " ELSE kind END"],
+    _HANDWRITING,
 ]
 
 

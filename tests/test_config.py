@@ -17,6 +17,7 @@ BAD_VALUES = [
     ("loss_threshold", -0.5), ("reduce_lr", "x"), ("reduce_lr_factor", 1.0),
     ("reduce_lr_patience", -2), ("output_units", -5), ("seed", -1), ("dataset", ""),
     ("mixed_precision", "fast"),
+    ("class_drawings", "yes"),
 ]
 
 

@@ -31,3 +31,10 @@ def class_counts(train_counts, test_counts, class_names, lang: str = "en") -> go
                      go.Bar(name=t("data.test", lang), x=names, y=list(test_counts), marker_color=VAL)])
     return layout(fig, 300, titled=False, barmode="group", xaxis=dict(title=t("data.class", lang), type="category"),
                   yaxis_title=t("data.images", lang), legend=dict(orientation="h", y=1.1))
+
+
+def drawing_counts(counts, lang: str = "en") -> go.Figure:
+    """The class's drawings of each digit 0-9."""
+    fig = go.Figure(go.Bar(x=[str(d) for d in range(len(counts))], y=list(counts), marker_color=OVER))
+    return layout(fig, 240, titled=False, xaxis=dict(title=t("data.class", lang), type="category"),
+                  yaxis_title=t("data.drawings", lang))
