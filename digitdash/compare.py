@@ -6,7 +6,7 @@ from statistics import mean
 from . import handwriting, limits, metrics
 
 # Table columns the Compare page charts (pages show them through the catalogue's column.* entries).
-ACCURACY_COLUMNS = ["mean accuracy", "mean val_accuracy", "test accuracy", "our handwriting"]
+ACCURACY_COLUMNS = ["mean accuracy", "mean val_accuracy", "test accuracy", "drawings accuracy", "our handwriting"]
 LOSS_COLUMNS = ["mean loss", "mean val_loss", "test loss"]
 PARAMS, FLOPS, TIME = "params", "MFLOPs", "train time s"
 SUMMARY_KEYS = ("epochs", "layers", "activation", "initializer", "optimizer", "learning_rate", "batch_size")
@@ -40,6 +40,7 @@ def row(run: dict, epochs: list[dict], knobs: list[str], owner: str | None = Non
         out[f"mean {key}"] = mean(values) if values else None
     out["test accuracy"] = res.get("test_accuracy")
     out["test loss"] = res.get("test_loss")
+    out["drawings accuracy"] = res.get("drawings_accuracy")
     out["our handwriting"] = round(ours["accuracy"], 4) if ours and ours["accuracy"] is not None else None
     out["drawings read"] = f"{ours['right']}/{ours['total']}" if ours else None
     out["params"] = run["params"]

@@ -295,6 +295,17 @@ def _save_layers(store: Store, run_id: str, config: RunConfig, model) -> None:
             pass                   # the server loads the Keras file instead
 
 
+def _read_drawings(store: Store, run_id: str, results: dict) -> None:
+    """A digit model's accuracy on made-here canvas drawings (robustness.drawn_digits), in its
+    results: Compare shows how well each run reads drawn strokes, not only MNIST."""
+    from . import robustness
+    from .predict import ModelError
+    try:
+        results["drawings_accuracy"] = robustness.drawings_accuracy(store, run_id)
+    except ModelError:
+        pass                       # the run keeps its other figures
+
+
 def execute(store: Store, run_id: str, echo=None) -> dict:
     """Train a run that is marked running, record everything, and return the finished run."""
     run = store.get(run_id)
@@ -318,6 +329,8 @@ def execute(store: Store, run_id: str, echo=None) -> dict:
             store.finish(run_id, "failed", Message("run.not_saved", reason=exc.strerror or str(exc)),
                          outcome.results)
             return store.get(run_id)
+        if outcome.model is not None and data.image_shape == (28, 28, 1) and data.num_classes == 10:
+            _read_drawings(store, run_id, outcome.results)
         store.finish(run_id, outcome.status, outcome.message, outcome.results)
     except (ConfigError, datasets.DatasetError) as exc:
         store.finish(run_id, "failed", exc.message)

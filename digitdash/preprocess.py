@@ -292,7 +292,7 @@ def digit_boxes(mask: np.ndarray, min_fraction: float = 0.05, gray: np.ndarray |
     if gray is not None:
         peak = np.zeros(n, np.float64)
         np.maximum.at(peak, labels.ravel(), np.asarray(gray, np.float64).ravel())
-        bold = peak[1:] >= 0.6 * peak[1:][keep if keep.any() else slice(None)].max()
+        bold = peak[1:] >= 0.6 * peak[1:].max()
         keep = keep & bold if (keep & bold).any() else bold
     if keep.any():
         blobs = blobs[keep]

@@ -9,6 +9,8 @@ through the notebook's plain grayscale-and-resize.
 """
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 
 from . import preprocess, synthetic
@@ -60,6 +62,24 @@ def stroke_digits(per_class: int, rng) -> list[tuple[np.ndarray, int]]:
             cv2.putText(ink, str(label), (x, y), font, scale, 255, thickness, cv2.LINE_AA)
             out.append((_finish(paper * (1 - 0.8 * ink / 255.0), rng), label))
     return out
+
+
+DRAWN_PER_CLASS, DRAWN_SEED = 20, 2026      # the drawings every run of a digit dataset is read on
+
+
+@cache
+def drawn_digits() -> tuple[np.ndarray, np.ndarray]:
+    """(28x28 inputs, labels) of 200 made-here canvas drawings, read as the Draw page reads them:
+    every run's `drawings_accuracy` (made once per process)."""
+    items = synthetic.drawings(DRAWN_PER_CLASS, np.random.default_rng(DRAWN_SEED))
+    return np.stack([read(image)[0] for image, _ in items]), np.array([label for _, label in items])
+
+
+def drawings_accuracy(store, run_id: str) -> float:
+    """How many of the made-here drawings a stored run reads right."""
+    from .predict import run_probabilities
+    x, y = drawn_digits()
+    return round(float((run_probabilities(store, run_id, x).argmax(1) == y).mean()), 4)
 
 
 SOURCES = {**synthetic.SETS, "uci_photos": uci_photos, "stroke_digits": stroke_digits}

@@ -56,6 +56,7 @@ def test_a_drawing_confirmed_on_draw_is_scored_in_compare(server, page, tmp_path
     right = 1 if "Kept as a 1" in kept_as else 0
     assert row["drawings read"] == f"{right}/2", (row, kept_as)
     assert float(row["our handwriting"]) == right / 2
+    assert 0 < float(row["drawings accuracy"]) <= 1                      # made-here drawings, every run
 
     pg.goto(server + "/data")
     wait_for(lambda: "Drawings kept" in pg.inner_text("body"), timeout=60)

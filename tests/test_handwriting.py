@@ -118,6 +118,7 @@ def test_a_run_is_scored_on_the_drawings_and_new_ones_cost_one_prediction_each(s
 def test_a_run_without_drawings_or_without_a_model(store):
     run_id = trained(store)
     assert handwriting.score(store, run_id) == {"right": 0, "total": 0, "accuracy": None}
+    assert 0.3 < store.get(run_id)["results"]["drawings_accuracy"] <= 1    # read on made-here drawings too
     queued = store.create(RunConfig())
     assert handwriting.score(store, queued) is None
 
