@@ -5,8 +5,8 @@ import pandas as pd
 import streamlit as st
 
 from digitdash import architecture, charts, estimate, experiments, kinds, metrics
-from digitdash.config import (ACTIVATIONS, BOUNDS, DOWNSAMPLING, INITIALIZERS, MONITORS, OPTIMIZERS, PADDINGS, PRESETS,
-                              ConfigError, RunConfig)
+from digitdash.config import (ACTIVATIONS, BOUNDS, DOWNSAMPLING, INITIALIZERS, LR_SCHEDULES, MONITORS, OPTIMIZERS,
+                              PADDINGS, PRESETS, ConfigError, RunConfig)
 from digitdash.datasets import DatasetError, shape_of
 from digitdash.i18n import Problem
 from digitdash.store import StoreError
@@ -54,6 +54,7 @@ def form_ui() -> None:
         st.subheader(t("train.training"))
         knob(st.selectbox, "optimizer", OPTIMIZERS)
         knob(st.number_input, "learning_rate", *bounds("learning_rate"), format="%.5f", step=0.0001)
+        knob(st.selectbox, "lr_schedule", LR_SCHEDULES)
         if st.session_state["cfg-optimizer"] in ("sgd", "rmsprop"):
             knob(st.slider, "momentum", *bounds("momentum"))
         if st.session_state["cfg-optimizer"] == "sgd":

@@ -20,6 +20,7 @@ own group or in an earlier group):
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")   # keep TensorFlow's C++ start-up chatter out
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")      # jax and torch work too (README, GPU)
+os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")   # JAX: workers share one GPU
 
 __version__ = "0.1.0"

@@ -78,6 +78,10 @@ def _keras_run(path: Path):
 
 
 def _fast_call(model):
+    """The model as a traced function under TensorFlow; under another Keras backend, as it is."""
+    import keras
+    if keras.backend.backend() != "tensorflow":
+        return lambda x: keras.ops.convert_to_numpy(model(x, training=False))
     import tensorflow as tf
 
     @tf.function(reduce_retracing=True)

@@ -22,11 +22,22 @@ BATCH_RECORD_SECONDS = 0.25   # per-batch loss is sampled at most this often
 
 
 def setup_device(config: RunConfig) -> str:
-    """Configure TensorFlow for the machine and name the device training will use."""
+    """Configure the Keras backend for the machine and name the device training will use. TensorFlow
+    is the default backend; JAX and PyTorch (KERAS_BACKEND=jax / torch) train the same networks."""
     import os
 
-    import tensorflow as tf
+    import keras
     threads = int(os.environ.get("DIGITDASH_TF_THREADS") or 0)   # a worker's share of the cores
+    gpu = {"tensorflow": _tensorflow_gpu, "jax": _jax_gpu, "torch": _torch_gpu}[keras.backend.backend()](threads)
+    if gpu:
+        keras.mixed_precision.set_global_policy("mixed_float16" if config.mixed_precision else "float32")
+        return f"GPU: {gpu}"
+    from .device import cpu_name
+    return f"CPU: {cpu_name()}"
+
+
+def _tensorflow_gpu(threads: int) -> str | None:
+    import tensorflow as tf
     if threads:
         try:
             tf.config.threading.set_intra_op_parallelism_threads(threads)
@@ -36,16 +47,36 @@ def setup_device(config: RunConfig) -> str:
     gpus = tf.config.list_physical_devices("GPU")
     for gpu in gpus:
         try:
-            tf.config.experimental.set_memory_growth(gpu, True)
+            tf.config.experimental.set_memory_growth(gpu, True)   # several runs share one GPU
         except RuntimeError:
             pass  # already initialised in this process
-    if gpus:
-        import keras
-        keras.mixed_precision.set_global_policy("mixed_float16" if config.mixed_precision else "float32")
-        details = tf.config.experimental.get_device_details(gpus[0])
-        return f"GPU: {details.get('device_name', gpus[0].name)}"
-    from .device import cpu_name
-    return f"CPU: {cpu_name()}"
+    return tf.config.experimental.get_device_details(gpus[0]).get("device_name", gpus[0].name) if gpus else None
+
+
+def _jax_gpu(threads: int) -> str | None:
+    import jax
+    gpus = [d for d in jax.devices() if d.platform == "gpu"]
+    return gpus[0].device_kind if gpus else None
+
+
+def _torch_gpu(threads: int) -> str | None:
+    import torch
+    if threads:
+        torch.set_num_threads(threads)
+    return torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+
+
+LIVE_CALL_SECONDS = 0.1     # training comes back to Python about this often: stop checks, live samples
+STEP_OVERHEAD = {"cpu": 1e-3, "gpu": 1e-3}           # seconds per step whatever the network
+THROUGHPUT = {"cpu": 50e9, "gpu": 20e12}             # FLOP/s a step's work runs at (measured order)
+
+
+def steps_per_execution(config: RunConfig, steps: int, flops_per_image: int, on_gpu: bool) -> int:
+    """Batches per call from Python: as many as take about LIVE_CALL_SECONDS (Keras' per-step cost
+    dominates small networks, most on a GPU), at most a quarter of an epoch, at least one."""
+    where = "gpu" if on_gpu else "cpu"
+    step = STEP_OVERHEAD[where] + 3 * flops_per_image * config.batch_size / THROUGHPUT[where]   # forward + backward
+    return int(max(1, min(LIVE_CALL_SECONDS // step, steps // 4)))
 
 
 def _callbacks(config: RunConfig, listener: Listener, state: dict, steps_per_epoch: int, num_classes: int):
@@ -121,14 +152,16 @@ def train(config: RunConfig, data: Dataset, listener: Listener | None = None) ->
     from . import models
 
     specs = architecture.plan(config, data.image_shape, data.num_classes)
-    model = models.build(config, data.image_shape, data.num_classes)
     (x_tr, y_tr), (x_val, y_val) = split_validation(data.x_train, data.y_train, config.validation_split)
     steps = math.ceil(len(x_tr) / config.batch_size)
+    per_call = steps_per_execution(config, steps, architecture.total_flops(specs), device.startswith("GPU"))
+    model = models.build(config, data.image_shape, data.num_classes, steps_per_epoch=steps,
+                         steps_per_execution=per_call)
     state = {"epochs": [], "stop_requested": False, "diverged": None, "threshold_epoch": None}
     listener.started({"device": device, "params": architecture.total_params(specs),
                       "flops": architecture.total_flops(specs), "train_size": len(x_tr),
                       "val_size": len(x_val), "test_size": len(data.x_test),
-                      "steps_per_epoch": steps, "epochs": config.epochs})
+                      "steps_per_epoch": steps, "steps_per_execution": per_call, "epochs": config.epochs})
     listener.initial_weights(models.initial_kernels(model))
     callbacks = _callbacks(config, listener, state, steps, data.num_classes)
     start = time.perf_counter()

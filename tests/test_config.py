@@ -18,6 +18,7 @@ BAD_VALUES = [
     ("reduce_lr_patience", -2), ("output_units", -5), ("seed", -1), ("dataset", ""),
     ("mixed_precision", "fast"),
     ("class_drawings", "yes"),
+    ("lr_schedule", "cyclic"),
 ]
 
 
@@ -77,7 +78,7 @@ def test_settings_parse_by_field_type():
 
 def test_presets_rebuild_the_notebooks_networks():
     assert set(PRESETS) == {"mlp-512", "mlp-256-128", "mlp-128-64-dropout", "mlp-512-128-dropout",
-                            "cnn-basic", "cnn-dropout", "cnn-bn-aug", "net1", "net2",
+                            "cnn-basic", "cnn-dropout", "cnn-bn-aug", "net1", "net2", "cnn-fast",
                             "random-forest", "sklearn-mlp", "logreg", "svc", "numpy-mlp"}
     for cfg in PRESETS.values():
         cfg.validate(10)
@@ -91,6 +92,20 @@ def test_presets_rebuild_the_notebooks_networks():
     assert preset("net2").downsampling == "stride-last"
     with pytest.raises(ConfigError, match="preset='mlp-9'"):
         preset("mlp-9")
+    fast = preset("cnn-fast")
+    assert fast.lr_schedule == "one-cycle" and fast.batch_norm and fast.augment
+
+
+def test_a_one_cycle_schedule_warms_up_then_cools_down_and_refuses_reduce_lr():
+    from digitdash.models import learning_rate
+    config = preset("cnn-fast")
+    schedule = learning_rate(config, steps_per_epoch=100)
+    rates = [float(schedule(step)) for step in (0, 62, 125, 300, 499)]
+    assert rates[0] == pytest.approx(config.learning_rate / 10) and rates[2] == pytest.approx(config.learning_rate)
+    assert rates[0] < rates[1] < rates[2] > rates[3] > rates[4] and rates[4] < config.learning_rate / 50
+    with pytest.raises(ConfigError, match="reduce_lr"):
+        config.replace(reduce_lr=True).validate()
+    assert learning_rate(RunConfig(), 100) == RunConfig().learning_rate
 
 
 @pytest.mark.parametrize("field", sorted(set(BOUNDS) - {"layers", "conv_filters"}))

@@ -38,11 +38,21 @@ def test_records_epochs_lr_and_sampled_batches(mnist5k):
     assert len(steps) <= out.fit_seconds / training.BATCH_RECORD_SECONDS + 3
 
 
-def test_stop_request_is_honoured_at_the_next_batch(mnist5k):
-    rec = Recorder(stop_after_batches=5)
+def test_stop_request_is_honoured_at_the_next_call(mnist5k):
+    """Training comes back to Python every steps_per_execution batches (about 0.1 s): a stop asked
+    during one call ends the run at the next, before the epoch is over."""
+    rec = Recorder(stop_after_batches=1)
     out = training.train(RunConfig(layers=(32,), epochs=5, batch_size=16), mnist5k, rec)
-    assert out.status == "stopped" and rec.rows == [] and rec.calls == 6
+    per_call = rec.info["steps_per_execution"]
+    assert 1 < per_call <= rec.info["steps_per_epoch"] // 4
+    assert out.status == "stopped" and rec.rows == [] and rec.calls == 2
     assert out.results["test_accuracy"] > 0.1  # the partly trained weights were evaluated
+
+
+def test_a_big_network_on_the_cpu_comes_back_every_batch():
+    cnn = RunConfig(architecture="cnn", conv_filters=(64, 128), layers=(256,), batch_size=256)
+    assert training.steps_per_execution(cnn, 100, 40_000_000, on_gpu=False) == 1
+    assert training.steps_per_execution(cnn, 100, 40_000_000, on_gpu=True) == 25   # at most a quarter epoch
 
 
 def test_loss_threshold_stops_training(mnist5k):
