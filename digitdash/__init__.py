@@ -6,16 +6,19 @@ own group or in an earlier group):
     what a run is      kinds (mlp, cnn, the baselines), config (RunConfig, bounds, presets),
                        architecture (the layer plan: shapes, params, FLOPs)
     data in            datasets (names -> uint8 arrays, once per process), arrays (validation
-                       split, flat pixels, cross-entropy), preprocess (any picture -> 28x28)
+                       split, flat pixels, cross-entropy), strokes (stroke width, MNIST's pen),
+                       preprocess (any picture -> 28x28)
     networks           models (Keras from the plan), numpy_mlp (from scratch), baselines
                        (scikit-learn and NumPy runs), training (a Keras run), results (Listener,
                        Outcome, evaluation: what every kind gives back)
     runs               store (SQLite + artifacts), limits (the teacher's rules), estimate (waits),
-                       jobs (admission, the Runner, worker processes), experiments (families)
+                       handwriting (the class's labelled drawings; a run's answers to them, through
+                       predict, imported when a score is asked for), jobs (admission, the Runner,
+                       worker processes), experiments (families)
     what pages show    metrics, charts/ (Plotly figures), compare, leaderboard, inside
                        (weights, activations, saliency, maps), predict (stored models answering)
     around them        i18n (catalogues, Message), identity (signed student ids), paths, device,
-                       cli, bench, robustness
+                       cli, bench, synthetic (non-MNIST handwriting made here), robustness
 """
 import os
 

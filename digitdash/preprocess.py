@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .i18n import Message, Problem
+from .strokes import even_strokes, stroke_width
 
 MAX_PIXELS = 40_000_000          # larger images are refused before decoding
 MAX_SIDE = 1024                  # larger images are shrunk to this before any other step (bounded cost)
@@ -156,18 +157,6 @@ def paper(gray: np.ndarray) -> np.ndarray:
     return opened(fitted) if fitted < wide else background
 
 
-def stroke_width(mask: np.ndarray) -> float:
-    """The typical width of the strokes in a binary mask, in pixels: twice the median distance
-    from the middle of a stroke (its ridge) to its edge. 0 when there is no ink."""
-    import cv2
-    ink = (np.asarray(mask) > 0).astype(np.uint8)
-    if not ink.any():
-        return 0.0
-    dist = cv2.distanceTransform(np.pad(ink, 1), cv2.DIST_L2, 5)[1:-1, 1:-1]
-    ridge = (dist > 0) & (dist >= cv2.dilate(dist, np.ones((3, 3), np.uint8)))
-    return float(2 * np.median(dist[ridge]))
-
-
 def _digit(gray, mask, box, deskew: bool, keep) -> np.ndarray:
     import cv2
     y0, y1, x0, x1 = box
@@ -183,55 +172,6 @@ def _digit(gray, mask, box, deskew: bool, keep) -> np.ndarray:
         out = deskewed(out)
         keep(Message("step.deskewed"), out)
     return out
-
-
-STROKE = 0.13           # MNIST's stroke width over the longer side of its digit (2.6 px of the 20x20 box)
-WORK_SIDE = 80          # px: strokes are evened on the digit scaled to this longer side
-
-
-def even_strokes(mask: np.ndarray) -> np.ndarray | None:
-    """A digit whose strokes are much thicker or thinner than MNIST's, redrawn at MNIST's width:
-    thinned to its centre lines, then drawn over them with a round pen of that width. None when
-    the strokes are already near MNIST's (the digit is kept as it is)."""
-    import cv2
-    h, w = mask.shape
-    scale = WORK_SIDE / max(h, w)
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    work = (cv2.resize((mask > 0).astype(np.float32), size, interpolation=cv2.INTER_AREA) >= 0.5).astype(np.uint8)
-    pen = STROKE * WORK_SIDE
-    width = stroke_width(work)
-    if width == 0 or 0.7 * pen <= width <= 1.4 * pen:
-        return None
-    work = np.pad(work, int(pen))
-    lines = thinned(work)
-    drawn = cv2.dilate(lines, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (int(round(pen)) | 1,) * 2))
-    drawn = cv2.GaussianBlur(drawn.astype(np.float32) * 255, (0, 0), 1.2)
-    ys, xs = np.nonzero(drawn > 8)
-    return np.clip(drawn[ys.min():ys.max() + 1, xs.min():xs.max() + 1], 0, 255).astype(np.uint8)
-
-
-def thinned(mask: np.ndarray) -> np.ndarray:
-    """Zhang-Suen thinning: a binary mask reduced to lines one pixel wide that keep its shape."""
-    img = np.pad((np.asarray(mask) > 0).astype(np.uint8), 1)
-    while True:
-        changed = False
-        for step in (0, 1):
-            c = img[1:-1, 1:-1]
-            p = [img[:-2, 1:-1], img[:-2, 2:], img[1:-1, 2:], img[2:, 2:],          # N, NE, E, SE
-                 img[2:, 1:-1], img[2:, :-2], img[1:-1, :-2], img[:-2, :-2]]         # S, SW, W, NW
-            count = sum(q.astype(np.int8) for q in p)
-            turns = sum(((p[i] == 0) & (p[(i + 1) % 8] == 1)).astype(np.int8) for i in range(8))
-            n, e, s, w = p[0], p[2], p[4], p[6]
-            if step == 0:
-                side = ((n & e & s) == 0) & ((e & s & w) == 0)
-            else:
-                side = ((n & e & w) == 0) & ((n & s & w) == 0)
-            gone = (c == 1) & (count >= 2) & (count <= 6) & (turns == 1) & side
-            if gone.any():
-                c[gone] = 0
-                changed = True
-        if not changed:
-            return img[1:-1, 1:-1]
 
 
 def prepare(gray: np.ndarray, keep_steps: bool = True, threshold: str = "otsu", deskew: bool = False,

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from conftest import cli
-from digitdash import preprocess, robustness, synthetic
+from digitdash import preprocess, robustness, strokes, synthetic
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,7 @@ def test_strokes_are_brought_to_mnists_width():
         import cv2
         cv2.circle(canvas, (140, 140), 80, (255, 255, 255, 255), brush)
         out = preprocess.from_canvas(canvas, keep_steps=False).image
-        width = preprocess.stroke_width(out > 127)
+        width = strokes.stroke_width(out > 127)
         assert 1.5 <= width <= 4, (brush, width)
 
 
