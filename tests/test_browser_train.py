@@ -1,4 +1,4 @@
-"""The Train page in a real browser: pick a preset, train 6 epochs live, stop a second run."""
+"""The Train page in a real browser: pick a preset, train 20 epochs live, stop a second run."""
 import pytest
 
 from browser import app_server, page, server, set_number, status  # noqa: F401  (fixtures)
@@ -21,8 +21,8 @@ def test_pick_preset_train_live_and_stop(server, page):  # noqa: F811
     pg.locator(".st-key-preset").click()
     pg.get_by_role("option", name="mlp-256-128", exact=True).click()
     wait_for(lambda: pg.locator(".st-key-cfg-layers input").input_value() == "256-128")
-    set_number(pg, "cfg-epochs", 6)        # long enough for the 1 s live updates to catch it midway
-    wait_for(lambda: pg.locator(".st-key-cfg-epochs input").input_value() == "6")
+    set_number(pg, "cfg-epochs", 20)       # long enough (about 5 s) for the 1 s live updates to catch it midway
+    wait_for(lambda: pg.locator(".st-key-cfg-epochs input").input_value() == "20")
     pg.wait_for_timeout(500)
     pg.locator(".st-key-train button:visible").click()
 
@@ -31,8 +31,8 @@ def test_pick_preset_train_live_and_stop(server, page):  # noqa: F811
         seen.add(points(pg, "live-curves"))
         return "done" in status(pg)
     wait_for(finished)
-    wait_for(lambda: points(pg, "live-curves") == 6 and points(pg, "gap-bars") == 6, timeout=30)
-    assert any(1 <= n < 6 for n in seen), seen  # the curves were drawn while the run went on
+    wait_for(lambda: points(pg, "live-curves") == 20 and points(pg, "gap-bars") == 20, timeout=30)
+    assert any(1 <= n < 20 for n in seen), seen  # the curves were drawn while the run went on
     # the fragment redraws every second: read the page once it has drawn the finished run
     wait_for(lambda: "Test accuracy" in pg.inner_text("body") and "mlp 256-128" in pg.inner_text("body"),
              timeout=30)
