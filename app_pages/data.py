@@ -6,6 +6,7 @@ import streamlit as st
 from app_pages import language, server, sidebar, student
 from digitdash import charts, handwriting
 from digitdash.datasets import DatasetError
+from digitdash.i18n import Problem
 
 t = language.t
 st.title(t("data.title"))
@@ -88,7 +89,7 @@ def handwriting_ui() -> None:
                 if st.button("✕", key=f"drop-mine-{drawing['id']}", help=t("data.drop_mine_help")):
                     try:
                         handwriting.delete(server.store(), drawing["id"], by=student.owner())
-                    except handwriting.HandwritingError as exc:
+                    except Problem as exc:                      # not found, not theirs, store unwritable
                         st.error(language.say(exc.message))
                     st.rerun()
 

@@ -8,6 +8,7 @@ from streamlit_drawable_canvas import st_canvas
 
 from app_pages import language, navigation, run_picker, server, student
 from digitdash import charts, handwriting, kinds, limits, preprocess
+from digitdash.i18n import Problem
 from digitdash.predict import ModelError, run_probabilities
 
 t = language.t
@@ -112,17 +113,24 @@ def feedback_ui(prepared: preprocess.Prepared, picture: np.ndarray, guess: int |
                     handwriting.delete(server.store(), drawing, by=student.owner())
                 except handwriting.HandwritingError:
                     pass                                    # already gone (the teacher deleted it)
+                except Problem as exc:                      # the store cannot be written: it stays
+                    st.error(language.say(exc.message))
+                    return
                 del kept[digest]
                 st.rerun()
             return
-        if not limits.load().collect_drawings:
+        try:
+            collecting = limits.load().collect_drawings
+        except limits.LimitError:
+            collecting = True                   # an unreadable limits file: keeping a drawing then says so
+        if not collecting:
             st.caption(t("draw.collect_off"))
             return
 
         def keep(digit) -> None:
             try:
                 drawing = handwriting.add(server.store(), prepared.image, digit, student.owner(), picture)
-            except handwriting.HandwritingError as exc:
+            except Problem as exc:             # a bad label, collection off, the store unwritable, ...
                 st.session_state[f"keep-problem-{index}"] = exc.message
                 return
             kept[digest] = (drawing, int(digit))

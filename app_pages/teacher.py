@@ -6,6 +6,7 @@ import streamlit as st
 from app_pages import language, server, student, teacher_auth
 from digitdash import estimate, handwriting, kinds, leaderboard, limits
 from digitdash.config import DATASETS
+from digitdash.i18n import Problem
 from digitdash.store import StoreError
 
 t = language.t
@@ -138,11 +139,18 @@ def drawings_ui() -> None:
                      caption=t("teacher.drawing_caption", digit=drawing["label"],
                                owner=student.owner_name(drawing["owner"], names)))
             if st.button("✕", key=f"drop-drawing-{drawing['id']}", help=t("teacher.drop_drawing_help")):
-                handwriting.delete(store, drawing["id"], teacher=True)
-                st.rerun()
+                try:
+                    handwriting.delete(store, drawing["id"], teacher=True)
+                except Problem as exc:
+                    st.error(language.say(exc.message))
+                else:
+                    st.rerun()
     if st.checkbox(t("teacher.confirm_drop_all"), key="confirm-drop-drawings", help=t("teacher.drop_all_help")):
         if st.button(t("teacher.drop_all"), key="drop-drawings", type="primary", help=t("teacher.drop_all_help")):
-            st.success(t("teacher.dropped", n=handwriting.delete_all(store)))
+            try:
+                st.success(t("teacher.dropped", n=handwriting.delete_all(store)))
+            except Problem as exc:
+                st.error(language.say(exc.message))
 
 
 def clear_ui() -> None:

@@ -147,3 +147,26 @@ def test_the_teacher_page_shows_the_class_and_moves_stops_and_limits(digitdash_h
     at.button[[b.label for b in at.button].index(EN["teacher.save"])].click().run()
     from digitdash import limits
     assert limits.load().max_epochs == 4 and (digitdash_home / "limits.toml").exists()
+
+
+def test_the_teacher_reviews_deletes_and_pauses_the_class_handwriting(runs, clock, mnist5k):
+    from digitdash import handwriting, limits
+    store = runs[0]
+    ana = handwriting.add(store, mnist5k.x_test[0, ..., 0], int(mnist5k.y_test[0]), "s-ana")
+    ben = handwriting.add(store, mnist5k.x_test[1, ..., 0], int(mnist5k.y_test[1]), "s-ben")
+    at = page("s-ana", path="app_pages/data.py").run()                 # a student sees only their own to delete
+    assert not at.exception and any(EN["data.ours"] in h.value for h in at.subheader)
+    assert [b.key for b in at.button if b.key and b.key.startswith("drop-mine-")] == [f"drop-mine-{ana}"]
+    at.button(key=f"drop-mine-{ana}").click().run()
+    assert [d["id"] for d in handwriting.listing(store)] == [ben]
+
+    at = page("me", password="s3cret", path="app_pages/teacher.py").run()
+    at.text_input(key="teacher-password").set_value("s3cret").run()
+    at.button(key="unlock").click().run()
+    assert any(EN["teacher.drawings"] in h.value for h in at.subheader)
+    at.toggle(key="collect-drawings").set_value(False).run()
+    assert limits.load().collect_drawings is False
+    with pytest.raises(handwriting.HandwritingError):
+        handwriting.add(store, mnist5k.x_test[2, ..., 0], 3, "s-ana")
+    at.button(key=f"drop-drawing-{ben}").click().run()
+    assert handwriting.listing(store) == [] and not at.exception
