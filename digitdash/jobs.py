@@ -299,10 +299,9 @@ def _read_drawings(store: Store, run_id: str, results: dict) -> None:
     """A digit model's accuracy on made-here canvas drawings (robustness.drawn_digits), in its
     results: Compare shows how well each run reads drawn strokes, not only MNIST."""
     from . import robustness
-    from .predict import ModelError
     try:
         results["drawings_accuracy"] = robustness.drawings_accuracy(store, run_id)
-    except ModelError:
+    except Exception:              # noqa: BLE001 - an extra figure never fails a trained, saved run
         pass                       # the run keeps its other figures
 
 
