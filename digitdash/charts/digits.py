@@ -37,4 +37,5 @@ def drawing_counts(counts, lang: str = "en") -> go.Figure:
     """The class's drawings of each digit 0-9."""
     fig = go.Figure(go.Bar(x=[str(d) for d in range(len(counts))], y=list(counts), marker_color=OVER))
     return layout(fig, 240, titled=False, xaxis=dict(title=t("data.class", lang), type="category"),
-                  yaxis=dict(title=t("data.drawings", lang), tickformat="d", rangemode="tozero"))
+                  yaxis=dict(title=t("data.drawings", lang), dtick=max(1, -(-max(counts, default=0) // 5)),
+                             rangemode="tozero"))
