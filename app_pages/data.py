@@ -5,7 +5,7 @@ import streamlit as st
 
 from app_pages import language, server, sidebar, student
 from digitdash import charts, handwriting
-from digitdash.datasets import DatasetError
+from digitdash.datasets import DatasetError, digit_shaped
 from digitdash.i18n import Problem
 
 t = language.t
@@ -77,7 +77,7 @@ def handwriting_ui() -> None:
     for d, col in enumerate(cols):
         if d in ours:
             col.image(ours[d], caption=t("data.ours_mean", digit=d), width=56)
-        if c == 1 and (h, w) == (28, 28) and data.num_classes == 10:
+        if digit_shaped(data.image_shape, data.num_classes):
             col.image(facts["means"][d][..., 0], caption=t("data.theirs_mean", digit=d), width=56)
     mine = [d for d in owners if d["owner"] == student.owner()]
     with st.expander(t("data.mine", n=len(mine))):

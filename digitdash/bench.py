@@ -54,30 +54,18 @@ def time_to_accuracy(data, name: str = "cnn-fast", target: float = 0.99) -> dict
     training seconds until the test accuracy first reaches `target`; each epoch's test accuracy is
     computed outside the timed part. Twice: cold (the first network of the process, compilation
     included) and warm (a fresh network of the same shape, as a worker's next run of it)."""
-    figures = {f"time_to_99{'' if when == 'warm' else '_cold'}_s": None for when in ("cold", "warm")}
-    detail = {}
-    for when in ("cold", "warm"):
-        reached, epochs, per_call = _fit_until(data, preset(name).replace(dataset=data.name), target)
-        figures[f"time_to_99{'' if when == 'warm' else '_cold'}_s"] = reached
-        detail[when] = epochs
-    figures["time_to_99"] = {"preset": name, "steps_per_execution": per_call, **detail}
-    return figures
+    figures, detail = {}, {"preset": name}
+    for when, key in (("cold", "time_to_99_cold_s"), ("warm", "time_to_99_s")):
+        figures[key], detail[when], detail["steps_per_execution"] = _fit_until(
+            data, preset(name).replace(dataset=data.name), target)
+    return {**figures, "time_to_99": detail}
 
 
 def _fit_until(data, config, target: float):
-    import math
-
     import keras
 
-    from . import architecture, models
-    from .arrays import split_validation
-    from .training import setup_device, steps_per_execution
-    on_gpu = setup_device(config).startswith("GPU")
-    (x, y), _ = split_validation(data.x_train, data.y_train, config.validation_split)
-    steps = math.ceil(len(x) / config.batch_size)
-    specs = architecture.plan(config, data.image_shape, data.num_classes)
-    per_call = steps_per_execution(config, steps, architecture.total_flops(specs), on_gpu)
-    model = models.build(config, data.image_shape, data.num_classes, steps_per_epoch=steps, steps_per_execution=per_call)
+    from .training import compiled, setup_device
+    model, (x, y), _, _, per_call = compiled(config, data, setup_device(config).startswith("GPU"))
     seen = {"seconds": 0.0, "epochs": [], "reached": None}
 
     class Clock(keras.callbacks.Callback):

@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from . import limits
+from . import datasets, limits
 from .i18n import Problem
 from .store import TEACHER, Store
 
@@ -62,10 +62,10 @@ def add_picture(store: Store, data: bytes, label, owner: str | None, student: bo
 
 def _png(picture: np.ndarray) -> bytes:
     import cv2
+
+    from .preprocess import canvas_gray
     picture = np.asarray(picture)
-    if picture.ndim == 3:
-        picture = picture[..., :3].astype(np.float64) @ [0.299, 0.587, 0.114]
-    picture = np.clip(picture, 0, 255).astype(np.uint8)
+    picture = canvas_gray(picture) if picture.ndim == 3 else np.clip(picture, 0, 255).astype(np.uint8)
     scale = ORIGINAL_SIDE / max(picture.shape)
     if scale < 1:
         size = (max(1, round(picture.shape[1] * scale)), max(1, round(picture.shape[0] * scale)))
@@ -165,7 +165,7 @@ def added_to(data, store: Store):
     from dataclasses import replace
 
     from .config import ConfigError
-    if data.image_shape != (28, 28, 1) or data.num_classes != 10:
+    if not datasets.digit_shaped(data.image_shape, data.num_classes):
         raise ConfigError("class_drawings", True, not_digits(data.name))
     ids, images, labels = training_set(store)
     if not len(ids):
@@ -182,18 +182,19 @@ def not_digits(dataset: str):
     return Message("handwriting.not_digits", dataset=_limits.display(dataset))
 
 
-def score(store: Store, run: dict | str) -> dict | None:
+def score(store: Store, run: dict | str, labels: dict[int, int] | None = None) -> dict | None:
     """How many of the class's drawings a finished run reads right: {right, total, accuracy}, over
     the drawings it did not train on (accuracy None while there are none). None for a run without
-    a usable model. New drawings are predicted once and cached."""
+    a usable model. New drawings are predicted once and cached. `labels` (drawing id -> digit) may
+    be passed by a caller scoring many runs, so the drawings are read once."""
     from .predict import ModelError, run_probabilities
     run = store.get(run) if isinstance(run, str) else run
     if run["status"] not in SCORED or store.model_path(run["id"]) is None:
         return None
     trained = set(run["info"].get("class_drawings", ()))
+    labels = _labels(store) if labels is None else labels
     with store.connection() as db:
         known = dict(db.execute("SELECT drawing_id, digit FROM answers WHERE run_id = ?", (run["id"],)).fetchall())
-        labels = dict(db.execute("SELECT id, label FROM drawings").fetchall())
     wanted = [i for i in labels if i not in trained]
     missing = [i for i in wanted if i not in known]
     if missing:
@@ -212,12 +213,18 @@ def score(store: Store, run: dict | str) -> dict | None:
     return {"right": right, "total": len(scored), "accuracy": right / len(scored) if scored else None}
 
 
+def _labels(store: Store) -> dict[int, int]:
+    with store.connection() as db:
+        return dict(db.execute("SELECT id, label FROM drawings").fetchall())
+
+
 def scores(store: Store, runs: list[dict]) -> dict[str, dict]:
     """score() of each finished run with a model, by run id."""
+    finished = [run for run in runs if run["status"] in SCORED]
+    labels = _labels(store) if finished else {}
     out = {}
-    for run in runs:
-        if run["status"] in SCORED:
-            figures = score(store, run)
-            if figures is not None:
-                out[run["id"]] = figures
+    for run in finished:
+        figures = score(store, run, labels)
+        if figures is not None:
+            out[run["id"]] = figures
     return out

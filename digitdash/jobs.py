@@ -68,7 +68,7 @@ def admit(store: Store, configs: list[RunConfig], owner: str | None, teacher: bo
         if not is_teacher(owner, teacher):
             datasets.student_choice(config.dataset)
         shape, classes = datasets.shape_of(config.dataset)
-        if config.class_drawings and (tuple(shape) != (28, 28, 1) or len(classes) != 10):
+        if config.class_drawings and not datasets.digit_shaped(shape, len(classes)):
             raise ConfigError("class_drawings", True, handwriting.not_digits(config.dataset))
         architecture.plan(config, shape, len(classes))          # too big, or shrunk to nothing
         if not is_teacher(owner, teacher):
@@ -328,7 +328,7 @@ def execute(store: Store, run_id: str, echo=None) -> dict:
             store.finish(run_id, "failed", Message("run.not_saved", reason=exc.strerror or str(exc)),
                          outcome.results)
             return store.get(run_id)
-        if outcome.model is not None and data.image_shape == (28, 28, 1) and data.num_classes == 10:
+        if outcome.model is not None and datasets.digit_shaped(data.image_shape, data.num_classes):
             _read_drawings(store, run_id, outcome.results)
         store.finish(run_id, outcome.status, outcome.message, outcome.results)
     except (ConfigError, datasets.DatasetError) as exc:

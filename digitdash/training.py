@@ -79,6 +79,19 @@ def steps_per_execution(config: RunConfig, steps: int, flops_per_image: int, on_
     return int(max(1, min(LIVE_CALL_SECONDS // step, steps // 4)))
 
 
+def compiled(config: RunConfig, data: Dataset, on_gpu: bool):
+    """(the compiled network, (x, y) to train on, (x, y) to validate on, steps per epoch, steps per
+    call) as every Keras run trains it: the schedule over the run's steps, several steps per call."""
+    from . import models
+    specs = architecture.plan(config, data.image_shape, data.num_classes)
+    train, val = split_validation(data.x_train, data.y_train, config.validation_split)
+    steps = math.ceil(len(train[0]) / config.batch_size)
+    per_call = steps_per_execution(config, steps, architecture.total_flops(specs), on_gpu)
+    model = models.build(config, data.image_shape, data.num_classes, steps_per_epoch=steps,
+                         steps_per_execution=per_call)
+    return model, train, val, steps, per_call
+
+
 def _callbacks(config: RunConfig, listener: Listener, state: dict, steps_per_epoch: int, num_classes: int):
     import keras
 
@@ -152,11 +165,7 @@ def train(config: RunConfig, data: Dataset, listener: Listener | None = None) ->
     from . import models
 
     specs = architecture.plan(config, data.image_shape, data.num_classes)
-    (x_tr, y_tr), (x_val, y_val) = split_validation(data.x_train, data.y_train, config.validation_split)
-    steps = math.ceil(len(x_tr) / config.batch_size)
-    per_call = steps_per_execution(config, steps, architecture.total_flops(specs), device.startswith("GPU"))
-    model = models.build(config, data.image_shape, data.num_classes, steps_per_epoch=steps,
-                         steps_per_execution=per_call)
+    model, (x_tr, y_tr), (x_val, y_val), steps, per_call = compiled(config, data, device.startswith("GPU"))
     state = {"epochs": [], "stop_requested": False, "diverged": None, "threshold_epoch": None}
     listener.started({"device": device, "params": architecture.total_params(specs),
                       "flops": architecture.total_flops(specs), "train_size": len(x_tr),

@@ -32,6 +32,13 @@ def mnist_partial_name():
     return f"idx:{MNIST_PARTIAL}"
 
 
+def network_numpy_cannot_run():
+    """A Keras network with a layer forward.py does not run (a dilated convolution)."""
+    import keras
+    return keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(2, 3, dilation_rate=2),
+                             keras.layers.Flatten(), keras.layers.Dense(10)])
+
+
 def wait_for(predicate, timeout=180, every=0.2):
     """Poll predicate until it returns something truthy; return that, or fail after timeout."""
     deadline = time.monotonic() + timeout

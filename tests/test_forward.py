@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+from conftest import network_numpy_cannot_run
 from digitdash import forward, models
 from digitdash.config import PRESETS, RunConfig
 
@@ -57,11 +58,8 @@ def test_many_images_go_through_in_bounded_batches():
 
 
 def test_a_layer_it_cannot_run_is_said_not_guessed():
-    import keras
-    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(2, 3, dilation_rate=2),
-                              keras.layers.Flatten(), keras.layers.Dense(10)])
     with pytest.raises(forward.UnsupportedLayer):
-        forward.layers_of(model)
+        forward.layers_of(network_numpy_cannot_run())
 
 
 def test_the_page_server_reads_and_looks_inside_without_tensorflow(digitdash_home):

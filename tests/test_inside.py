@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+from conftest import network_numpy_cannot_run
 from digitdash import inside, models
 
 
@@ -178,11 +179,8 @@ def test_inside_shows_readable_names_every_digit_and_offers_the_latest_drawing(t
 
 
 def test_a_network_with_a_layer_numpy_cannot_run_is_one_message():
-    import keras
-    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(2, 3, dilation_rate=2),
-                              keras.layers.Flatten(), keras.layers.Dense(10)])
     with pytest.raises(inside.InsideError):
-        inside.require_keras(model)
+        inside.require_keras(network_numpy_cannot_run())
 
 
 def test_saliency_of_a_large_picture_is_nudged_in_blocks_within_the_budget(monkeypatch):
