@@ -8,23 +8,24 @@ import streamlit as st
 
 from app_pages import teacher_auth
 from app_pages.language import say, t
-from digitdash import datasets, i18n, paths
-from digitdash.jobs import LocalRunner
+from digitdash import datasets, i18n, paths, runners
+from digitdash.config import ConfigError
+from digitdash.jobs import Runner
 from digitdash.store import Store, StoreError
 
 
 @st.cache_resource(show_spinner=False)
-def _runner(home: str) -> LocalRunner:
+def _runner(home: str) -> Runner:
     if teacher_auth.teacher_password() is None:    # said once, in the server's console, at first start
         print(i18n.t("teacher.console_unset"), file=sys.stderr, flush=True)
-    return LocalRunner(Store(home))
+    return runners.chosen(Store(home))
 
 
-def runner() -> LocalRunner:
+def runner() -> Runner:
     """One store and one runner per server process (and DIGITDASH_HOME), shared by every session."""
     try:
         return _runner(str(paths.home()))
-    except StoreError as exc:     # e.g. a store written by a newer DigitDash: one message, no traceback
+    except (StoreError, ConfigError) as exc:   # a store written by a newer DigitDash, a bad runner setting
         st.error(say(exc.message))
         st.stop()
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 
-from . import datasets
+from . import datasets, runners
 from .config import PRESETS, ConfigError, RunConfig, preset
 from .i18n import Problem
 from .jobs import ForegroundRunner
@@ -39,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--name")
     t.add_argument("--owner", default=TEACHER, help="who the run belongs to (default: the teacher, "
                    "who is not held to the limits)")
+    t.add_argument("--runner", choices=("local", "ray"), help="local: trained here, in this process; "
+                   "ray: a Ray task (RAY_ADDRESS, or a local Ray). Default: DIGITDASH_RUNNER, else local")
     t.add_argument("--json", action="store_true")
     e = sub.add_parser("experiment", help="train a family of runs, one or two knobs varied")
     e.add_argument("--dataset", default=datasets.DEFAULT)
@@ -88,6 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     hs.add_argument("--json", action="store_true")
     w = sub.add_parser("worker")           # started by the runner, never by a person: left out of --help
     w.add_argument("--slot", type=int, default=0)
+    w.add_argument("--ray", action="store_true", help="the Ray dispatcher instead of a local worker")
     sub._choices_actions = [a for a in sub._choices_actions if a.dest != "worker"]
     sub.metavar = "{" + ",".join(name for name in sub.choices if name != "worker") + "}"
     return p
@@ -117,11 +121,17 @@ def cmd_train(args) -> int:
     config = base.with_settings(parse_settings(args.settings)).replace(dataset=args.dataset)
     data = datasets.load(args.dataset)        # bad names and missing data fail here, before a run exists
     config.validate(data.num_classes)
-    runner = _runner(sys.stderr if args.json else sys.stdout)
-    run = runner.store.get(runner.submit(config, name=args.name or (f"{args.preset} (cli)" if args.preset else None),
-                                         owner=_owner(args.owner)))
+    out = sys.stderr if args.json else sys.stdout
+    name = args.name or (f"{args.preset} (cli)" if args.preset else None)
+    if (args.runner or runners.setting()) == "ray":
+        store, run_id = _through_ray(config, name, _owner(args.owner), out)
+        run = store.get(run_id)
+    else:
+        runner = _runner(out)
+        store = runner.store
+        run = store.get(runner.submit(config, name=name, owner=_owner(args.owner)))
     if args.json:
-        print(json.dumps(_run_json(runner.store, run)))
+        print(json.dumps(_run_json(store, run)))
     else:
         res = run["results"]
         print(f"{run['status']}: test accuracy {res.get('test_accuracy', float('nan')):.4f}, "
@@ -136,18 +146,44 @@ def _owner(name: str) -> str:
     return name
 
 
+def _through_ray(config, name, owner, out) -> tuple[Store, str]:
+    """Submit to the Ray runner and follow the run here, one line per epoch, until it ends
+    (Ctrl-C asks it to stop)."""
+    runner = runners.chosen(Store(), "ray")
+    run_id = runner.submit(config, name=name, owner=owner)
+    print(f"run {run_id}: {config.summary()} on {config.dataset}, through Ray", file=out, flush=True)
+    shown = 0
+    try:
+        while True:
+            try:
+                run = runner.store.get(run_id)
+                for row in runner.store.epochs(run_id)[shown:]:
+                    _echo(out, config, row)
+                    shown += 1
+                if run["status"] not in ("queued", "running"):
+                    return runner.store, run_id
+                time.sleep(0.5)
+            except KeyboardInterrupt:
+                runner.stop(run_id)
+    finally:
+        if not runner.store.queue():
+            runner.shutdown()     # the dispatcher this command started (and its local Ray) end with it
+
+
+def _echo(out, config, row) -> None:
+    val = (f"  val_loss {row['val_loss']:.4f}  val_acc {row['val_accuracy']:.4f}"
+           if row.get("val_loss") is not None else "")
+    print(f"epoch {row['epoch']}/{config.epochs}  loss {row['loss']:.4f}  acc {row['accuracy']:.4f}"
+          f"{val}  {row['seconds']:.1f}s", file=out, flush=True)
+
+
 def _runner(out) -> ForegroundRunner:
     """Runs trained here and now, one line per epoch to out. Networks that cannot be built and,
     for a named student, the class's limits are refused before a run exists."""
     def start(run_id, config):
         print(f"run {run_id}: {config.summary()} on {config.dataset}", file=out, flush=True)
 
-    def echo(config, row):
-        val = (f"  val_loss {row['val_loss']:.4f}  val_acc {row['val_accuracy']:.4f}"
-               if row.get("val_loss") is not None else "")
-        print(f"epoch {row['epoch']}/{config.epochs}  loss {row['loss']:.4f}  acc {row['accuracy']:.4f}"
-              f"{val}  {row['seconds']:.1f}s", file=out, flush=True)
-    return ForegroundRunner(Store(), on_start=start, on_epoch=echo)
+    return ForegroundRunner(Store(), on_start=start, on_epoch=lambda config, row: _echo(out, config, row))
 
 
 def cmd_experiment(args) -> int:
@@ -182,6 +218,7 @@ def _run_json(store: Store, run: dict, full: bool = False) -> dict:
     out = {"id": run["id"], "name": run["name"], "group": run["grp"], "status": run["status"],
            "message": run["message"], "owner": store.owner_name(run["owner"]),
            "dataset": run["dataset"], "kind": run["kind"], "device": run["device"],
+           "runner": run["info"].get("runner"), "node": run["info"].get("node"),
            "params": run["params"], "flops": run["flops"], "epochs_run": res.get("epochs_run"),
            "test_accuracy": res.get("test_accuracy"), "test_loss": res.get("test_loss"),
            "config": run["config"].to_dict(), "created": run["created"], "finished": run["finished"]}
@@ -341,8 +378,12 @@ def cmd_handwriting(args) -> int:
 
 def cmd_worker(args) -> int:
     from . import paths
-    from .jobs import worker_main
-    worker_main(str(paths.home()), args.slot)
+    if args.ray:
+        from .ray_runner import dispatcher_main
+        dispatcher_main(str(paths.home()))
+    else:
+        from .jobs import worker_main
+        worker_main(str(paths.home()), args.slot)
     return 0
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import fcntl
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -305,6 +306,49 @@ def _read_drawings(store: Store, run_id: str, results: dict) -> None:
         pass                       # the run keeps its other figures
 
 
+def prepared(store: Store, config: RunConfig) -> tuple[datasets.Dataset, dict]:
+    """The arrays a run trains on (the class's drawings added when it asks) and what to record of
+    them in the run's info."""
+    data = datasets.load(config.dataset)
+    extra = {}
+    if config.class_drawings:
+        data, extra["class_drawings"] = handwriting.added_to(data, store)
+    return data, extra
+
+
+def here() -> dict:
+    """Where a run trained, for its info (`show --json`): the runner and the machine."""
+    return {"runner": "local", "node": socket.gethostname()}
+
+
+def record(store: Store, run_id: str, config: RunConfig, digits: bool, outcome, layers: dict | None = None) -> None:
+    """Keep what a run learnt (its model, its layers as arrays, its misclassified digits, its reading
+    of drawings) and finish it with its outcome. `layers` when they were taken from the model
+    elsewhere (a Ray task); otherwise from the model here."""
+    try:
+        if outcome.model is not None:
+            store.save_model(run_id, outcome.model)
+            if layers is not None:
+                store.save_arrays(run_id, "layers", layers)
+            else:
+                _save_layers(store, run_id, config, outcome.model)
+        if outcome.misclassified is not None:
+            store.save_arrays(run_id, "misclassified", outcome.misclassified)
+    except OSError as exc:   # disk full, folder gone: the figures are kept, the model is not
+        store.finish(run_id, "failed", Message("run.not_saved", reason=exc.strerror or str(exc)),
+                     outcome.results)
+        return
+    if outcome.model is not None and digits:
+        _read_drawings(store, run_id, outcome.results)
+    store.finish(run_id, outcome.status, outcome.message, outcome.results)
+
+
+def failure(exc: Exception) -> Message:
+    """An unexpected error as a run's message: its last line, never a traceback."""
+    last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+    return Message("run.failed", reason=last[:500])
+
+
 def execute(store: Store, run_id: str, echo=None) -> dict:
     """Train a run that is marked running, record everything, and return the finished run."""
     run = store.get(run_id)
@@ -313,24 +357,9 @@ def execute(store: Store, run_id: str, echo=None) -> dict:
         store.finish(run_id, "stopped", Message("run.stopped_before_start"))
         return store.get(run_id)
     try:
-        data = datasets.load(config.dataset)
-        extra = {}
-        if config.class_drawings:
-            data, extra["class_drawings"] = handwriting.added_to(data, store)
-        outcome = train(config, data, StoreListener(store, run_id, echo, extra))
-        try:
-            if outcome.model is not None:
-                store.save_model(run_id, outcome.model)
-                _save_layers(store, run_id, config, outcome.model)
-            if outcome.misclassified is not None:
-                store.save_arrays(run_id, "misclassified", outcome.misclassified)
-        except OSError as exc:   # disk full, folder gone: the figures are kept, the model is not
-            store.finish(run_id, "failed", Message("run.not_saved", reason=exc.strerror or str(exc)),
-                         outcome.results)
-            return store.get(run_id)
-        if outcome.model is not None and datasets.digit_shaped(data.image_shape, data.num_classes):
-            _read_drawings(store, run_id, outcome.results)
-        store.finish(run_id, outcome.status, outcome.message, outcome.results)
+        data, extra = prepared(store, config)
+        outcome = train(config, data, StoreListener(store, run_id, echo, {**extra, **here()}))
+        record(store, run_id, config, datasets.digit_shaped(data.image_shape, data.num_classes), outcome)
     except (ConfigError, datasets.DatasetError) as exc:
         store.finish(run_id, "failed", exc.message)
     except (_Interrupted, KeyboardInterrupt):
@@ -338,6 +367,5 @@ def execute(store: Store, run_id: str, echo=None) -> dict:
         store.finish(run_id, "interrupted", Message("run.interrupted", epochs=n))
         raise
     except Exception as exc:  # anything else: record it, keep the worker alive
-        last = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        store.finish(run_id, "failed", Message("run.failed", reason=last[:500]))
+        store.finish(run_id, "failed", failure(exc))
     return store.get(run_id)
