@@ -10,6 +10,8 @@ time_to_99_s: seconds of training of the cnn-fast preset until its test accuracy
 network of a shape the process has trained before (time_to_99_cold_s: the first, compiling).
 class_seconds: 30 cnn-basic runs from 30 owners at once, until the last is done, with the default
 workers (and class_seconds_one_worker with one, in the same run).
+ray_overhead_per_run_s: 10 small runs one at a time through a local Ray, against the local runner
+measured in the same run, per run (start-up included in both; each side's figures beside it).
 first_render_s, server_rss_mb: a real server (tools/load.py): seconds to the first page's finished
 script on a fresh server, and the server's largest resident memory while `sessions` websocket
 sessions browse and `submitters` of them train.
@@ -180,6 +182,20 @@ def upload_figures() -> dict:
     return {"upload_s_max": max(seconds.values()), "upload_s": seconds}
 
 
+def _until_done(runner, configs: list, owners: list, timeout: float) -> tuple[float, list[dict], list[float]]:
+    """Submit every config (with its owner) at once; seconds until the last has ended, the runs, and
+    the seconds at which each ended (from the first submit)."""
+    start = time.perf_counter()
+    ids = [runner.submit(config, owner=owner) for config, owner in zip(configs, owners)]
+    ended: dict[str, float] = {}
+    while time.perf_counter() - start < timeout and len(ended) < len(ids):
+        for run_id in ids:
+            if run_id not in ended and runner.store.get(run_id)["status"] not in ("queued", "running"):
+                ended[run_id] = time.perf_counter() - start
+        time.sleep(0.2)
+    return time.perf_counter() - start, [runner.store.get(i) for i in ids], sorted(ended.values())
+
+
 def class_seconds(runs: int = 30, workers: int | None = None, timeout: float = 3600) -> dict:
     """A class at once: `runs` cnn-basic runs (2 epochs, mnist-5k), one per owner, submitted together
     to a fresh store; seconds until the last has finished, with `workers` workers (None: the default)."""
@@ -189,19 +205,43 @@ def class_seconds(runs: int = 30, workers: int | None = None, timeout: float = 3
     with tempfile.TemporaryDirectory() as home:
         runner = LocalRunner(Store(home), workers=workers)
         try:
-            start = time.perf_counter()
-            ids = [runner.submit(config, owner=f"student-{i:02d}") for i in range(runs)]
-            while time.perf_counter() - start < timeout:
-                done = [runner.store.get(i) for i in ids]
-                if all(r["status"] not in ("queued", "running") for r in done):
-                    break
-                time.sleep(0.5)
-            seconds = time.perf_counter() - start
+            seconds, done, _ = _until_done(runner, [config] * runs, [f"student-{i:02d}" for i in range(runs)], timeout)
         finally:
             runner.shutdown()
         statuses = sorted({r["status"] for r in done})
         return {"seconds": round(seconds, 1), "workers": runner.workers, "runs": runs, "statuses": statuses,
                 "mean_test_accuracy": round(float(np.mean([r["results"].get("test_accuracy") or 0 for r in done])), 4)}
+
+
+def ray_figures(runs: int = 10, timeout: float = 1800) -> dict:
+    """The per-run cost of Ray: `runs` small runs (mlp 64, 1 epoch, mnist-5k), one at a time, through
+    the local runner (one worker) and through a local Ray (one run in flight), each from a fresh
+    store, so start-up is in both. ray_overhead_per_run_s: (Ray seconds - local seconds) / runs."""
+    import os
+    from .jobs import LocalRunner
+    from .ray_runner import RayRunner
+    from .store import Store
+    config = preset("mlp-512").replace(layers=(64,), epochs=1, dataset="mnist-5k")
+    figures = {}
+    for name in ("local", "ray"):
+        with tempfile.TemporaryDirectory() as home:
+            saved = os.environ.get("DIGITDASH_WORKERS")
+            os.environ["DIGITDASH_WORKERS"] = "1"       # the Ray dispatcher reads it when it starts
+            try:
+                runner = LocalRunner(Store(home), workers=1) if name == "local" else RayRunner(Store(home))
+                try:
+                    seconds, done, ends = _until_done(runner, [config] * runs, [None] * runs, timeout)   # the teacher's: no limits
+                finally:
+                    runner.shutdown()
+            finally:
+                os.environ.pop("DIGITDASH_WORKERS") if saved is None else os.environ.update(DIGITDASH_WORKERS=saved)
+            figures[name] = {"seconds": round(seconds, 2), "first_run_s": round(ends[0], 2) if ends else None,
+                             "per_run_after_first_s": round((ends[-1] - ends[0]) / (len(ends) - 1), 3)
+                             if len(ends) > 1 else None,
+                             "statuses": sorted({r["status"] for r in done}),
+                             "fit_s_mean": round(float(np.mean([r["results"].get("fit_seconds") or 0 for r in done])), 3)}
+    return {"ray_overhead_per_run_s": round((figures["ray"]["seconds"] - figures["local"]["seconds"]) / runs, 3),
+            "ray": {"runs": runs, **figures}}
 
 
 def class_figures(runs: int = 30) -> dict:

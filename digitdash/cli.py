@@ -69,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--submitters", type=int, default=10, help="sessions among them that submit training")
     b.add_argument("--no-server", action="store_true", help="skip the server figures (page tour and load test)")
     b.add_argument("--class-runs", type=int, default=30, help="runs of the class figure (0 skips it)")
+    b.add_argument("--ray-runs", type=int, default=10, help="small runs of the Ray overhead figure (0 skips it)")
     b.add_argument("--json", action="store_true")
     rb = sub.add_parser("robustness", help="accuracy on non-MNIST handwriting: pipeline vs plain resize")
     rb.add_argument("--run", required=True)
@@ -302,12 +303,14 @@ def cmd_delete(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from .bench import class_figures, machine, run_all, server_figures, tour_figures
+    from .bench import class_figures, machine, ray_figures, run_all, server_figures, tour_figures
     if not 1 <= args.submitters <= args.sessions:
         raise UsageError("--submitters must be from 1 to --sessions")
     figures = {"machine": machine(), **run_all(args.dataset, args.epochs)}
     if args.class_runs > 0:
         figures.update(class_figures(args.class_runs))
+    if args.ray_runs > 0:
+        figures.update(ray_figures(args.ray_runs))
     if not args.no_server:
         figures.update(tour_figures())
         figures.update(server_figures(args.sessions, args.submitters))

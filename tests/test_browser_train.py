@@ -1,4 +1,7 @@
 """The Train page in a real browser: pick a preset, train 20 epochs live, stop a second run."""
+import os
+import signal
+
 import pytest
 
 from browser import app_server, page, server, set_number, status  # noqa: F401  (fixtures)
@@ -70,3 +73,40 @@ def test_two_sessions_each_see_their_own_run_and_the_queue(server, page):  # noq
     wait_for(lambda: "running" in status(b), timeout=60)
     b.locator(".st-key-stop button:visible").click()
     wait_for(lambda: "stopped" in status(b), timeout=60)
+
+
+@pytest.fixture
+def ray_server(tmp_path):
+    """The app with its runs on a local Ray (DIGITDASH_RUNNER=ray); its dispatcher ended after."""
+    from browser import Server
+    srv = Server(tmp_path, env={"DIGITDASH_RUNNER": "ray", "DIGITDASH_RAY_LOCAL_CPUS": "2"})
+    srv.start()
+    yield srv
+    srv.stop()
+    pid_file = srv.home / "worker-ray.pid"
+    if pid_file.exists():
+        try:
+            os.kill(int(pid_file.read_text()), signal.SIGTERM)
+        except (OSError, ValueError):
+            pass
+
+
+def test_runs_on_ray_look_the_same_in_the_browser(ray_server, page):  # noqa: F811
+    pg = page
+    pg.goto(ray_server.url + "/train")
+    pg.wait_for_selector(".st-key-train button")
+    set_number(pg, "cfg-layers", "256-128")
+    set_number(pg, "cfg-epochs", 20)
+    wait_for(lambda: pg.locator(".st-key-cfg-epochs input").input_value() == "20")
+    pg.wait_for_timeout(500)
+    pg.locator(".st-key-train button:visible").click()
+    seen = set()
+    def finished():
+        seen.add(points(pg, "live-curves"))
+        return "done" in status(pg)
+    wait_for(finished)
+    wait_for(lambda: points(pg, "live-curves") == 20 and points(pg, "gap-bars") == 20, timeout=30)
+    assert any(1 <= n < 20 for n in seen), seen     # live from a Ray task, through the store
+    from digitdash.store import Store
+    (run,) = Store(ray_server.home).runs()
+    assert run["info"]["runner"] == "ray" and run["status"] == "done"
