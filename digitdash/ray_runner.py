@@ -9,7 +9,9 @@ once; a task sends its progress to one relay actor, which the dispatcher empties
 (so the browser's live curves look the same); the trained model comes back as the task's result.
 
 Settings: DIGITDASH_RAY_GPU (a fraction of a GPU per run, e.g. 0.25) or DIGITDASH_RAY_CPUS (CPUs
-per run, default 1); DIGITDASH_WORKERS caps the runs in flight (default: what the cluster holds).
+per run, default 1); DIGITDASH_WORKERS caps the runs in flight (default: what the cluster holds);
+DIGITDASH_RAY_LOCAL_CPUS the CPUs of a local Ray. When Ray cannot be reached, the waiting runs fail
+with one message saying so.
 """
 from __future__ import annotations
 
@@ -376,8 +378,16 @@ def dispatcher_main(home: str, idle_exit: float = IDLE_EXIT_SECONDS) -> None:
         raise _Interrupted()
     signal.signal(signal.SIGTERM, on_term)
     store = Store(home)
-    connect()
-    dispatcher = Dispatcher(store)
+    try:
+        connect()
+        dispatcher = Dispatcher(store)
+    except Exception as exc:  # noqa: BLE001 - no Ray: every waiting run is told why, none waits forever
+        address = os.environ.get("RAY_ADDRESS", "").strip() or "local"
+        reason = failure(exc).params["reason"].splitlines()[0][:200]
+        for run in store.runs(("queued",)):
+            store.finish(run["id"], "failed", Message("run.ray_unreachable", address=address, reason=reason))
+        lock.close()
+        return
     try:
         while True:
             idle_since = time.monotonic()

@@ -121,3 +121,13 @@ def test_train_runner_ray_on_the_command_line(digitdash_home):
     assert "through Ray" in out.stderr and "epoch 2/2" in out.stderr
     run = json.loads(out.stdout)
     assert run["status"] == "done" and run["runner"] == "ray" and run["test_accuracy"] > 0.5
+
+
+def test_ray_out_of_reach_fails_the_waiting_run_with_one_message(monkeypatch, digitdash_home):
+    monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:notaport")
+    out = cli("train", "--runner", "ray", "--set", "layers=8", "--set", "epochs=1", home=digitdash_home)
+    assert out.returncode == 1, out.stderr
+    assert "failed" in out.stdout and "Ray could not be reached (RAY_ADDRESS 127.0.0.1:notaport)" in out.stdout
+    assert "Traceback" not in out.stdout + out.stderr
+    (run,) = Store(digitdash_home).runs()
+    assert run["status"] == "failed" and "DIGITDASH_RUNNER=local" in run["message"]
