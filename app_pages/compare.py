@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import language, navigation, server, student, teacher_auth
-from digitdash import charts, compare, kinds, metrics
+from digitdash import charts, compare, kinds, lessons, metrics
 from digitdash.datasets import shape_of
 from digitdash.store import StoreError
 
@@ -42,6 +42,8 @@ def table_ui() -> tuple[list[dict], list[dict]]:
                          selection_mode="multi-row", hide_index=True, width="stretch")
     st.download_button(t("compare.csv"), frame.to_csv(index=False), "digitdash-runs.csv", "text/csv",
                        key="download-csv", help=t("compare.csv_help"))
+    if family != ALL:
+        lesson_ui([r for r in runs if r["grp"] == family])
     picked = [shown[i] for i in event.selection.rows] if event and event.selection.rows else []
     if not picked:
         finished = [r for r in shown if r["results"].get("test_accuracy") is not None]
@@ -51,6 +53,15 @@ def table_ui() -> tuple[list[dict], list[dict]]:
         picked = finished
     by_id = {row["id"]: row for row in rows}
     return picked, [by_id[r["id"]] for r in picked]
+
+
+def lesson_ui(family: list[dict]) -> None:
+    """What the family shows, from its figures, once every run of it has finished."""
+    said = lessons.conclusion(family, store.epochs)
+    if said:
+        with st.container(key="family-lesson"):
+            st.info("**" + t("lesson.title") + "** \n\n" + "\n\n".join(language.say(m) for m in said),
+                    icon=":material/school:")
 
 
 def manage_ui(selected: list[dict]) -> None:

@@ -1,4 +1,4 @@
-"""`python -m digitdash`: train, runs, show, predict, delete, bench, robustness, handwriting (and the worker).
+"""`python -m digitdash`: train, reproduce, runs, show, predict, delete, bench, robustness, handwriting (and the worker).
 
 Bad input exits with code 2 and one line on stderr.
 """
@@ -51,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="settings")
     e.add_argument("--owner", default=TEACHER)
     e.add_argument("--json", action="store_true")
+    rp = sub.add_parser("reproduce", help="the notebooks' families and final network: their figures beside ours")
+    rp.add_argument("--dataset", default=datasets.DEFAULT)
+    rp.add_argument("--json", action="store_true")
     r = sub.add_parser("runs", help="list stored runs")
     r.add_argument("--json", action="store_true")
     s = sub.add_parser("show", help="one run in full")
@@ -211,6 +214,35 @@ def cmd_experiment(args) -> int:
         for r in runs:
             acc = r["results"].get("test_accuracy")
             print(f"{r['name']:<45} {r['status']:<9} test accuracy {acc if acc is None else round(acc, 4)}")
+    return 0
+
+
+def cmd_reproduce(args) -> int:
+    """Train the five notebook families and the final network (as the teacher), then print the
+    notebooks' test accuracy beside ours and each family's conclusion."""
+    from . import experiments, lessons
+    datasets.load(args.dataset)
+    runner = _runner(sys.stderr)
+    rows, said = [], {}
+    for family in lessons.FAMILIES:
+        base, vary = experiments.template(family, args.dataset)
+        _, ids = experiments.launch(runner, base, vary, family)
+        runs = [runner.store.get(i) for i in ids]
+        rows += lessons.reproduction_rows(family, runs, args.dataset)
+        said[family] = [str(m) for m in lessons.conclusion(runs, runner.store.epochs)]
+    final = runner.store.get(runner.submit(preset("mlp-512-128-dropout").replace(dataset=args.dataset),
+                                           name="mlp-512-128-dropout"))
+    rows += lessons.reproduction_rows("mlp-512-128-dropout", [final], args.dataset)
+    if args.json:
+        print(json.dumps({"rows": rows, "conclusions": said}))
+        return 0
+    print("| family | run | learning rate | notebook | ours | dataset | epochs |\n| --- | --- | --- | --- | --- | --- | --- |")
+    for row in rows:
+        ours = "-" if row["ours"] is None else f"{row['ours']:.4f}"
+        print(f"| {row['family']} | {row['run']} | {row['learning_rate']:g} | {row['notebook']} | {ours} "
+              f"| {row['dataset']} | {row['epochs']} |")
+    for family, lines in said.items():
+        print(f"\n{family}: " + " ".join(lines))
     return 0
 
 
@@ -390,5 +422,5 @@ def cmd_worker(args) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "experiment": cmd_experiment, "runs": cmd_runs, "show": cmd_show, "predict": cmd_predict,
+COMMANDS = {"train": cmd_train, "experiment": cmd_experiment, "reproduce": cmd_reproduce, "runs": cmd_runs, "show": cmd_show, "predict": cmd_predict,
             "delete": cmd_delete, "bench": cmd_bench, "robustness": cmd_robustness, "handwriting": cmd_handwriting, "worker": cmd_worker}

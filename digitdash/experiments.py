@@ -21,6 +21,19 @@ TEMPLATES: dict[str, tuple[str, dict[str, list]]] = {
 }
 
 
+# Keras' own default learning rate of each optimizer: what `optimizer='sgd'` in a notebook trains with.
+KERAS_LEARNING_RATES = {"sgd": 0.01, "adam": 0.001, "adamw": 0.001, "rmsprop": 0.001, "adadelta": 0.001,
+                        "adagrad": 0.001, "nadam": 0.001}
+
+
+def own_rates(base: RunConfig, vary: dict[str, list]) -> bool:
+    """A family that varies the optimizer runs each one at its own Keras default learning rate, as
+    the notebooks did, unless the student chose a rate: one other than the base optimizer's default,
+    or the learning rate itself varied."""
+    return ("optimizer" in vary and "learning_rate" not in vary
+            and base.learning_rate == KERAS_LEARNING_RATES.get(base.optimizer))
+
+
 def expand(base: RunConfig, vary: dict[str, list]) -> list[RunConfig]:
     """Every combination of the varied knobs' values (one or two knobs), each validated."""
     if not 1 <= len(vary) <= 2:
@@ -29,6 +42,8 @@ def expand(base: RunConfig, vary: dict[str, list]) -> list[RunConfig]:
     configs = []
     for values in itertools.product(*(vary[k] for k in keys)):
         changes = dict(zip(keys, values))
+        if own_rates(base, vary):
+            changes["learning_rate"] = KERAS_LEARNING_RATES[changes["optimizer"]]
         configs.append(base.replace(**changes).validate())
     return configs
 
@@ -46,10 +61,12 @@ def parse_vary(specs: list[str], base: RunConfig) -> dict[str, list]:
 
 
 def label(config: RunConfig, vary: dict[str, list]) -> str:
+    """The varied knobs' values, e.g. "optimizer=sgd (lr 0.01)": an optimizer says its rate."""
     parts = []
     for k in vary:
         v = getattr(config, k)
-        parts.append(f"{k}={'-'.join(map(str, v)) if isinstance(v, tuple) else v}")
+        parts.append(f"{k}={'-'.join(map(str, v)) if isinstance(v, tuple) else v}"
+                     + (f" (lr {config.learning_rate:g})" if k == "optimizer" else ""))
     return ", ".join(parts)
 
 

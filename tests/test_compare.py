@@ -100,3 +100,23 @@ def test_the_gallery_says_how_many_it_shows_and_shows_more_on_request(digitdash_
     shown = min(80, wrong)
     assert not at.exception and gallery() == [f"{shown} shown of {wrong} mistakes (most confident first)"]
     assert images() == shown
+
+
+def test_a_finished_family_says_what_it_shows_in_the_students_language(two_runs):
+    store, ids = two_runs                       # two real runs, 16 and 64 neurons: a neurons family
+    for run_id in ids:
+        store.update(run_id, grp="neurons · ef01")
+    small, big = (store.get(i)["results"]["test_accuracy"] for i in ids)
+    for language, words in (("English", "What this family shows"), ("Español", "Qué muestra esta familia")):
+        at = AppTest.from_file(str(ROOT / "app_pages" / "compare.py"), default_timeout=60)
+        at.session_state["language"] = language
+        at.run()
+        assert not [i for i in at.info if words in i.value]              # every run: no family, no lesson
+        at = AppTest.from_file(str(ROOT / "app_pages" / "compare.py"), default_timeout=60)
+        at.session_state["language"] = language
+        at.session_state["family-filter"] = "neurons · ef01"
+        at.run()
+        (lesson,) = [i.value for i in at.info if words in i.value]
+        best = max(("16", small), ("64", big), key=lambda p: p[1])
+        assert f"{best[0]} at {best[1]:.1%}" in lesson if language == "English" else f"{best[0]} con {best[1]:.1%}" in lesson
+        assert "16" in lesson and "64" in lesson and not at.exception

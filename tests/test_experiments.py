@@ -36,3 +36,16 @@ def test_cli_experiment_groups_its_runs(digitdash_home):
     runs = json.loads(out.stdout.strip().splitlines()[-1])
     assert len(runs) == 2 and runs[0]["group"] == runs[1]["group"] and runs[0]["group"]
     assert [r["config"]["layers"] for r in runs] == [[8], [16]]
+
+
+def test_each_optimizer_runs_at_its_own_keras_rate_unless_a_rate_is_chosen():
+    base, vary = experiments.template("optimizer", "mnist-5k")
+    configs = experiments.expand(base, vary)
+    assert [(c.optimizer, c.learning_rate) for c in configs] == [("sgd", 0.01), ("adam", 0.001), ("rmsprop", 0.001)]
+    assert [experiments.label(c, vary) for c in configs][0] == "optimizer=sgd (lr 0.01)"   # the form says it
+    chosen = experiments.expand(base.replace(learning_rate=0.005), vary)          # the student's own rate
+    assert {c.learning_rate for c in chosen} == {0.005}
+    both = experiments.parse_vary(["optimizer=sgd,adam", "learning_rate=0.1,0.001"], base)
+    assert [c.learning_rate for c in experiments.expand(base, both)] == [0.1, 0.001, 0.1, 0.001]
+    other = experiments.expand(*experiments.template("activation", "mnist-5k"))   # not an optimizer family
+    assert {c.learning_rate for c in other} == {base.learning_rate}

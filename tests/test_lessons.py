@@ -1,0 +1,58 @@
+"""A family's conclusion is written from its measured figures: the same family with other figures
+says something else; the reproduction rows put the notebooks' figures beside ours."""
+from digitdash import experiments, lessons
+from digitdash.config import RunConfig
+
+
+def family(name, accuracies, epochs=None, params=None):
+    """Finished runs of a template family with these test accuracies (and epoch rows)."""
+    base, vary = experiments.template(name, "mnist-5k")
+    configs = experiments.expand(base, vary)
+    runs = [{"id": f"r{i}", "name": f"r{i}", "config": c, "params": (params or [0] * 3)[i],
+             "results": {"test_accuracy": acc, "report": [{}] * 10}} for i, (c, acc) in enumerate(zip(configs, accuracies))]
+    rows = {f"r{i}": e for i, e in enumerate(epochs or [])}
+    return runs, lambda run_id: rows.get(run_id, [])
+
+
+def text(said):
+    return " ".join(map(str, said))
+
+
+def test_the_optimizer_lesson_follows_the_figures():
+    runs, epochs_of = family("optimizer", [0.835, 0.972, 0.978])
+    said = text(lessons.conclusion(runs, epochs_of))
+    assert "Best: rmsprop at 97.8%" in said and "worst: sgd at 83.5% (14.3 points apart)" in said
+    assert "SGD (learning rate 0.01) reached 83.5% after 5 epochs, Adam (rate 0.001) 97.2%" in said
+    assert "needs more epochs" in said
+    runs, epochs_of = family("optimizer", [0.975, 0.972, 0.978])          # SGD level with Adam
+    said = text(lessons.conclusion(runs, epochs_of))
+    assert "level here" in said and "got less far" not in said
+
+
+def test_activation_initializer_neurons_and_epochs_lessons():
+    said = text(lessons.conclusion(*family("activation", [0.915, 0.975, 0.962])))
+    assert "No activation reached 91.5%, 6.0 points below relu (97.5%)" in said and "linear model" in said
+    assert "came within" in text(lessons.conclusion(*family("activation", [0.97, 0.975, 0.962])))
+    said = text(lessons.conclusion(*family("initializer", [0.1135, 0.97, 0.975])))
+    assert "stayed at 11.3%, about chance (10%)" in said and "same gradient" in said
+    assert "reached 60.0% here" in text(lessons.conclusion(*family("initializer", [0.6, 0.97, 0.975])))
+    said = text(lessons.conclusion(*family("neurons", [0.96, 0.97, 0.975], params=[171_730, 407_050, 814_090])))
+    assert "From 216 to 1024 neurons: 171,730 to 814,090 parameters and 1.5 points more" in said
+    rows = [[{"accuracy": a, "val_accuracy": v}] * n for n, a, v in ((5, 0.98, 0.97), (15, 0.995, 0.97), (30, 1.0, 0.968))]
+    said = text(lessons.conclusion(*family("epochs", [0.97, 0.971, 0.969], epochs=rows)))
+    assert "grew from 1.0% after 5 epochs to 3.2% after 30" in said and "memorise" in said
+
+
+def test_no_conclusion_before_every_run_has_finished_or_for_two_knobs():
+    runs, epochs_of = family("activation", [0.9, None, 0.95])
+    assert lessons.conclusion(runs, epochs_of) == []
+    two = experiments.expand(RunConfig(), {"layers": [(8,), (16,)], "activation": ["relu", "tanh"]})
+    runs = [{"id": str(i), "config": c, "results": {"test_accuracy": 0.9}} for i, c in enumerate(two)]
+    assert lessons.conclusion(runs, lambda _: []) == []
+
+
+def test_reproduction_rows_put_the_notebook_beside_ours():
+    runs, _ = family("optimizer", [0.835, 0.972, 0.978])
+    rows = lessons.reproduction_rows("optimizer", runs, "mnist-5k")
+    assert [(r["run"], r["learning_rate"], r["notebook"], r["ours"]) for r in rows] == [
+        ("sgd", 0.01, "0.935", 0.835), ("adam", 0.001, "-", 0.972), ("rmsprop", 0.001, "0.978", 0.978)]
