@@ -1,13 +1,14 @@
 """Draw or upload digits: see each preprocessing step and every chosen model's prediction, and
 say what was meant, so the drawing joins the class's own handwriting."""
 import hashlib
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from app_pages import language, navigation, run_picker, server, student
-from digitdash import charts, handwriting, kinds, limits, preprocess
+from digitdash import charts, handwriting, kinds, limits, preprocess, samples
 from digitdash.i18n import Problem
 from digitdash.predict import ModelError, run_probabilities
 
@@ -29,10 +30,11 @@ def models_ui() -> list[dict]:
     return [by_id[i] for i in chosen]
 
 
-def input_ui() -> tuple[list[tuple[str, bytes | np.ndarray]], dict]:
-    """What to read: the canvas drawing and uploaded pictures (name, RGBA array or file bytes),
-    and the preprocessing options."""
-    draw, upload = st.tabs([t("draw.tab_draw"), t("draw.tab_upload")])
+def input_ui() -> tuple[list[tuple[str, bytes | np.ndarray, bool]], dict]:
+    """What to read: the canvas drawing, uploaded pictures and the sample sent (name, RGBA array or
+    file bytes, whether the student may add it to the class's handwriting), and the preprocessing
+    options."""
+    draw, upload, sample = st.tabs([t("draw.tab_draw"), t("draw.tab_upload"), t("draw.tab_samples")])
     with draw:
         c1, c2 = st.columns([2, 1])
         with c2:
@@ -49,10 +51,30 @@ def input_ui() -> tuple[list[tuple[str, bytes | np.ndarray]], dict]:
     with upload:
         files = st.file_uploader(t("draw.upload"), accept_multiple_files=True, help=t("draw.upload_help"),
                                  type=["png", "jpg", "jpeg", "bmp", "webp", "gif", "tif", "tiff"], key="upload")
-    items = [(f.name, f.getvalue()) for f in files or []]
+    with sample:
+        samples_ui()
+    items = [(f.name, f.getvalue(), True) for f in files or []]
+    if st.session_state.get("draw-sample") in samples.names():
+        name = st.session_state["draw-sample"]
+        items.append((t("draw.sample_name", digits=samples.digits_in(name)), samples.read(name), False))
     if result is not None and result.image_data is not None:
-        items.insert(0, (t("draw.drawing"), result.image_data))
+        items.insert(0, (t("draw.drawing"), result.image_data, True))
     return items, {"threshold": threshold, "deskew": deskew}
+
+
+def samples_ui() -> None:
+    """Pictures made by the project, each sent to the models with one click (for a student without
+    a camera); they are read like uploads but never join the class's handwriting."""
+    st.caption(t("draw.samples_help"))
+    names = samples.names()
+    for col, name in zip(st.columns(max(1, len(names))), names):
+        col.image(str(samples.FOLDER / name), width="stretch")
+        if col.button(t("draw.sample_send", digits=samples.digits_in(name)), key=f"sample-{Path(name).stem}",
+                      help=t("draw.sample_send_help")):
+            st.session_state["draw-sample"] = name
+    if st.session_state.get("draw-sample") and st.button(t("draw.sample_remove"), key="sample-remove"):
+        st.session_state.pop("draw-sample")
+        st.rerun()
 
 
 def digits_of(source, opts: dict) -> tuple[list[preprocess.Prepared], np.ndarray]:
@@ -153,7 +175,7 @@ models = models_ui()
 items, options = input_ui()
 with st.container(key="prediction"):
     shown = 0
-    for name, source in items:
+    for name, source, students_own in items:
         st.subheader(language.plain(name))
         try:
             digits, picture = digits_of(source, options)
@@ -165,7 +187,8 @@ with st.container(key="prediction"):
         for prepared in digits:
             steps_ui(prepared)
             guess = prediction_ui(prepared, models, shown)
-            feedback_ui(prepared, picture, guess, shown)
+            if students_own:                   # a sample made by the project is not the class's handwriting
+                feedback_ui(prepared, picture, guess, shown)
             shown += 1
     if not items:
         st.info(t("draw.nothing_yet"))

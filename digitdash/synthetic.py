@@ -130,6 +130,19 @@ def pen_photos(per_class: int, rng) -> list[tuple[np.ndarray, int]]:
     return out
 
 
+def pen_page(labels: list[int], rng) -> np.ndarray:
+    """Several digits written in a row with a pen on one page, photographed: 360 px tall, gray."""
+    import cv2
+    height, gap = 150.0, 120
+    shape = (360, gap * (len(labels) + 1))
+    ink = np.zeros(shape, np.float32)
+    for i, label in enumerate(labels):
+        centre = np.array([gap * (i + 1) + rng.uniform(-8, 8), 180 + rng.uniform(-15, 15)])
+        ink = np.maximum(ink, _render(_bent(label, rng), shape, height * rng.uniform(0.9, 1.1), centre, rng.uniform(3, 5)))
+    photo = _paper(rng, shape, rng.uniform(200, 240)) * (1 - 0.8 * ink) + rng.normal(0, 3, shape)
+    return cv2.GaussianBlur(np.clip(photo, 0, 255).astype(np.uint8), (0, 0), 0.8)
+
+
 def _photographed(page: np.ndarray, rng, quality: int) -> np.ndarray:
     """A page as a phone sees it: a soft shadow, a slight perspective, blur, JPEG."""
     import cv2

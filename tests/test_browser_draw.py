@@ -55,6 +55,19 @@ def test_draw_digits_and_read_the_cnn_prediction(server, page, tmp_path):  # noq
         text = wait_for(lambda: "Prediction:" in prediction_text(pg) and prediction_text(pg), timeout=90)
         assert f"Prediction: {digit}" in text, (digit, text)
 
+    # No camera: one click sends a sample photo made by the project; it is read, never kept.
+    pg.locator(".st-key-clear button:visible").click()
+    pg.get_by_role("tab", name="Samples").click()
+    send = pg.locator(".st-key-sample-pen-photo-2026 button:visible")
+    wait_for(lambda: send.count() == 1, timeout=30)          # the rerun after Clear has settled
+    send.click()
+    text = wait_for(lambda: "Sample: 2026" in prediction_text(pg) and prediction_text(pg).count("Prediction:") >= 4
+                    and prediction_text(pg), timeout=90)
+    sample = text[text.index("Sample: 2026"):]
+    read = "".join(line.split("Prediction:")[1].strip()[0] for line in sample.splitlines() if "Prediction:" in line)
+    assert read == "2026", sample
+    assert pg.locator("[class*='st-key-feedback-']").count() == 0       # not offered to the class's handwriting
+
 
 def test_bad_uploads_get_a_clear_message(server, page, tmp_path):  # noqa: F811
     env = {**os.environ, "DIGITDASH_HOME": str(tmp_path / "server-home")}

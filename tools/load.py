@@ -32,7 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from tools import app_server  # noqa: E402  (after the path is set)
 from tools.app_server import free_port  # noqa: E402
-PAGES = ["", "train", "compare", "draw", "data"]
+from app_pages.navigation import PAGES as APP_PAGES  # noqa: E402
+PAGES = [page.url_path for key, page in APP_PAGES.items() if key != "teacher"]   # every page a student opens
 
 
 def start_server(home: Path, port: int) -> subprocess.Popen:
