@@ -81,15 +81,18 @@ def _optimizer(runs, acc, epochs_of):
 
 
 def _epochs(runs, acc, epochs_of):
+    """The train-validation gap at each run's end, in accuracy and in loss (the notebooks watched both)."""
     gaps = []
     for r in sorted(runs, key=lambda r: r["config"].epochs):
         rows = epochs_of(r["id"])
-        if not rows or rows[-1].get("val_accuracy") is None:
+        if not rows or rows[-1].get("val_accuracy") is None or rows[-1].get("val_loss") is None:
             return None
-        gaps.append((len(rows), rows[-1]["accuracy"] - rows[-1]["val_accuracy"]))
-    (first, first_gap), (last, last_gap) = gaps[0], gaps[-1]
-    key = "lesson.epochs_wider" if last_gap - first_gap > 0.005 else "lesson.epochs_same"
-    return Message(key, first=first, last=last, first_gap=first_gap, last_gap=last_gap)
+        last = rows[-1]
+        gaps.append((len(rows), last["accuracy"] - last["val_accuracy"], last["val_loss"] - last["loss"]))
+    (first, first_gap, first_loss), (last, last_gap, last_loss) = gaps[0], gaps[-1]
+    wider = last_gap - first_gap > 0.005 or last_loss - first_loss > 0.02
+    return Message("lesson.epochs_wider" if wider else "lesson.epochs_same", first=first, last=last,
+                   first_gap=first_gap, last_gap=last_gap, first_loss=first_loss, last_loss=last_loss)
 
 
 def _neurons(runs, acc, epochs_of):

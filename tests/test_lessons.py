@@ -38,9 +38,14 @@ def test_activation_initializer_neurons_and_epochs_lessons():
     assert "reached 60.0% here" in text(lessons.conclusion(*family("initializer", [0.6, 0.97, 0.975])))
     said = text(lessons.conclusion(*family("neurons", [0.96, 0.97, 0.975], params=[171_730, 407_050, 814_090])))
     assert "From 216 to 1024 neurons: 171,730 to 814,090 parameters and 1.5 points more" in said
-    rows = [[{"accuracy": a, "val_accuracy": v}] * n for n, a, v in ((5, 0.98, 0.97), (15, 0.995, 0.97), (30, 1.0, 0.968))]
+    rows = [[{"accuracy": a, "val_accuracy": v, "loss": 0.05, "val_loss": vl}] * n
+            for n, a, v, vl in ((5, 0.98, 0.97, 0.1), (15, 0.995, 0.97, 0.12), (30, 1.0, 0.968, 0.2))]
     said = text(lessons.conclusion(*family("epochs", [0.97, 0.971, 0.969], epochs=rows)))
-    assert "grew from 1.0% after 5 epochs to 3.2% after 30" in said and "memorise" in said
+    assert "by 1.0% accuracy and 0.050 loss after 5 epochs, by 3.2% and 0.150 after 30" in said
+    assert "starts to memorise" in said
+    rows = [[{"accuracy": 0.98, "val_accuracy": 0.97, "loss": 0.05, "val_loss": 0.1}] * n for n in (5, 15, 30)]
+    said = text(lessons.conclusion(*family("epochs", [0.97, 0.971, 0.969], epochs=rows)))
+    assert "the gap did not widen" in said and "starts to memorise" not in said
 
 
 def test_no_conclusion_before_every_run_has_finished_or_for_two_knobs():
