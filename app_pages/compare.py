@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_pages import language, navigation, server, student, teacher_auth
+from app_pages import export_buttons, language, navigation, server, student, teacher_auth
 from digitdash import charts, compare, kinds, lessons, metrics
 from digitdash.datasets import shape_of
 from digitdash.store import StoreError
@@ -75,6 +75,7 @@ def manage_ui(selected: list[dict]) -> None:
                 st.button(t("compare.inside"), key="inside-from-compare", help=t("compare.inside_help")):
             st.session_state["inside-run-pick"] = run["id"]
             navigation.go("inside")
+        export_buttons.export_ui(run, "compare-export")
         if path:
             st.download_button(t("compare.download_model", suffix=path.suffix), path.read_bytes(),
                                f"{run['id']}{path.suffix}", key="download-model", help=t("compare.download_model_help"))

@@ -10,7 +10,7 @@ from digitdash.config import (ACTIVATIONS, BOUNDS, DOWNSAMPLING, INITIALIZERS, L
 from digitdash.datasets import DatasetError, shape_of
 from digitdash.i18n import Problem
 from digitdash.store import StoreError
-from app_pages import language, navigation, server, sidebar, student, teacher_auth
+from app_pages import export_buttons, language, navigation, server, sidebar, student, teacher_auth
 from app_pages.train_form import config_from_state, load_preset
 
 t = language.t
@@ -294,6 +294,7 @@ def live_ui() -> None:
         l1, l2 = st.columns(2)
         navigation.link("compare", label=t("train.to_compare"), where=l1)
         navigation.link("draw", label=t("train.to_draw"), where=l2)
+        export_buttons.export_ui(run, "export")
 
 
 def watched_status() -> str | None:

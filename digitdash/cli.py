@@ -1,4 +1,4 @@
-"""`python -m digitdash`: train, reproduce, runs, show, predict, delete, bench, robustness, handwriting (and the worker).
+"""`python -m digitdash`: train, reproduce, export, runs, show, predict, delete, bench, robustness, handwriting (and the worker).
 
 Bad input exits with code 2 and one line on stderr.
 """
@@ -54,6 +54,11 @@ def _parser() -> argparse.ArgumentParser:
     rp = sub.add_parser("reproduce", help="the notebooks' families and final network: their figures beside ours")
     rp.add_argument("--dataset", default=datasets.DEFAULT)
     rp.add_argument("--json", action="store_true")
+    ex = sub.add_parser("export", help="a Keras run as a Jupyter notebook and/or a plain Python script")
+    ex.add_argument("run")
+    ex.add_argument("--notebook", metavar="FILE.ipynb")
+    ex.add_argument("--script", metavar="FILE.py")
+    ex.add_argument("--lang", choices=("en", "es"), default="en", help="the language of the explanations")
     r = sub.add_parser("runs", help="list stored runs")
     r.add_argument("--json", action="store_true")
     s = sub.add_parser("show", help="one run in full")
@@ -246,6 +251,22 @@ def cmd_reproduce(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    from . import export
+    if not (args.notebook or args.script):
+        raise UsageError("export takes --notebook FILE.ipynb and/or --script FILE.py")
+    run = Store().get(args.run)
+    outputs = [(args.notebook, export.notebook), (args.script, export.script)]
+    texts = [(path, make(run, args.lang)) for path, make in outputs if path]   # refused before any file is written
+    for path, text in texts:
+        try:
+            Path(path).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+        print(f"wrote {path}")
+    return 0
+
+
 def _run_json(store: Store, run: dict, full: bool = False) -> dict:
     res = run["results"]
     out = {"id": run["id"], "name": run["name"], "group": run["grp"], "status": run["status"],
@@ -422,5 +443,5 @@ def cmd_worker(args) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "experiment": cmd_experiment, "reproduce": cmd_reproduce, "runs": cmd_runs, "show": cmd_show, "predict": cmd_predict,
+COMMANDS = {"train": cmd_train, "experiment": cmd_experiment, "reproduce": cmd_reproduce, "export": cmd_export, "runs": cmd_runs, "show": cmd_show, "predict": cmd_predict,
             "delete": cmd_delete, "bench": cmd_bench, "robustness": cmd_robustness, "handwriting": cmd_handwriting, "worker": cmd_worker}

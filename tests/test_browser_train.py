@@ -1,4 +1,5 @@
 """The Train page in a real browser: pick a preset, train 20 epochs live, stop a second run."""
+import json
 import os
 import signal
 
@@ -39,6 +40,13 @@ def test_pick_preset_train_live_and_stop(server, page):  # noqa: F811
     # the fragment redraws every second: read the page once it has drawn the finished run
     wait_for(lambda: "Test accuracy" in pg.inner_text("body") and "mlp 256-128" in pg.inner_text("body"),
              timeout=30)
+    # The finished run as code: a notebook with the network spelled out
+    with pg.expect_download() as dl:
+        pg.locator(".st-key-export-notebook button:visible").click()
+    book = json.loads(open(dl.value.path()).read())
+    assert dl.value.suggested_filename.endswith(".ipynb") and book["nbformat"] == 4
+    code = "".join("".join(c["source"]) for c in book["cells"] if c["cell_type"] == "code")
+    assert "layers.Dense(256, activation=" in code and "layers.Dense(128, activation=" in code and "EPOCHS = 20" in code
 
     # A second, long run: stop it midway.
     set_number(pg, "cfg-epochs", 300)

@@ -1,0 +1,21 @@
+"""Download a Keras run as a Jupyter notebook or a plain script (digitdash.export), in the session's
+language: on Train for the finished run, on Compare for the one selected."""
+import streamlit as st
+
+from app_pages import language
+from digitdash import export, kinds
+
+t = language.t
+
+
+def export_ui(run: dict, prefix: str, where=st) -> None:
+    """Two download buttons (keys `<prefix>-notebook`, `<prefix>-script`); nothing for a baseline."""
+    if not kinds.of(run["config"].architecture).keras:
+        return
+    lang = language.lang()
+    a, b = where.columns(2)
+    a.download_button(t("export.download_notebook"), export.notebook(run, lang), export.file_name(run, ".ipynb"),
+                      "application/x-ipynb+json", key=f"{prefix}-notebook", help=t("export.download_help"),
+                      icon=":material/code:")
+    b.download_button(t("export.download_script"), export.script(run, lang), export.file_name(run, ".py"),
+                      "text/x-python", key=f"{prefix}-script", help=t("export.download_help"), icon=":material/code:")

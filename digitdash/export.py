@@ -1,0 +1,178 @@
+"""A finished Keras run as code: a Jupyter notebook or a plain script that loads the same data, builds
+the same network with its layers spelled out, fits it with the same seed and settings, then plots
+the curves and the confusion matrix and prints the test accuracy. The way back to the notebooks.
+
+The code mirrors models.build layer by layer (tests/test_export.py runs the notebook and holds its
+test accuracy to the run's). Only the dataset is read with DigitDash's loader, so the same names
+work offline (mnist-5k included): run the code from the DigitDash folder.
+"""
+from __future__ import annotations
+
+from . import architecture, datasets, kinds
+from .config import ConfigError, RunConfig
+from .i18n import Message, t
+
+NOT_KERAS = "export.not_keras"
+
+
+def _initializer(config: RunConfig, seed: int) -> str:
+    name, s = config.initializer, config.init_stddev
+    if name == "zeros":
+        return '"zeros"'
+    if name == "random_normal":
+        return f"keras.initializers.RandomNormal(stddev={s!r}, seed={seed})"
+    if name == "random_uniform":
+        return f"keras.initializers.RandomUniform(minval={-s!r}, maxval={s!r}, seed={seed})"
+    return f"keras.initializers.{''.join(part.capitalize() for part in name.split('_'))}(seed={seed})"   # GlorotUniform
+
+
+def _layers(config: RunConfig, shape, classes: int) -> list[str]:
+    """The Sequential's layers as lines of code, in models.build's order and with its seeds."""
+    from .models import BN_MOMENTUM
+    seed = iter(range(config.seed, config.seed + 10_000))
+    reg = (f", kernel_regularizer=keras.regularizers.L1L2(l1={config.l1!r}, l2={config.l2!r})"
+           if (config.l1 or config.l2) else "")
+    act = f'"{config.activation}"'
+    lines = [f"keras.Input(shape={tuple(shape)!r}),"]
+    for spec in architecture.plan(config, shape, classes):
+        if spec.kind == "augment":
+            lines += [f'layers.RandomRotation({config.rotation / 360.0!r}, fill_mode="constant", seed={next(seed)}),',
+                      f'layers.RandomTranslation({config.shift!r}, {config.shift!r}, fill_mode="constant", seed={next(seed)}),',
+                      f'layers.RandomZoom({config.zoom!r}, fill_mode="constant", seed={next(seed)}),']
+        elif spec.kind == "rescale":
+            lines.append("layers.Rescaling(1.0 / 255),")
+        elif spec.kind == "conv":
+            lines.append(f"layers.Conv2D({spec.units}, {config.kernel_size}, strides={spec.stride}, "
+                         f'padding="{config.padding}", activation={act}, '
+                         f"kernel_initializer={_initializer(config, next(seed))}{reg}),")
+        elif spec.kind == "pool":
+            lines.append("layers.MaxPooling2D(2),")
+        elif spec.kind == "batch_norm":
+            lines.append(f"layers.BatchNormalization(momentum={BN_MOMENTUM}),")
+        elif spec.kind == "flatten":
+            lines.append("layers.Flatten(),")
+        elif spec.kind == "dense":
+            lines.append(f"layers.Dense({spec.units}, activation={act}, "
+                         f"kernel_initializer={_initializer(config, next(seed))}{reg}),")
+        elif spec.kind == "dropout":
+            lines.append(f"layers.Dropout({config.dropout!r}, seed={next(seed)}),")
+        elif spec.kind == "output":
+            lines.append(f'layers.Dense({spec.units}, activation="softmax", '
+                         f"kernel_initializer={_initializer(config, next(seed))}),")
+    return lines
+
+
+def _optimizer(config: RunConfig) -> list[str]:
+    from .models import ONE_CYCLE_WARMUP
+    lines = []
+    rate = repr(config.learning_rate)
+    if config.lr_schedule == "one-cycle":
+        lines += ["steps_per_epoch = math.ceil(len(x_train) * (1 - VALIDATION_SPLIT) / BATCH_SIZE)",
+                  "total = max(2, EPOCHS * steps_per_epoch)",
+                  f"warm = max(1, int({ONE_CYCLE_WARMUP} * total))",
+                  f"rate = keras.optimizers.schedules.CosineDecay({rate} / 10, decay_steps=total - warm, alpha=0.01,",
+                  f"                                             warmup_target={rate}, warmup_steps=warm)"]
+        rate = "rate"
+    extra = {"sgd": f", momentum={config.momentum!r}, nesterov={config.nesterov}",
+             "rmsprop": f", momentum={config.momentum!r}"}.get(config.optimizer, "")
+    name = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "adadelta": "Adadelta",
+            "adagrad": "Adagrad", "nadam": "Nadam"}[config.optimizer]
+    return lines + [f"optimizer = keras.optimizers.{name}(learning_rate={rate}{extra})"]
+
+
+def _callbacks(config: RunConfig) -> list[str]:
+    lines = ["callbacks = []"]
+    if config.early_stopping:
+        lines.append(f'callbacks.append(keras.callbacks.EarlyStopping(monitor="{config.monitor}", '
+                     f"patience={config.patience}, restore_best_weights={config.restore_best}))")
+    if config.reduce_lr:
+        lines.append(f'callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="{config.monitor}", '
+                     f"factor={config.reduce_lr_factor!r}, patience={config.reduce_lr_patience}, min_lr=1e-6))")
+    if config.loss_threshold:
+        lines += ["", "class StopBelowLoss(keras.callbacks.Callback):",
+                  f'    """Stop when the training loss falls below {config.loss_threshold!r}."""',
+                  "    def on_epoch_end(self, epoch, logs=None):",
+                  f'        if logs and logs["loss"] < {config.loss_threshold!r}:',
+                  "            self.model.stop_training = True", "",
+                  "callbacks.append(StopBelowLoss())"]
+    return lines
+
+
+def sections(run: dict, lang: str) -> list[tuple[str, str]]:
+    """(markdown, code) for each step of the exported run, the markdown in `lang`."""
+    config: RunConfig = run["config"]
+    if not kinds.of(config.architecture).keras:
+        raise ConfigError("architecture", config.architecture, Message(NOT_KERAS))
+    shape, classes = datasets.shape_of(config.dataset)
+    say = lambda key, **kw: t(f"export.{key}", lang, **kw)  # noqa: E731
+    head = say("title", name=run["name"], run=run["id"], summary=config.summary(), dataset=config.dataset)
+    if config.class_drawings:
+        head += "\n\n" + say("no_drawings")
+    if config.mixed_precision:
+        head += "\n\n" + say("no_mixed_precision")
+    setup = ["import math", "", "import keras", "import matplotlib.pyplot as plt", "import numpy as np",
+             "from keras import layers", "from sklearn.metrics import ConfusionMatrixDisplay, confusion_matrix", "",
+             "from digitdash.datasets import load   # DigitDash's loader: run this from the DigitDash folder", "",
+             f"SEED = {config.seed}", f"BATCH_SIZE = {config.batch_size}", f"EPOCHS = {config.epochs}",
+             f"VALIDATION_SPLIT = {config.validation_split!r}"]
+    data = [f'data = load("{config.dataset}")',
+            "x_train, y_train = data.x_train, data.y_train",
+            "x_test, y_test = data.x_test, data.y_test",
+            'print("train", x_train.shape, x_train.dtype, "test", x_test.shape, "classes", data.class_names)']
+    model = ["keras.utils.set_random_seed(SEED)", "model = keras.Sequential(["]
+    model += ["    " + line for line in _layers(config, shape, len(classes))]
+    model += ["])", "model.summary()"]
+    fit = _optimizer(config) + ['model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", '
+                                'metrics=["accuracy"])'] + _callbacks(config)
+    fit += ["history = model.fit(x_train, y_train, batch_size=BATCH_SIZE, epochs=EPOCHS,",
+            "                    validation_split=VALIDATION_SPLIT, callbacks=callbacks, verbose=2)"]
+    curves = ["h = history.history",
+              "epochs = range(1, len(h['loss']) + 1)",
+              "fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))",
+              "for key in ('accuracy', 'val_accuracy'):",
+              "    if key in h:",
+              "        left.plot(epochs, h[key], marker='o', label=key)",
+              "for key in ('loss', 'val_loss'):",
+              "    if key in h:",
+              "        right.plot(epochs, h[key], marker='o', label=key)",
+              "left.set_xlabel('epoch'), right.set_xlabel('epoch'), left.legend(), right.legend()",
+              "plt.show()"]
+    test = ["test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)",
+            "predicted = model.predict(x_test, verbose=0).argmax(axis=1)",
+            "ConfusionMatrixDisplay(confusion_matrix(y_test, predicted), display_labels=data.class_names).plot(",
+            "    cmap='Blues', colorbar=False)",
+            "plt.show()",
+            'print(f"test accuracy {test_accuracy:.4f}  test loss {test_loss:.4f}")']
+    figure = run["results"].get("test_accuracy")
+    return [(head + "\n\n" + say("setup"), "\n".join(setup)), (say("data"), "\n".join(data)),
+            (say("model"), "\n".join(model)), (say("fit"), "\n".join(fit)), (say("curves"), "\n".join(curves)),
+            (say("test", accuracy=f"{figure:.4f}" if figure is not None else "-"), "\n".join(test))]
+
+
+def notebook(run: dict, lang: str = "en") -> str:
+    """The run as a Jupyter notebook (.ipynb text): a markdown cell before each code cell."""
+    import nbformat
+    from nbformat import v4
+    cells = []
+    for markdown, code in sections(run, lang):
+        cells += [v4.new_markdown_cell(markdown), v4.new_code_cell(code)]
+    book = v4.new_notebook(cells=cells, metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"}})
+    nbformat.validate(book)
+    return nbformat.writes(book)
+
+
+def script(run: dict, lang: str = "en") -> str:
+    """The run as a plain Python script: the markdown as comments above each step."""
+    parts = []
+    for markdown, code in sections(run, lang):
+        comment = "\n".join(("# " + line).rstrip() for line in markdown.splitlines())
+        parts.append(f"{comment}\n{code}\n")
+    return "\n\n".join(parts)
+
+
+def file_name(run: dict, suffix: str) -> str:
+    """A download's name: the run's id (never anything from the server's folders)."""
+    return f"digitdash-{run['id']}{suffix}"
+
