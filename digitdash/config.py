@@ -189,6 +189,8 @@ def _parse(key: str, text, current):
     if not isinstance(text, str):
         return text
     text = text.strip()
+    if isinstance(current, str):
+        return text                # a name: validate() says which names are allowed
     try:
         if not text.isascii():     # full-width or Arabic-Indic digits look like numbers but are not ours
             raise ValueError

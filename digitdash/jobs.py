@@ -53,6 +53,11 @@ def _setting(name: str) -> int | None:
     return int(text) if text.isascii() and text.isdigit() and int(text) >= 1 else None
 
 
+def tensorboard_wanted() -> bool:
+    """DIGITDASH_TENSORBOARD=1 (or true, yes, on): each Keras run also writes TensorBoard logs."""
+    return os.environ.get("DIGITDASH_TENSORBOARD", "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def is_teacher(owner: str | None, teacher: bool = False) -> bool:
     """The teacher (and the command line's default owner) is not held to the limits."""
     return teacher or owner in (None, TEACHER)
@@ -284,6 +289,10 @@ class StoreListener(Listener):
 
     def should_stop(self):
         return self.stop_file.exists()
+
+    def log_dir(self):
+        """runs/<id>/tensorboard with DIGITDASH_TENSORBOARD=1 (`tensorboard --logdir $DIGITDASH_HOME/runs`)."""
+        return str(self.store.run_dir(self.run_id) / "tensorboard") if tensorboard_wanted() else None
 
 
 def _save_layers(store: Store, run_id: str, config: RunConfig, model) -> None:

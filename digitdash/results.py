@@ -27,6 +27,9 @@ class Listener:
     def should_stop(self) -> bool:  # called before every batch: keep it cheap
         return False
 
+    def log_dir(self) -> str | None:  # a folder for TensorBoard logs, when they are wanted
+        return None
+
 
 @dataclass
 class Outcome:

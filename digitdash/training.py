@@ -144,6 +144,8 @@ def _callbacks(config: RunConfig, listener: Listener, state: dict, steps_per_epo
                 self.model.stop_training = True
 
     callbacks = [Live()]
+    if listener.log_dir():     # scalars every epoch and each layer's weights as histograms
+        callbacks.append(keras.callbacks.TensorBoard(listener.log_dir(), histogram_freq=1, write_graph=False))
     if config.early_stopping:
         callbacks.append(keras.callbacks.EarlyStopping(monitor=config.monitor, patience=config.patience,
                                                        restore_best_weights=config.restore_best))

@@ -119,3 +119,10 @@ def test_the_forms_range_is_exactly_what_validate_accepts(field):
         with pytest.raises(ConfigError) as err:
             base.replace(**{field: value}).validate()
         assert err.value.field == field
+
+
+def test_a_name_knob_with_non_ascii_text_is_one_message_not_a_traceback(digitdash_home):
+    from conftest import cli
+    out = cli("train", "--set", "activation=é", home=digitdash_home)
+    assert out.returncode == 2 and "activation='é' is not allowed: one of linear" in out.stderr
+    assert "Traceback" not in out.stderr

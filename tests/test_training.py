@@ -97,3 +97,19 @@ def test_a_half_written_model_is_never_left_behind(tmp_path):
         store.save_model(run_id, Exploding())
     assert store.model_path(run_id) is None
     assert list(store.run_dir(run_id).iterdir()) == []
+
+
+def test_tensorboard_logs_when_the_setting_asks(monkeypatch, digitdash_home):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from digitdash.jobs import ForegroundRunner
+    runner = ForegroundRunner(Store(digitdash_home))
+    off = runner.submit(RunConfig(layers=(8,), epochs=1))
+    assert not (runner.store.run_dir(off) / "tensorboard").exists()             # off by default
+    monkeypatch.setenv("DIGITDASH_TENSORBOARD", "1")
+    on = runner.submit(RunConfig(layers=(8,), epochs=2))
+    logs = EventAccumulator(str(runner.store.run_dir(on) / "tensorboard" / "train"), size_guidance={"tensors": 0})
+    logs.Reload()
+    tags = logs.Tags()["tensors"]
+    assert "epoch_loss" in tags and "epoch_accuracy" in tags
+    assert len(logs.Tensors("epoch_loss")) == 2
+    assert any("kernel" in tag and "histogram" in tag for tag in tags), tags                 # weight histograms
