@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import export_buttons, language, navigation, server, student, teacher_auth
-from digitdash import charts, compare, kinds, lessons, metrics
+from digitdash import charts, compare, kinds, lessons, metrics, share
 from digitdash.datasets import shape_of
 from digitdash.store import StoreError
 
@@ -45,6 +45,14 @@ def table_ui() -> tuple[list[dict], list[dict]]:
     if family != ALL:
         lesson_ui([r for r in runs if r["grp"] == family])
     picked = [shown[i] for i in event.selection.rows] if event and event.selection.rows else []
+    linked = share.run_ids(st.query_params.get("runs"))
+    if picked:                                    # the address bar carries the selection (?runs=ID,ID)
+        st.query_params["runs"] = ",".join(r["id"] for r in picked[:share.MAX_RUNS])
+    elif linked:                                  # a shared link's runs, those that are here
+        by_id = {r["id"]: r for r in runs}
+        picked = [by_id[i] for i in linked if i in by_id]
+        if len(picked) < len(linked):
+            st.info(t("compare.link_missing", n=len(linked) - len(picked)), icon=":material/link_off:")
     if not picked:
         finished = [r for r in shown if r["results"].get("test_accuracy") is not None]
         if family == ALL:

@@ -4,19 +4,38 @@ import time
 import pandas as pd
 import streamlit as st
 
-from digitdash import architecture, charts, estimate, experiments, kinds, metrics
+from digitdash import architecture, charts, estimate, experiments, kinds, metrics, share
 from digitdash.config import (ACTIVATIONS, BOUNDS, DOWNSAMPLING, INITIALIZERS, LR_SCHEDULES, MONITORS, OPTIMIZERS,
                               PADDINGS, PRESETS, ConfigError, RunConfig)
 from digitdash.datasets import DatasetError, shape_of
 from digitdash.i18n import Problem
 from digitdash.store import StoreError
 from app_pages import export_buttons, language, navigation, server, sidebar, student, teacher_auth
-from app_pages.train_form import config_from_state, load_preset
+from app_pages.train_form import config_from_state, load_config, load_preset
 
 t = language.t
 st.title(t("train.title"))
+if "link-read" not in st.session_state:        # a shared link fills the form once per session
+    st.session_state["link-read"] = True
+    linked, ignored = share.from_params(st.query_params.to_dict())
+    if linked is not None:
+        load_config(linked)
+    if ignored:
+        st.info(t("train.link_ignored", names=", ".join(ignored)), icon=":material/link_off:")
 if "cfg-architecture" not in st.session_state:
     load_preset("mlp-512")
+
+
+def link_sync(config: RunConfig | None) -> None:
+    """The address bar holds the form: the knobs that differ from the defaults (?layers=256-128&...)."""
+    if config is None:
+        return
+    wanted = share.to_params(config)
+    current = {k: v for k, v in st.query_params.to_dict().items() if k not in share.PAGE_PARAMS}
+    if current != wanted:
+        for key in set(current) - set(wanted):
+            del st.query_params[key]
+        st.query_params.update(wanted)
 
 
 def knob(widget, field: str, *args, **kwargs):
@@ -154,6 +173,7 @@ def family_ui(config: RunConfig | None) -> None:
 
 form_ui()
 config, specs, error = current_config()
+link_sync(config)
 can_train = summary_ui(config, specs, error)
 t1, t2, t3 = st.columns([1, 1, 2])
 if t1.button(t("train.train"), key="train", type="primary", disabled=not can_train, help=t("train.train_help")):

@@ -11,10 +11,15 @@ FIELDS = [f for f in RunConfig().to_dict() if f != "dataset"]
 
 def load_preset(name: str, state: MutableMapping | None = None) -> None:
     """Copy a preset's values into the widgets."""
+    load_config(PRESETS[name], state)
+
+
+def load_config(config: RunConfig, state: MutableMapping | None = None) -> None:
+    """Copy a configuration's values into the widgets (a preset, a shared link)."""
     if state is None:
         import streamlit as st
         state = st.session_state
-    for field, value in PRESETS[name].to_dict().items():
+    for field, value in config.to_dict().items():
         if field == "dataset":
             continue
         state[f"cfg-{field}"] = "-".join(map(str, value)) if field in TEXT_FIELDS else value

@@ -27,6 +27,14 @@ def test_pick_preset_train_live_and_stop(server, page):  # noqa: F811
     wait_for(lambda: pg.locator(".st-key-cfg-layers input").input_value() == "256-128")
     set_number(pg, "cfg-epochs", 20)       # long enough (about 5 s) for the 1 s live updates to catch it midway
     wait_for(lambda: pg.locator(".st-key-cfg-epochs input").input_value() == "20")
+    # The address bar holds the form: opened in another browser, the link fills the same form
+    href = lambda: pg.evaluate("location.href")  # noqa: E731  (Playwright's page.url misses replaceState)
+    link = wait_for(lambda: "layers=256-128" in href() and "epochs=20" in href() and href())
+    other = pg.context.browser.new_context().new_page()
+    other.goto(link)
+    wait_for(lambda: other.locator(".st-key-cfg-layers input").input_value() == "256-128")
+    assert other.locator(".st-key-cfg-epochs input").input_value() == "20"
+    other.context.close()
     pg.wait_for_timeout(500)
     pg.locator(".st-key-train button:visible").click()
 

@@ -120,3 +120,13 @@ def test_a_finished_family_says_what_it_shows_in_the_students_language(two_runs)
         best = max(("16", small), ("64", big), key=lambda p: p[1])
         assert f"{best[0]} at {best[1]:.1%}" in lesson if language == "English" else f"{best[0]} con {best[1]:.1%}" in lesson
         assert "16" in lesson and "64" in lesson and not at.exception
+
+
+def test_a_compare_link_shows_its_runs(two_runs):
+    store, ids = two_runs
+    at = AppTest.from_file(str(ROOT / "app_pages" / "compare.py"), default_timeout=60)
+    at.query_params["runs"] = f"{ids[1]},0000-gone,{ids[0]}"
+    at.run()
+    assert not at.exception
+    assert [tab.label for tab in at.tabs] == ["bigger", "small"]                  # the link's runs, in its order
+    assert [i.value for i in at.info if "1 run(s) of the link" in i.value]

@@ -121,3 +121,27 @@ def test_the_watch_box_names_runs_without_a_status_that_could_go_stale(digitdash
     box = at.selectbox(key="watch-run")
     assert box.options[1:] == ["finished one (teacher)", "waiting one (teacher)"]     # newest first, no status
     assert box.options[0].startswith("(none yet")
+
+
+def test_a_shared_link_fills_the_form_and_the_form_goes_back_into_the_link():
+    at = AppTest.from_file(str(ROOT / "app_pages" / "train.py"), default_timeout=60)
+    at.query_params.update({"layers": "256-128", "dropout": "0.3", "optimizer": "sgd", "epochs": "lots",
+                            "colour": "red", "run": "", "dataset": "mnist-5k"})
+    at.run()
+    assert not at.exception
+    assert at.session_state["cfg-layers"] == "256-128" and at.session_state["cfg-dropout"] == 0.3
+    assert at.session_state["cfg-optimizer"] == "sgd" and at.session_state["cfg-epochs"] == RunConfig().epochs
+    (notice,) = [i.value for i in at.info if "left out" in i.value]
+    assert "colour" in notice and "epochs" in notice
+    assert at.query_params["layers"] == "256-128" and at.query_params["optimizer"] == "sgd"
+    assert "colour" not in at.query_params and "epochs" not in at.query_params     # the URL now holds the form
+    at.text_input(key="cfg-layers").set_value("64").run()
+    assert at.query_params["layers"] == "64" and not [i for i in at.info if "left out" in i.value]
+
+
+def test_a_link_from_a_preset_recreates_it_exactly():
+    from digitdash import share
+    at = AppTest.from_file(str(ROOT / "app_pages" / "train.py"), default_timeout=60)
+    at.query_params.update(share.to_params(PRESETS["cnn-bn-aug"]))
+    at.run()
+    assert config_from_state(at.session_state, "mnist-5k") == PRESETS["cnn-bn-aug"].replace(dataset="mnist-5k")
