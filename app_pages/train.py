@@ -4,7 +4,7 @@ import time
 import pandas as pd
 import streamlit as st
 
-from digitdash import architecture, charts, estimate, experiments, kinds, metrics, share
+from digitdash import architecture, charts, controls, estimate, experiments, kinds, metrics, share
 from digitdash.config import (ACTIVATIONS, BOUNDS, DOWNSAMPLING, INITIALIZERS, LR_SCHEDULES, MONITORS, OPTIMIZERS,
                               PADDINGS, PRESETS, ConfigError, RunConfig)
 from digitdash.datasets import DatasetError, shape_of
@@ -280,10 +280,13 @@ def live_ui() -> None:
         if run_id in waits:
             line += " · " + t("train.queue_about", minutes=max(1, round(waits[run_id] / 60)))
         st.markdown(line)
+    changes = controls.changes(store, run_id)
     if run["status"] in ("queued", "running"):
         if run["owner"] == student.owner() or teacher_auth.is_teacher():
             if st.button(t("train.stop"), key="stop", help=t("train.stop_help")):
                 server.runner().stop(run_id, by=student.owner(), teacher=teacher_auth.is_teacher())
+            if run["status"] == "running" and kinds.of(run["config"].architecture).keras:
+                controls_ui(run, changes, len(epochs))
         else:
             st.caption(t("train.not_yours", owner=student.owner_name(run["owner"])))
     if run["status"] == "running":
@@ -296,7 +299,7 @@ def live_ui() -> None:
     lang = language.lang()
     batches = store.batches(run_id)
     if epochs or batches:
-        st.plotly_chart(charts.curves(epochs, batches, steps, lang), key="live-curves", width="stretch")
+        st.plotly_chart(charts.curves(epochs, batches, steps, lang, changes), key="live-curves", width="stretch")
     else:       # nothing learnt yet: no empty axes, no gaps of nothing
         st.info(t("train.charts_waiting" if run["status"] in ("queued", "running") else "train.charts_none"),
                 icon=":material/hourglass_top:")
@@ -315,6 +318,29 @@ def live_ui() -> None:
         navigation.link("compare", label=t("train.to_compare"), where=l1)
         navigation.link("draw", label=t("train.to_draw"), where=l2)
         export_buttons.export_ui(run, "export")
+
+
+def controls_ui(run: dict, changes: list[dict], epochs_done: int) -> None:
+    """Pause or resume, and a new learning rate from the next batch (digitdash.controls)."""
+    paused = controls.paused(changes)
+    who = {"by": student.owner(), "teacher": teacher_auth.is_teacher()}
+    a, b, c = st.columns([1, 1, 1], vertical_alignment="bottom")
+    try:
+        if paused:
+            st.info(t("control.paused", epoch=epochs_done + 1, seconds=controls.PAUSE_MAX_SECONDS), icon=":material/pause:")
+            if a.button(t("control.resume"), key="resume", help=t("control.resume_help")):
+                controls.ask(server.store(), run["id"], "resume", **who)
+        elif a.button(t("control.pause"), key="pause", help=t("control.pause_help", seconds=controls.PAUSE_MAX_SECONDS)):
+            controls.ask(server.store(), run["id"], "pause", **who)
+        if run["config"].lr_schedule == "constant":
+            rate = b.number_input(t("control.new_lr"), *BOUNDS["learning_rate"].form_range(),
+                                  value=float(run["config"].learning_rate), format="%.5f", step=0.0001,
+                                  key=f"new-lr-{run['id']}", help=t("control.new_lr_help"))
+            if c.button(t("control.apply_lr"), key="apply-lr"):
+                controls.ask(server.store(), run["id"], "lr", rate, **who)
+                st.caption(t("control.asked", what=t("control.mark_lr", value=rate)))
+    except Problem as exc:          # the run ended meanwhile, a rate out of bounds
+        st.warning(language.say(exc.message))
 
 
 def watched_status() -> str | None:

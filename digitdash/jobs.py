@@ -21,7 +21,7 @@ import time
 import traceback
 from pathlib import Path
 
-from . import architecture, datasets, device, estimate, forward, handwriting, kinds, limits
+from . import architecture, controls, datasets, device, estimate, forward, handwriting, kinds, limits
 from .config import ConfigError, RunConfig
 from .i18n import Message
 from .store import TEACHER, Store, alive
@@ -31,6 +31,7 @@ IDLE_EXIT_SECONDS = 60      # a worker with nothing to do for this long exits
 POLL_SECONDS = 0.3
 LOCK_WAIT_SECONDS = 15      # a new worker waits this long for a dying one to let go of its slot
 BATCH_FLUSH_SECONDS = 0.5   # per-batch losses are written at most twice a second
+CONTROLS_RECHECK_SECONDS = 2  # a touched controls file is noticed at once; pending changes re-read this often
 
 
 CORES_PER_WORKER = 1        # on CPU: one worker per core, each TensorFlow told to use its share
@@ -259,6 +260,7 @@ class StoreListener(Listener):
         self.stop_file = store.stop_file(run_id)
         self.pending: list[tuple[int, int, float]] = []
         self.last_flush = time.monotonic()
+        self.controls_seen, self.controls_read = None, 0.0
 
     def started(self, info):
         self.store.update(self.run_id, device=info["device"], params=info["params"],
@@ -289,6 +291,23 @@ class StoreListener(Listener):
 
     def should_stop(self):
         return self.stop_file.exists()
+
+    def controls(self):
+        """Changes asked of the run: read from the store only when its controls file has been touched."""
+        try:
+            stamp = controls.signal_file(self.store, self.run_id).stat().st_mtime_ns
+        except OSError:
+            return []
+        if stamp == self.controls_seen and time.monotonic() - self.controls_read < CONTROLS_RECHECK_SECONDS:
+            return []                                  # (re-read now and then: a coarse clock may miss a touch)
+        self.controls_seen, self.controls_read = stamp, time.monotonic()
+        return controls.pending(self.store, self.run_id)
+
+    def applied(self, change, step, epoch):
+        if change.get("seq") is None:                  # the worker's own change: a pause that ran out
+            controls.record(self.store, self.run_id, change["kind"], change.get("by"), step, epoch)
+        else:
+            controls.applied(self.store, change["seq"], step, epoch)
 
     def log_dir(self):
         """runs/<id>/tensorboard with DIGITDASH_TENSORBOARD=1 (`tensorboard --logdir $DIGITDASH_HOME/runs`)."""

@@ -118,6 +118,7 @@ class RelayListener(Listener):
         self.relay, self.run_id = relay, run_id
         self.pending: list[tuple] = []
         self.stop = False
+        self.changes: list[dict] = []    # pause, resume, a new rate: from the relay, applied at the next batch
         self.last_send = 0.0
 
     def started(self, info):
@@ -145,11 +146,21 @@ class RelayListener(Listener):
             self.send()
         return self.stop
 
+    def controls(self):
+        changes, self.changes = self.changes, []
+        return changes
+
+    def applied(self, change, step, epoch):
+        self.pending.append(("applied", (change, step, epoch)))
+        self.send()
+
     def send(self):
         import ray
         events, self.pending = self.pending, []
         self.last_send = time.monotonic()
-        self.stop = ray.get(self.relay.push.remote(self.run_id, events)) or self.stop
+        stop, changes = ray.get(self.relay.push.remote(self.run_id, events))
+        self.stop = self.stop or stop
+        self.changes += changes
 
 
 class _ModelFile:
@@ -205,10 +216,15 @@ class Relay:
     def __init__(self):
         self.events: dict[str, list] = {}
         self.stops: set[str] = set()
+        self.changes: dict[str, list] = {}
 
-    def push(self, run_id: str, events: list) -> bool:
+    def push(self, run_id: str, events: list) -> tuple[bool, list]:
+        """Store a task's progress; answer whether it should stop, and the changes asked of it."""
         self.events.setdefault(run_id, []).extend(events)
-        return run_id in self.stops
+        return run_id in self.stops, self.changes.pop(run_id, [])
+
+    def change(self, run_id: str, changes: list) -> None:
+        self.changes.setdefault(run_id, []).extend(changes)
 
     def take(self) -> dict[str, list]:
         events, self.events = self.events, {}
@@ -288,7 +304,7 @@ class Dispatcher:
         ref = self.data_ref(config.dataset, data) if not extra else self.ray.put(data)   # drawings: this run's own
         self.flight[run_id] = {
             "ref": self.task.remote(config, ref, self.relay, run_id, self.threads),
-            "listener": StoreListener(self.store, run_id, info=extra), "config": config,
+            "listener": StoreListener(self.store, run_id, info=extra), "config": config, "sent": set(),
             "digits": datasets.digit_shaped(data.image_shape, data.num_classes)}
 
     def relay_progress(self) -> None:
@@ -296,8 +312,8 @@ class Dispatcher:
         for run_id, events in self.ray.get(self.relay.take.remote()).items():
             listener = self.flight[run_id]["listener"] if run_id in self.flight else None
             for kind, value in events if listener else ():
-                if kind == "batch":
-                    listener.batch(*value)
+                if kind in ("batch", "applied"):
+                    getattr(listener, kind)(*value)
                 else:
                     getattr(listener, kind)(value)
             if listener:
@@ -305,6 +321,11 @@ class Dispatcher:
         stops = [r for r in self.flight if self.store.stop_file(r).exists()]
         if stops:
             self.relay.stop.remote(stops)
+        for run_id, flight in self.flight.items():     # pause, resume, a new rate: read as a local worker does
+            changes = [c for c in flight["listener"].controls() if c["seq"] not in flight["sent"]]
+            if changes:
+                flight["sent"].update(c["seq"] for c in changes)
+                self.relay.change.remote(run_id, changes)
 
     def finish_ready(self) -> None:
         refs = {f["ref"]: run_id for run_id, f in self.flight.items()}

@@ -30,6 +30,11 @@ class Listener:
     def log_dir(self) -> str | None:  # a folder for TensorBoard logs, when they are wanted
         return None
 
+    def controls(self) -> list[dict]:  # changes asked and not yet applied (controls.py); called before every batch
+        return []
+
+    def applied(self, change: dict, step: int, epoch: int) -> None: ...   # where a change took effect
+
 
 @dataclass
 class Outcome:

@@ -19,7 +19,7 @@ from . import kinds, paths
 from .config import RunConfig
 from .i18n import Message, Problem, from_json
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 STATUSES = ("queued", "running", "done", "stopped", "diverged", "failed", "interrupted")
 FINISHED = ("done", "stopped", "diverged", "failed", "interrupted")
 
@@ -29,6 +29,11 @@ _HANDWRITING = [
     " created REAL NOT NULL, image BLOB NOT NULL, original BLOB)",
     "CREATE TABLE IF NOT EXISTS answers (run_id TEXT NOT NULL, drawing_id INTEGER NOT NULL, digit INTEGER NOT NULL,"
     " PRIMARY KEY (run_id, drawing_id))",
+]
+# Changes asked of a running run (controls.py): pause, resume, a new learning rate, and where each took effect.
+_CHANGES = [
+    "CREATE TABLE IF NOT EXISTS changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL,"
+    " kind TEXT NOT NULL, value REAL, asked REAL NOT NULL, by TEXT, applied REAL, step INTEGER, epoch INTEGER)",
 ]
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -47,7 +52,7 @@ CREATE TABLE IF NOT EXISTS batches (
     run_id TEXT NOT NULL, step INTEGER NOT NULL, epoch INTEGER NOT NULL, loss REAL,
     PRIMARY KEY (run_id, step));
 CREATE TABLE IF NOT EXISTS students (id TEXT PRIMARY KEY, name TEXT NOT NULL, created REAL NOT NULL);
-""" + "".join(s + ";\n" for s in _HANDWRITING)
+""" + "".join(s + ";\n" for s in _HANDWRITING + _CHANGES)
 TEACHER = "teacher"     # the owner of command-line runs unless --owner says otherwise
 
 
@@ -418,6 +423,7 @@ _MIGRATIONS = [
      + " ".join(f"WHEN '{k.name}' THEN '{k.library.lower()}'" for k in kinds.KINDS.values())
      + " ELSE kind END"],
     _HANDWRITING,
+    _CHANGES,
 ]
 
 

@@ -12,6 +12,7 @@ import time
 from . import architecture, kinds
 from .arrays import split_validation
 from .config import RunConfig
+from .controls import PAUSE_MAX_SECONDS, TIMER
 from .datasets import Dataset
 from .i18n import Message
 from .results import (Listener, Outcome, diverged, diverged_outcome, evaluate, stopped_message,
@@ -19,6 +20,7 @@ from .results import (Listener, Outcome, diverged, diverged_outcome, evaluate, s
 
 __all__ = ["BATCH_RECORD_SECONDS", "Listener", "Outcome", "setup_device", "train"]
 BATCH_RECORD_SECONDS = 0.25   # per-batch loss is sampled at most this often
+PAUSE_POLL_SECONDS = 0.2      # a paused run looks for Resume (and Stop) this often
 
 
 def setup_device(config: RunConfig) -> str:
@@ -103,6 +105,7 @@ def _callbacks(config: RunConfig, listener: Listener, state: dict, steps_per_epo
             self.last_record = 0.0
             self.epoch_start = time.perf_counter()
             self.epoch_index = 0
+            self.paused_since = None
 
         def on_epoch_begin(self, epoch, logs=None):
             self.epoch_index = epoch
@@ -112,6 +115,31 @@ def _callbacks(config: RunConfig, listener: Listener, state: dict, steps_per_epo
             if listener.should_stop():
                 state["stop_requested"] = True
                 self.model.stop_training = True
+            for change in listener.controls():
+                self.apply(change, batch)
+            while self.paused_since is not None:      # blocking here holds the training
+                if listener.should_stop():
+                    state["stop_requested"] = True
+                    self.model.stop_training = True
+                    break
+                for change in listener.controls():
+                    self.apply(change, batch)
+                if self.paused_since is not None and time.monotonic() - self.paused_since > PAUSE_MAX_SECONDS:
+                    self.apply({"seq": None, "kind": "resume", "by": TIMER}, batch)
+                time.sleep(PAUSE_POLL_SECONDS)
+
+        def apply(self, change, batch):
+            """A change asked while it trains: a pause, a resume, a new learning rate from this batch."""
+            if change["kind"] == "lr":
+                self.model.optimizer.learning_rate = float(change["value"])
+            elif change["kind"] == "pause" and self.paused_since is None:
+                self.paused_since = time.monotonic()
+            elif change["kind"] == "resume" and self.paused_since is not None:
+                paused = time.monotonic() - self.paused_since
+                self.epoch_start += paused                  # an epoch's seconds are its training, not its pause
+                state["paused_seconds"] += paused
+                self.paused_since = None
+            listener.applied(change, self.epoch_index * steps_per_epoch + batch, self.epoch_index + 1)
 
         def on_train_batch_end(self, batch, logs=None):
             now = time.perf_counter()
@@ -168,7 +196,7 @@ def train(config: RunConfig, data: Dataset, listener: Listener | None = None) ->
 
     specs = architecture.plan(config, data.image_shape, data.num_classes)
     model, (x_tr, y_tr), (x_val, y_val), steps, per_call = compiled(config, data, device.startswith("GPU"))
-    state = {"epochs": [], "stop_requested": False, "diverged": None, "threshold_epoch": None}
+    state = {"epochs": [], "stop_requested": False, "diverged": None, "threshold_epoch": None, "paused_seconds": 0.0}
     listener.started({"device": device, "params": architecture.total_params(specs),
                       "flops": architecture.total_flops(specs), "train_size": len(x_tr),
                       "val_size": len(x_val), "test_size": len(data.x_test),
@@ -178,7 +206,7 @@ def train(config: RunConfig, data: Dataset, listener: Listener | None = None) ->
     start = time.perf_counter()
     model.fit(x_tr, y_tr, batch_size=config.batch_size, epochs=config.epochs,
               validation_data=(x_val, y_val) if len(x_val) else None, callbacks=callbacks, verbose=0)
-    fit_seconds = time.perf_counter() - start
+    fit_seconds = time.perf_counter() - start - state["paused_seconds"]
 
     if state["diverged"]:
         epoch, batch, loss = state["diverged"]

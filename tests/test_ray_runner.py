@@ -131,3 +131,21 @@ def test_ray_out_of_reach_fails_the_waiting_run_with_one_message(monkeypatch, di
     assert "Traceback" not in out.stdout + out.stderr
     (run,) = Store(digitdash_home).runs()
     assert run["status"] == "failed" and "DIGITDASH_RUNNER=local" in run["message"]
+
+
+def test_pause_a_new_rate_and_resume_reach_a_ray_task(ray_runner):
+    from digitdash import controls
+    store = ray_runner.store
+    run_id = ray_runner.submit(LONG)
+    wait_for(_running_with_epochs(store, run_id))
+    pause = controls.ask(store, run_id, "pause")
+    wait_for(lambda: controls.paused(controls.changes(store, run_id)), timeout=30)
+    rate = controls.ask(store, run_id, "lr", 0.05)
+    controls.ask(store, run_id, "resume")
+    wait_for(lambda: not controls.paused(controls.changes(store, run_id))
+             and all(c["applied"] for c in controls.changes(store, run_id)), timeout=30)
+    done = {c["seq"]: c for c in controls.changes(store, run_id)}
+    wait_for(lambda: len(store.epochs(run_id)) >= done[rate]["epoch"] + 1)
+    ray_runner.stop(run_id)
+    assert wait_for(finished(store, run_id), timeout=60)["status"] == "stopped"
+    assert store.epochs(run_id)[-1]["lr"] == pytest.approx(0.05) and done[pause]["step"] is not None

@@ -9,12 +9,13 @@ from plotly.subplots import make_subplots
 
 from .. import metrics
 from ..i18n import t
-from .style import AHEAD, BATCH, OVER, PALETTE, TRAIN, VAL, layout
+from .style import AHEAD, BATCH, CHANGE, OVER, PALETTE, TRAIN, VAL, layout
 
 
 def curves(epochs: list[dict], batches: list[dict] | None = None, steps_per_epoch: int | None = None,
-           lang: str = "en") -> go.Figure:
-    """Accuracy and loss per epoch, train and validation, with the points where they cross."""
+           lang: str = "en", changes: list[dict] | None = None) -> go.Figure:
+    """Accuracy and loss per epoch, train and validation, with the points where they cross, and a
+    dotted line where a change asked while it trained took effect (a new rate, a pause, a resume)."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=(t("chart.accuracy", lang), t("chart.loss", lang)))
     xs = [e["epoch"] for e in epochs]
     for col, key in ((1, "accuracy"), (2, "loss")):
@@ -34,6 +35,14 @@ def curves(epochs: list[dict], batches: list[dict] | None = None, steps_per_epoc
         fig.add_trace(go.Scatter(x=[b["step"] / steps_per_epoch for b in batches], y=[b["loss"] for b in batches],
                                  name=t("chart.batch_loss", lang), mode="lines", line=dict(color=BATCH, width=1)),
                       row=1, col=2)
+    for change in changes or []:
+        if change.get("step") is None or not steps_per_epoch:
+            continue
+        label = (t("control.mark_lr", lang, value=change["value"]) if change["kind"] == "lr"
+                 else t(f"control.mark_{change['kind']}", lang))
+        for col in (1, 2):
+            named = {"annotation_text": label, "annotation_position": "top"} if col == 2 else {}
+            fig.add_vline(x=change["step"] / steps_per_epoch, line_dash="dot", line_color=CHANGE, row=1, col=col, **named)
     whole_epochs(fig, xs, lang)
     return layout(fig, 340, legend=dict(orientation="h", y=-0.25))
 

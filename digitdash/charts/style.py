@@ -3,6 +3,7 @@ from __future__ import annotations
 
 TRAIN, VAL, BATCH, OVER = "#1f77b4", "#ff7f0e", "rgba(31,119,180,0.35)", "#d62728"
 AHEAD = "#9e9e9e"          # a gap bar where validation is ahead of training
+CHANGE = "#2ca02c"         # where a change asked while it trained took effect
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
            "#bcbd22", "#17becf")
 
