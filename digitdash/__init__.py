@@ -13,12 +13,17 @@ own group or in an earlier group):
                        Outcome, evaluation: what every kind gives back)
     runs               store (SQLite + artifacts), limits (the teacher's rules), estimate (waits),
                        handwriting (the class's labelled drawings; a run's answers to them, through
-                       predict, imported when a score is asked for), jobs (admission, the Runner,
-                       worker processes), experiments (families)
+                       predict, imported when a score is asked for), controls (pause, resume, a
+                       new learning rate while a run trains), jobs (admission, the Runner, worker
+                       processes), ray_runner (runs as Ray tasks), runners (which one the setting
+                       names), experiments (families), lessons (a family's conclusion, the notebooks'
+                       figures), share (a form or a selection as link parameters), export (a run
+                       as a notebook or a script)
     what pages show    metrics, charts/ (Plotly figures), compare, leaderboard, inside
                        (weights, activations, saliency, maps), predict (stored models answering)
     around them        i18n (catalogues, Message), identity (signed student ids), paths, device,
-                       cli, bench, synthetic (non-MNIST handwriting made here), robustness
+                       cli, bench, synthetic (non-MNIST handwriting made here), robustness,
+                       samples (pictures made here for Draw)
 """
 import os
 

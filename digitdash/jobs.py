@@ -6,8 +6,8 @@ scripts as `__main__` and a spawn child re-imports `__main__`, which would run t
 
 `Runner` is the one interface pages and the command line use: `LocalRunner` runs jobs in worker
 processes on this machine (the pages), `ForegroundRunner` trains each one at once in this process
-(the command line). A distributed engine can take their place by implementing the same three
-methods.
+(the command line). `QueueRunner` is what every runner that queues in the store shares: the local
+one here and `ray_runner.RayRunner` (Ray tasks), picked by `runners.chosen`.
 """
 from __future__ import annotations
 
@@ -96,7 +96,29 @@ class Runner:
         raise NotImplementedError
 
 
-class LocalRunner(Runner):
+class QueueRunner(Runner):
+    """Runs wait in the store's fair queue until something claims them (`ensure` starts it): the
+    queue order, the limits, cancelling and stopping are the store's, whoever trains."""
+
+    store: Store
+
+    def submit(self, config, name=None, owner=None, group=None, teacher=False) -> str:
+        admit(self.store, [config], owner, teacher)
+        run_id = self.store.create(config, name=name, owner=owner, group=group)
+        self.ensure()
+        return run_id
+
+    def stop(self, run_id: str, by: str | None = None, teacher: bool = False) -> str:
+        return self.store.request_stop(run_id, by=by, teacher=teacher)   # a stop file the trainer watches
+
+    def queue_position(self, run_id: str) -> int | None:
+        return self.store.queue_position(run_id)
+
+    def ensure(self) -> None:
+        raise NotImplementedError
+
+
+class LocalRunner(QueueRunner):
     """Worker processes on this machine: `workers` of them (default_workers()), each with its share
     of the CPU cores."""
 
@@ -105,17 +127,8 @@ class LocalRunner(Runner):
         self.workers = workers if workers is not None else default_workers()
         self._children: list[subprocess.Popen] = []
 
-    def submit(self, config, name=None, owner=None, group=None, teacher=False) -> str:
-        admit(self.store, [config], owner, teacher)
-        run_id = self.store.create(config, name=name, owner=owner, group=group)
+    def ensure(self) -> None:
         self.ensure_workers()
-        return run_id
-
-    def stop(self, run_id: str, by: str | None = None, teacher: bool = False) -> str:
-        return self.store.request_stop(run_id, by=by, teacher=teacher)
-
-    def queue_position(self, run_id: str) -> int | None:
-        return self.store.queue_position(run_id)
 
     def shutdown(self, timeout: float = 30) -> None:
         """End the workers this runner started (a run in hand is marked interrupted)."""
@@ -134,19 +147,24 @@ class LocalRunner(Runner):
         self._children = [p for p in self._children if p.poll() is None]  # reap exited ones
         self.store.reap()
         started = []
-        root = str(Path(__file__).resolve().parent.parent)
         threads = max(1, (os.cpu_count() or 1) // self.workers)
-        env = {**os.environ, "DIGITDASH_HOME": str(self.store.home), "DIGITDASH_TF_THREADS": str(threads),
-               "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
         for slot in range(self.workers):
-            if _slot_taken(self.store.home, slot):
-                continue
-            with open(self.store.home / f"worker-{slot}.log", "ab") as log:   # the child keeps its own copy
-                proc = subprocess.Popen([sys.executable, "-m", "digitdash", "worker", "--slot", str(slot)],
-                                        env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
-            started.append(proc)
+            if not _slot_taken(self.store.home, slot):
+                started.append(spawn_worker(self.store.home, str(slot), ["--slot", str(slot)],
+                                            {"DIGITDASH_TF_THREADS": str(threads)}))
         self._children += started
         return started
+
+
+def spawn_worker(home: Path, slot: str, args: list[str], env: dict | None = None) -> subprocess.Popen:
+    """`python -m digitdash worker ARGS` as a fresh interpreter over the store at `home`, its output
+    in worker-<slot>.log there."""
+    root = str(Path(__file__).resolve().parent.parent)
+    env = {**os.environ, "DIGITDASH_HOME": str(home), **(env or {}),
+           "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
+    with open(Path(home) / f"worker-{slot}.log", "ab") as log:      # the child keeps its own copy
+        return subprocess.Popen([sys.executable, "-m", "digitdash", "worker", *args], env=env,
+                                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
 
 
 class ForegroundRunner(Runner):

@@ -21,7 +21,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -29,8 +28,8 @@ from pathlib import Path
 from . import datasets, kinds
 from .config import ConfigError, RunConfig
 from .i18n import Message
-from .jobs import (IDLE_EXIT_SECONDS, LOCK_WAIT_SECONDS, POLL_SECONDS, Runner, StoreListener, _acquire,
-                   _setting, _slot_taken, admit, failure, prepared, record)
+from .jobs import (IDLE_EXIT_SECONDS, LOCK_WAIT_SECONDS, POLL_SECONDS, QueueRunner, StoreListener, _acquire,
+                   _setting, _slot_taken, failure, prepared, record, spawn_worker)
 from .results import Listener, Outcome
 from .store import Store
 
@@ -54,7 +53,7 @@ def ray_settings() -> dict:
     return {"num_cpus": _setting("DIGITDASH_RAY_CPUS") or 1}
 
 
-class RayRunner(Runner):
+class RayRunner(QueueRunner):
     """Runs go to Ray through the dispatcher; the store stays on this machine."""
 
     def __init__(self, store: Store | None = None):
@@ -70,17 +69,8 @@ class RayRunner(Runner):
         except (OSError, ValueError, KeyError, TypeError):
             return _setting("DIGITDASH_WORKERS") or 1
 
-    def submit(self, config, name=None, owner=None, group=None, teacher=False) -> str:
-        admit(self.store, [config], owner, teacher)
-        run_id = self.store.create(config, name=name, owner=owner, group=group)
+    def ensure(self) -> None:
         self.ensure_dispatcher()
-        return run_id
-
-    def stop(self, run_id: str, by: str | None = None, teacher: bool = False) -> str:
-        return self.store.request_stop(run_id, by=by, teacher=teacher)   # the dispatcher relays it
-
-    def queue_position(self, run_id: str) -> int | None:
-        return self.store.queue_position(run_id)
 
     def ensure_dispatcher(self) -> subprocess.Popen | None:
         """Start the dispatcher unless one is running; returns the process started."""
@@ -89,12 +79,7 @@ class RayRunner(Runner):
         self.store.reap()
         if _slot_taken(self.store.home, SLOT):
             return None
-        root = str(Path(__file__).resolve().parent.parent)
-        env = {**os.environ, "DIGITDASH_HOME": str(self.store.home),
-               "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
-        with open(self.store.home / "worker-ray.log", "ab") as log:
-            self._child = subprocess.Popen([sys.executable, "-m", "digitdash", "worker", "--ray"], env=env,
-                                           stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+        self._child = spawn_worker(self.store.home, SLOT, ["--ray"])
         return self._child
 
     def shutdown(self, timeout: float = 30) -> None:

@@ -18,6 +18,19 @@ def points(pg, key: str) -> int:
         return el && el.data && el.data.length ? el.data[0].x.length : -1; }}""")
 
 
+def train_live(pg, epochs: int = 20) -> None:
+    """Press Train and watch the run to its end: the curves were drawn while it went on."""
+    pg.wait_for_timeout(500)
+    pg.locator(".st-key-train button:visible").click()
+    seen = set()
+    def finished():
+        seen.add(points(pg, "live-curves"))
+        return "done" in status(pg)
+    wait_for(finished)
+    wait_for(lambda: points(pg, "live-curves") == epochs and points(pg, "gap-bars") == epochs, timeout=30)
+    assert any(1 <= n < epochs for n in seen), seen  # the curves were drawn while the run went on
+
+
 def test_pick_preset_train_live_and_stop(server, page):  # noqa: F811
     pg = page
     pg.goto(server + "/train")
@@ -35,16 +48,7 @@ def test_pick_preset_train_live_and_stop(server, page):  # noqa: F811
     wait_for(lambda: other.locator(".st-key-cfg-layers input").input_value() == "256-128")
     assert other.locator(".st-key-cfg-epochs input").input_value() == "20"
     other.context.close()
-    pg.wait_for_timeout(500)
-    pg.locator(".st-key-train button:visible").click()
-
-    seen = set()
-    def finished():
-        seen.add(points(pg, "live-curves"))
-        return "done" in status(pg)
-    wait_for(finished)
-    wait_for(lambda: points(pg, "live-curves") == 20 and points(pg, "gap-bars") == 20, timeout=30)
-    assert any(1 <= n < 20 for n in seen), seen  # the curves were drawn while the run went on
+    train_live(pg)
     # the fragment redraws every second: read the page once it has drawn the finished run
     wait_for(lambda: "Test accuracy" in pg.inner_text("body") and "mlp 256-128" in pg.inner_text("body"),
              timeout=30)
@@ -127,15 +131,7 @@ def test_runs_on_ray_look_the_same_in_the_browser(ray_server, page):  # noqa: F8
     set_number(pg, "cfg-layers", "256-128")
     set_number(pg, "cfg-epochs", 20)
     wait_for(lambda: pg.locator(".st-key-cfg-epochs input").input_value() == "20")
-    pg.wait_for_timeout(500)
-    pg.locator(".st-key-train button:visible").click()
-    seen = set()
-    def finished():
-        seen.add(points(pg, "live-curves"))
-        return "done" in status(pg)
-    wait_for(finished)
-    wait_for(lambda: points(pg, "live-curves") == 20 and points(pg, "gap-bars") == 20, timeout=30)
-    assert any(1 <= n < 20 for n in seen), seen     # live from a Ray task, through the store
+    train_live(pg)                                  # live from a Ray task, through the store
     from digitdash.store import Store
     (run,) = Store(ray_server.home).runs()
     assert run["info"]["runner"] == "ray" and run["status"] == "done"
