@@ -72,7 +72,8 @@ def samples_ui() -> None:
         if col.button(t("draw.sample_send", digits=samples.digits_in(name)), key=f"sample-{Path(name).stem}",
                       help=t("draw.sample_send_help")):
             st.session_state["draw-sample"] = name
-    if st.session_state.get("draw-sample") and st.button(t("draw.sample_remove"), key="sample-remove"):
+    if st.session_state.get("draw-sample") and st.button(t("draw.sample_remove"), key="sample-remove",
+                                                           help=t("draw.sample_remove_help")):
         st.session_state.pop("draw-sample")
         st.rerun()
 

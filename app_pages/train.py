@@ -336,7 +336,7 @@ def controls_ui(run: dict, changes: list[dict], epochs_done: int) -> None:
             rate = b.number_input(t("control.new_lr"), *BOUNDS["learning_rate"].form_range(),
                                   value=float(run["config"].learning_rate), format="%.5f", step=0.0001,
                                   key=f"new-lr-{run['id']}", help=t("control.new_lr_help"))
-            if c.button(t("control.apply_lr"), key="apply-lr"):
+            if c.button(t("control.apply_lr"), key="apply-lr", help=t("control.new_lr_help")):
                 controls.ask(server.store(), run["id"], "lr", rate, **who)
                 st.caption(t("control.asked", what=t("control.mark_lr", value=rate)))
     except Problem as exc:          # the run ended meanwhile, a rate out of bounds

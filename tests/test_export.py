@@ -26,8 +26,9 @@ def cnn_run(tmp_path_factory):
     return store, store.get(run_id)
 
 
-def test_the_exported_notebook_runs_and_matches_the_run(cnn_run):
+def test_the_exported_notebook_runs_and_matches_the_run(cnn_run, monkeypatch):
     store, run = cnn_run
+    monkeypatch.delenv("MPLBACKEND", raising=False)   # importing Streamlit (other tests) sets Agg: no figures
     book = nbformat.reads(export.notebook(run, "es"), as_version=4)
     markdown = [c.source for c in book.cells if c.cell_type == "markdown"]
     assert markdown[0].startswith(f"# {run['name']}") and "capa a capa" in " ".join(markdown)   # the session's language
