@@ -21,7 +21,8 @@ if "link-read" not in st.session_state:        # a shared link fills the form on
     if linked is not None:
         load_config(linked)
     if ignored:
-        st.info(t("train.link_ignored", names=", ".join(ignored)), icon=":material/link_off:")
+        names = ", ".join(language.plain(name[:30]) for name in ignored[:8]) + (f" (+{len(ignored) - 8})" if len(ignored) > 8 else "")
+        st.info(t("train.link_ignored", names=names), icon=":material/link_off:")   # a link's text is never markup
 if "cfg-architecture" not in st.session_state:
     load_preset("mlp-512")
 

@@ -234,7 +234,10 @@ def ray_figures(runs: int = 10, timeout: float = 1800) -> dict:
                 finally:
                     runner.shutdown()
             finally:
-                os.environ.pop("DIGITDASH_WORKERS") if saved is None else os.environ.update(DIGITDASH_WORKERS=saved)
+                if saved is None:
+                    del os.environ["DIGITDASH_WORKERS"]
+                else:
+                    os.environ["DIGITDASH_WORKERS"] = saved
             figures[name] = {"seconds": round(seconds, 2), "first_run_s": round(ends[0], 2) if ends else None,
                              "per_run_after_first_s": round((ends[-1] - ends[0]) / (len(ends) - 1), 3)
                              if len(ends) > 1 else None,

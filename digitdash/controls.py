@@ -3,8 +3,9 @@
 The page asks (`ask`: a row in the store's `changes` table, and a touch of the run's `controls` file
 so that the worker notices with one stat per batch); the worker applies it and records the step and
 epoch where it took effect (`applied`); the live curves mark each change, and the stored epochs
-carry the learning rate they ran at. A pause holds a worker, so it ends by itself after
-PAUSE_MAX_SECONDS (recorded as a resume by the timer).
+carry the learning rate they ran at. A pause holds a worker, so a run's pauses end by themselves
+once they add up to PAUSE_MAX_SECONDS (recorded as a resume by the timer), and a run takes at most
+MAX_CHANGES changes.
 """
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from .i18n import Message, Problem
 from .store import Store, _check_owner
 
 KINDS = ("pause", "resume", "lr")
-PAUSE_MAX_SECONDS = 120
+PAUSE_MAX_SECONDS = 120  # all of a run's pauses together
+MAX_CHANGES = 40         # changes one run takes (each is kept and marked on its curves)
 TIMER = "timer"          # who resumed a pause that ran out
 
 
@@ -49,6 +51,8 @@ def ask(store: Store, run_id: str, kind: str, value: float | None = None, by: st
         if not (math.isfinite(value) and bound.low < value <= bound.high):
             raise ConfigError("learning_rate", value, Message("control.lr_allowed", most=BOUNDS["learning_rate"].high))
     with store.connection() as db:
+        if db.execute("SELECT COUNT(*) FROM changes WHERE run_id = ?", (run_id,)).fetchone()[0] >= MAX_CHANGES:
+            raise ControlError("control.too_many", most=MAX_CHANGES)
         seq = db.execute("INSERT INTO changes (run_id, kind, value, asked, by) VALUES (?, ?, ?, ?, ?)",
                          (run_id, kind, value, time.time(), by)).lastrowid
     signal_file(store, run_id).touch()

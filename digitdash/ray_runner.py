@@ -19,7 +19,6 @@ import fcntl
 import json
 import os
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -29,7 +28,7 @@ from . import datasets, kinds
 from .config import ConfigError, RunConfig
 from .i18n import Message
 from .jobs import (IDLE_EXIT_SECONDS, LOCK_WAIT_SECONDS, POLL_SECONDS, QueueRunner, StoreListener, _acquire,
-                   _setting, _slot_taken, failure, prepared, record, spawn_worker)
+                   _setting, _slot_taken, failure, here, prepared, record, spawn_worker)
 from .results import Listener, Outcome
 from .store import Store
 
@@ -109,7 +108,7 @@ class RelayListener(Listener):
     def started(self, info):
         import ray
         context = ray.get_runtime_context()
-        self.pending.append(("started", {**info, "runner": "ray", "node": socket.gethostname(),
+        self.pending.append(("started", {**info, **here(), "runner": "ray",
                                          "node_ip": ray.util.get_node_ip_address(),
                                          "node_id": context.get_node_id(), "task_pid": os.getpid()}))
         self.send()

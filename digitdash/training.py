@@ -124,7 +124,8 @@ def _callbacks(config: RunConfig, listener: Listener, state: dict, steps_per_epo
                     break
                 for change in listener.controls():
                     self.apply(change, batch)
-                if self.paused_since is not None and time.monotonic() - self.paused_since > PAUSE_MAX_SECONDS:
+                if (self.paused_since is not None
+                        and state["paused_seconds"] + time.monotonic() - self.paused_since > PAUSE_MAX_SECONDS):
                     self.apply({"seq": None, "kind": "resume", "by": TIMER}, batch)
                 time.sleep(PAUSE_POLL_SECONDS)
 

@@ -61,3 +61,14 @@ def test_changes_that_cannot_be_taken_are_one_message(digitdash_home):
     with pytest.raises(controls.ControlError, match="Only mlp and cnn"):
         controls.ask(store, forest, "pause", by=A)
     assert controls.changes(store, plain) == []                              # nothing recorded
+
+
+def test_a_run_takes_a_bounded_number_of_changes(digitdash_home, monkeypatch):
+    monkeypatch.setattr(controls, "MAX_CHANGES", 3)
+    store = Store(digitdash_home)
+    run_id = store.create(RunConfig(layers=(8,)), owner=A, status="running")
+    for kind in ("pause", "resume", "pause"):
+        controls.ask(store, run_id, kind, by=A)
+    with pytest.raises(controls.ControlError, match="3 changes already"):
+        controls.ask(store, run_id, "resume", by=A)
+    assert len(controls.changes(store, run_id)) == 3

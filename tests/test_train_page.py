@@ -145,3 +145,12 @@ def test_a_link_from_a_preset_recreates_it_exactly():
     at.query_params.update(share.to_params(PRESETS["cnn-bn-aug"]))
     at.run()
     assert config_from_state(at.session_state, "mnist-5k") == PRESETS["cnn-bn-aug"].replace(dataset="mnist-5k")
+
+
+def test_a_links_unknown_names_are_shown_as_typed_never_as_markup():
+    at = AppTest.from_file(str(ROOT / "app_pages" / "train.py"), default_timeout=60)
+    at.query_params.update({"[click](http://x.example)": "1", **{f"k{i}": "1" for i in range(12)}})
+    at.run()
+    (notice,) = [i.value for i in at.info if "left out" in i.value]
+    assert r"\[click\]" in notice and "[click](" not in notice                      # escaped: no link
+    assert notice.count(", ") == 7 and "(+5)" in notice                               # 8 named, the rest counted
