@@ -45,8 +45,8 @@ def test_pick_preset_train_live_and_stop(server, page):  # noqa: F811
     link = wait_for(lambda: "layers=256-128" in href() and "epochs=20" in href() and href())
     other = pg.context.browser.new_context().new_page()
     other.goto(link)
-    wait_for(lambda: other.locator(".st-key-cfg-layers input").input_value() == "256-128")
-    assert other.locator(".st-key-cfg-epochs input").input_value() == "20"
+    wait_for(lambda: other.locator(".st-key-cfg-layers input").input_value() == "256-128"   # once drawn, both
+             and other.locator(".st-key-cfg-epochs input").input_value() == "20", timeout=30)
     other.context.close()
     train_live(pg)
     # the fragment redraws every second: read the page once it has drawn the finished run
