@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import export_buttons, language, navigation, server, student, teacher_auth
-from digitdash import charts, compare, kinds, lessons, metrics, share
+from digitdash import charts, compare, kinds, lessons, metrics, share, text
 from digitdash.datasets import shape_of
 from digitdash.store import StoreError
 
@@ -28,9 +28,9 @@ def table_ui() -> tuple[list[dict], list[dict]]:
     family = c1.selectbox(t("compare.family"), [ALL, *groups], key="family-filter",
                           format_func=lambda g: t("compare.all_runs") if g == ALL else g,
                           help=t("compare.family_help"))
-    text = c2.text_input(t("compare.filter"), key="filter", help=t("compare.filter_help"))
+    typed = c2.text_input(t("compare.filter"), key="filter", help=t("compare.filter_help"))
     show_all = c3.toggle(t("compare.all_knobs"), key="all-knobs", help=t("compare.all_knobs_help"))
-    shown = [r for r in runs if text.lower() in f"{r['name']} {r['config'].summary()} {r['dataset']} "
+    shown = [r for r in runs if typed.lower() in f"{r['name']} {r['config'].summary()} {r['dataset']} "
                                                 f"{r['status']}".lower() and family in (ALL, r["grp"])]
     names = store.student_names()
     rows = compare.table(store, shown, all_knobs=show_all, owner_name=lambda o: student.owner_name(o, names))
@@ -40,11 +40,12 @@ def table_ui() -> tuple[list[dict], list[dict]]:
         view["status"] = [t(f"status.{s}") for s in view["status"]]
     event = st.dataframe(language.translated_columns(view, "column"), key="runs-table", on_select="rerun",
                          selection_mode="multi-row", hide_index=True, width="stretch")
-    st.download_button(t("compare.csv"), frame.to_csv(index=False), "digitdash-runs.csv", "text/csv",
+    st.download_button(t("compare.csv"), text.to_csv(rows), "digitdash-runs.csv", "text/csv",
                        key="download-csv", help=t("compare.csv_help"))
     if family != ALL:
         lesson_ui([r for r in runs if r["grp"] == family])
-    picked = [shown[i] for i in event.selection.rows] if event and event.selection.rows else []
+    rows_picked = event.selection.rows if event else []     # a browser may send any list: only real rows count
+    picked = [shown[i] for i in rows_picked if isinstance(i, int) and 0 <= i < len(shown)]
     linked = share.run_ids(st.query_params.get("runs"))
     if picked:                                    # the address bar carries the selection (?runs=ID,ID)
         st.query_params["runs"] = ",".join(r["id"] for r in picked[:share.MAX_RUNS])
@@ -141,7 +142,7 @@ def confusion_ui(selected: list[dict]) -> None:
     normalized = c2.toggle(t("compare.normalized"), key="cm-normalized", help=t("compare.normalized_help"))
     names = shape_of(done[0]["dataset"])[1]
     with st.container(key="confusion"):     # one matrix at a time, the page's full width: readable on a projector
-        cols = st.tabs([run["name"] for run in done])
+        cols = st.tabs([language.plain(run["name"]) for run in done])
         for col, run in zip(cols, done):
             cm = run["results"]["confusion"].get(split)
             if cm is None:

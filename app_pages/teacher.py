@@ -1,10 +1,12 @@
 """Teacher: behind the password, the whole class at a glance: runs, queue, limits, leaderboard,
 and the class's handwriting (review, delete, collection on or off)."""
+import time
+
 import pandas as pd
 import streamlit as st
 
 from app_pages import language, server, student, teacher_auth
-from digitdash import estimate, handwriting, kinds, leaderboard, limits
+from digitdash import estimate, handwriting, kinds, leaderboard, limits, teacher_gate
 from digitdash.config import DATASETS
 from digitdash.i18n import Problem
 from digitdash.store import StoreError
@@ -14,18 +16,46 @@ st.title(t("teacher.title"))
 store = server.store()
 
 
+def link_ui() -> None:
+    """The teacher's link (?key=...): rights for this browser, and the key taken out of the address bar."""
+    typed = st.query_params.get("key")
+    if typed is None:
+        return
+    del st.query_params["key"]
+    try:
+        expires = teacher_auth.open_with_key(typed)
+        st.success(t("gate.link_used", until=time.strftime("%H:%M", time.localtime(expires))))
+    except teacher_gate.GateError as exc:
+        st.error(language.say(exc.message))
+
+
 def unlock_ui() -> None:
-    """The password box; each wrong try makes the next one wait longer (for every session)."""
+    """The password box (when the server has one); each wrong try makes this browser's next one wait longer."""
     if not teacher_auth.teacher_password():
         st.info(t("teacher.unset"))
+        st.caption(t("gate.link_help"))
         return
     typed = st.text_input(t("teacher.password"), type="password", key="teacher-password",
                           help=t("teacher.password_help"))
     if st.button(t("teacher.unlock"), key="unlock", help=t("teacher.unlock_help")):
-        ok, wait = teacher_auth.unlock_teacher(typed)
-        if ok:
-            st.rerun()
-        st.error(t("teacher.wrong_password", seconds=max(1, round(wait))))
+        try:
+            ok, wait = teacher_auth.unlock_teacher(typed)
+        except teacher_gate.GateError as exc:
+            st.error(language.say(exc.message))
+        else:
+            if ok:
+                st.rerun()
+            st.error(t("teacher.wrong_password", seconds=max(1, round(wait))))
+    st.caption(t("gate.link_help"))
+
+
+def signed_in_ui() -> None:
+    until = teacher_auth.until()
+    a, b = st.columns([4, 1])
+    a.success(t("gate.on_until", until=time.strftime("%H:%M", time.localtime(until))))
+    if b.button(t("gate.sign_out"), key="sign-out", help=t("gate.sign_out_help")):
+        teacher_auth.sign_out()
+        st.rerun()
 
 
 @st.fragment(run_every=2.0)
@@ -163,10 +193,11 @@ def clear_ui() -> None:
                 st.error(language.say(exc.message))
 
 
+link_ui()
 if not teacher_auth.is_teacher():
     unlock_ui()
     st.stop()
-st.success(t("teacher.on"))
+signed_in_ui()
 class_ui()
 limits_ui()
 leaderboard_ui()

@@ -1,15 +1,16 @@
-"""The teacher's password: who may act on every run, with a growing wait after each wrong try."""
+"""The teacher's rights in this browser: the link's key, the password, signing out (the rules are
+digitdash.teacher_gate's; rights live in the store, keyed by the browser's signed student id)."""
 from __future__ import annotations
+
+import time
 
 import streamlit as st
 
-from digitdash import identity
+from app_pages import student
+from app_pages.server import store
+from digitdash import teacher_gate
 
-
-@st.cache_resource(show_spinner=False)
-def password_gate() -> identity.PasswordGate:
-    """One gate per server process: wrong tries from any session make every next try wait longer."""
-    return identity.PasswordGate()
+_CHECK_EVERY = 5.0     # seconds a session trusts its last look at the store
 
 
 def teacher_password() -> str | None:
@@ -21,17 +22,40 @@ def teacher_password() -> str | None:
     return str(value) if value else None
 
 
+def _remember(expires: float | None) -> None:
+    st.session_state["teacher-until"] = (expires, time.monotonic())
+
+
+def open_with_key(typed: str) -> float:
+    """Teacher rights for this browser from the link's key; returns when they end (GateError if not)."""
+    expires = teacher_gate.open_with_key(store(), student.owner(), typed)
+    _remember(expires)
+    return expires
+
+
 def unlock_teacher(typed: str) -> tuple[bool, float]:
-    """(True, 0) and teacher rights for this session when `typed` is the teacher's password; else
-    (False, seconds before the next try is heard): each wrong try doubles the wait."""
-    expected = teacher_password()
-    if not expected:
-        return False, 0.0
-    ok, wait = password_gate().attempt(typed, expected)
-    if ok:
-        st.session_state["teacher"] = True
-    return ok, wait
+    """(True, 0) and teacher rights for this browser when `typed` is the teacher's password; else
+    (False, seconds before this browser's next try is heard). GateError when the class's wrong tries
+    have closed the password for now."""
+    expires, wait = teacher_gate.try_password(store(), student.owner(), typed, teacher_password())
+    if expires is not None:
+        _remember(expires)
+    return expires is not None, wait
+
+
+def sign_out() -> None:
+    teacher_gate.sign_out(store(), student.owner())
+    _remember(None)
+
+
+def until() -> float | None:
+    """When this browser's teacher rights end; None without them (looked up at most every few seconds)."""
+    seen = st.session_state.get("teacher-until")
+    if seen is None or time.monotonic() - seen[1] > _CHECK_EVERY:
+        _remember(teacher_gate.until(store(), student.owner()))
+        seen = st.session_state["teacher-until"]
+    return seen[0] if seen[0] is not None and seen[0] > teacher_gate.clock() else None
 
 
 def is_teacher() -> bool:
-    return bool(st.session_state.get("teacher")) and teacher_password() is not None
+    return until() is not None

@@ -12,8 +12,6 @@ import hmac
 import os
 import re
 import secrets
-import threading
-import time
 from pathlib import Path
 
 from . import paths
@@ -72,30 +70,3 @@ def cookie_script(token: str) -> str:
         raise ValueError("not a token issued here")
     age = COOKIE_DAYS * 24 * 3600
     return f"<script>document.cookie = '{COOKIE}={token}; path=/; max-age={age}; SameSite=Strict';</script>"
-
-
-class PasswordGate:
-    """The teacher's password, with a growing wait after each wrong try: after n wrong tries in a
-    row, tries are refused for 2**(n-1) seconds (at most MAX_WAIT), right or wrong, without being
-    checked. Nothing sleeps: a refused try answers at once with the seconds left."""
-
-    MAX_WAIT = 300.0
-
-    def __init__(self, clock=time.monotonic):
-        self.clock = clock
-        self.failures = 0
-        self.locked_until = 0.0
-        self._lock = threading.Lock()
-
-    def attempt(self, typed: str, expected: str) -> tuple[bool, float]:
-        with self._lock:
-            now = self.clock()
-            if now < self.locked_until:
-                return False, self.locked_until - now
-            if hmac.compare_digest(str(typed).encode(), str(expected).encode()):
-                self.failures = 0
-                return True, 0.0
-            self.failures += 1
-            wait = min(2.0 ** (self.failures - 1), self.MAX_WAIT)
-            self.locked_until = now + wait
-            return False, wait

@@ -174,20 +174,6 @@ def test_tokens_are_signed_by_this_server(digitdash_home, tmp_path):
         identity.cookie_script("x'; alert(1); '")
 
 
-def test_the_password_gate_doubles_the_wait_and_never_checks_while_locked():
-    now = [0.0]
-    gate = identity.PasswordGate(clock=lambda: now[0])
-    assert gate.attempt("no", "yes") == (False, 1.0)
-    assert gate.attempt("yes", "yes") == (False, 1.0)          # locked: right or wrong, not heard
-    now[0] = 1.0
-    assert gate.attempt("no", "yes") == (False, 2.0)
-    now[0] = 3.0
-    assert gate.attempt("no", "yes") == (False, 4.0)
-    now[0] = 7.0
-    assert gate.attempt("yes", "yes") == (True, 0.0)
-    assert gate.attempt("no", "yes") == (False, 1.0)           # a success starts the count again
-
-
 # ---- datasets: offered by name, paths never read from a browser ------------------------------
 
 PATHS = ["/etc", "folder:/etc", "folder:/proc/self", "idx:/proc/self/cwd", "folder:../../..", "../../..",

@@ -31,13 +31,12 @@ def page(owner: str, password: str | None = None, path: str = "app_pages/compare
 
 
 @pytest.fixture(autouse=True)
-def clock():
-    """The password gate lives once per server process; each test starts one with no wrong tries
-    and a clock the test moves (clock[0] seconds)."""
-    from app_pages import teacher_auth
-    teacher_auth.password_gate.clear()
-    now = [0.0]
-    teacher_auth.password_gate().clock = lambda: now[0]
+def clock(monkeypatch):
+    """The teacher's gate keeps its tries in the store; each test moves its clock (clock[0] seconds)."""
+    import time
+    from digitdash import teacher_gate
+    now = [time.time()]
+    monkeypatch.setattr(teacher_gate, "clock", lambda: now[0])
     return now
 
 
@@ -65,10 +64,10 @@ def test_the_teacher_password_unlocks_deleting_any_run_and_clearing(runs, clock)
     assert "Not unlocked. The next try is heard in 1 s" in at.error[0].value
     at.text_input(key="teacher-password").set_value("s3cret").run()
     at.button(key="unlock").click().run()             # at once: refused, however right
-    assert "teacher" not in at.session_state and at.error
+    assert not any(b.key == "sign-out" for b in at.button) and at.error
     clock[0] += 1.0
     at.button(key="unlock").click().run()
-    assert at.session_state["teacher"] is True
+    assert any(b.key == "sign-out" for b in at.button)
     assert any(EN["teacher.leaderboard"] in h.value for h in at.subheader)
     at.switch_page("app_pages/compare.py").run()
     at = select(at, "theirs")
@@ -81,19 +80,30 @@ def test_the_teacher_password_unlocks_deleting_any_run_and_clearing(runs, clock)
     assert store.runs() == [] and not at.exception
 
 
-def test_each_wrong_password_doubles_the_wait_for_every_session(runs, clock):
+def test_wrong_passwords_make_only_that_browser_wait(runs, clock):
     first = page("me", password="s3cret", path="app_pages/teacher.py").run()
     for expected in (1, 2, 4):
         first.text_input(key="teacher-password").set_value("guess").run()
         first.button(key="unlock").click().run()
         assert f"next try is heard in {expected} s" in first.error[0].value
         clock[0] += expected
-    other = page("someone-else", password="s3cret", path="app_pages/teacher.py").run()   # a new tab
     first.text_input(key="teacher-password").set_value("guess").run()
-    first.button(key="unlock").click().run()
+    first.button(key="unlock").click().run()                    # this browser now waits 8 s ...
+    other = page("someone-else", password="s3cret", path="app_pages/teacher.py").run()   # ... the teacher's does not
     other.text_input(key="teacher-password").set_value("s3cret").run()
     other.button(key="unlock").click().run()
-    assert "teacher" not in other.session_state and "next try is heard in" in other.error[0].value
+    assert any(b.key == "sign-out" for b in other.button) and not other.error
+
+
+def test_teacher_rights_survive_a_reload_and_end_on_sign_out(runs, clock):
+    at = page("teacher-browser", password="s3cret", path="app_pages/teacher.py").run()
+    at.text_input(key="teacher-password").set_value("s3cret").run()
+    at.button(key="unlock").click().run()
+    again = page("teacher-browser", password="s3cret", path="app_pages/teacher.py").run()   # a reload: a new session
+    assert any(b.key == "sign-out" for b in again.button)
+    again.button(key="sign-out").click().run()
+    assert any(b.key == "unlock" for b in again.button)
+    assert not any(b.key == "sign-out" for b in page("teacher-browser", path="app_pages/teacher.py").run().button)
 
 
 def test_only_the_owner_sees_stop_on_a_running_run(digitdash_home):

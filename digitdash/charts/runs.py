@@ -9,7 +9,7 @@ from plotly.subplots import make_subplots
 
 from .. import metrics
 from ..i18n import t
-from .style import AHEAD, BATCH, CHANGE, OVER, PALETTE, TRAIN, VAL, layout
+from .style import AHEAD, BATCH, CHANGE, OVER, PALETTE, TRAIN, VAL, label, layout
 
 
 def curves(epochs: list[dict], batches: list[dict] | None = None, steps_per_epoch: int | None = None,
@@ -84,7 +84,7 @@ def overlay_curves(series: list[tuple[str, list[dict]]], lang: str = "en") -> go
                 ys = [e.get(prefix + key) for e in epochs]
                 if any(y is not None for y in ys):
                     fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=color, dash=dash),
-                                             name=t("chart.run_val" if prefix else "chart.run_train", lang, name=name), legendgroup=name,
+                                             name=t("chart.run_val" if prefix else "chart.run_train", lang, name=label(name)), legendgroup=str(i),
                                              showlegend=col == 1), row=1, col=col)
     fig.update_xaxes(title_text=t("chart.epoch", lang))
     return layout(fig, 360)
@@ -94,7 +94,7 @@ def grouped_bars(rows: list[dict], columns: list[str], title: str, labels: list[
     """One group per metric (shown as `labels`), one bar per run."""
     fig = go.Figure()
     for i, row in enumerate(rows):
-        fig.add_trace(go.Bar(name=row["name"], x=labels or columns, y=[row.get(c) for c in columns],
+        fig.add_trace(go.Bar(name=label(row["name"]), x=labels or columns, y=[row.get(c) for c in columns],
                              marker_color=PALETTE[i % len(PALETTE)]))
     return layout(fig, 320, barmode="group", title=title)
 
@@ -104,7 +104,7 @@ def convergence_lines(series: list[tuple[str, list[dict]]], lang: str = "en") ->
     fig = go.Figure()
     for i, (name, epochs) in enumerate(series):
         norm = metrics.convergence([e["loss"] for e in epochs])
-        fig.add_trace(go.Scatter(x=[e["epoch"] for e in epochs], y=norm, name=name, mode="lines+markers",
+        fig.add_trace(go.Scatter(x=[e["epoch"] for e in epochs], y=norm, name=label(name), mode="lines+markers",
                                  line=dict(color=PALETTE[i % len(PALETTE)])))
     return layout(fig, 320, title=t("chart.convergence", lang), xaxis_title=t("chart.epoch", lang))
 
@@ -123,5 +123,5 @@ def confusion_heatmap(cm, class_names, title: str, normalized: bool = False, div
     fig = go.Figure(go.Heatmap(z=shown, x=names, y=names, text=text, texttemplate="%{text}", textfont=dict(size=CELL_FONT),
                                colorscale="RdBu" if diverging else "Blues", zmid=0 if diverging else None,
                                showscale=False, hovertemplate=t("chart.cm_hover", lang) + "<extra></extra>"))
-    return layout(fig, 560, title=title, xaxis=dict(title=t("chart.predicted", lang), type="category"),
+    return layout(fig, 560, title=label(title), xaxis=dict(title=t("chart.predicted", lang), type="category"),
                   yaxis=dict(title=t("chart.true", lang), type="category", autorange="reversed"))

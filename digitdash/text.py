@@ -1,0 +1,68 @@
+"""Text that people type (display names, run names, family titles): one rule for what is stored,
+how two names are told apart, and how a cell is written to a spreadsheet.
+
+Stored clean: runs of spaces become one, and control characters, zero-width characters and
+bidirectional marks are refused with one message (they hide or reorder what others read). Shown as
+typed: pages never render it as Markdown or HTML (see app_pages/language.plain and charts.style.label).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+
+from .i18n import Problem
+
+NAME_MAX = 40            # a student's display name
+RUN_NAME_MAX = 80        # a run's name, a family's title
+# Unicode categories refused: controls (Cc, NUL and newlines included), format characters (Cf:
+# zero-width spaces and joiners, left-to-right and right-to-left marks and overrides), surrogates,
+# private use, unassigned, and line or paragraph separators.
+_REFUSED = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+# Characters a spreadsheet reads as the start of a formula (OWASP's list for CSV injection).
+_FORMULA = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+class TextError(Problem):
+    """Typed text that cannot be stored; the message names what is wrong and what is allowed."""
+
+
+def clean(value, what: str, limit: int) -> str:
+    """`value` as it is stored: spaces collapsed, at least one visible character, at most `limit`
+    characters; control, zero-width and direction characters refused. `what` names the field in
+    the message ("name", "run_name", "family")."""
+    text = str(value)
+    bad = sorted({f"U+{ord(c):04X}" for c in text if unicodedata.category(c) in _REFUSED and c not in " \t"})
+    if bad:
+        raise TextError("text.invisible", what=what, chars=", ".join(bad[:5]))
+    text = " ".join(text.split())
+    if not text:
+        raise TextError("text.empty", what=what, limit=limit)
+    if len(text) > limit:
+        raise TextError("text.too_long", what=what, limit=limit, length=len(text))
+    return text
+
+
+def same_key(name: str) -> str:
+    """What two names must differ in to be told apart: case, spacing and look-alike forms
+    (full-width letters, ligatures) ignored."""
+    return "".join(unicodedata.normalize("NFKC", str(name)).casefold().split())
+
+
+def csv_cell(value):
+    """A table cell as a spreadsheet program should read it: text that would begin a formula is
+    prefixed with an apostrophe, which spreadsheets show as text and do not evaluate."""
+    if isinstance(value, str) and value.startswith(_FORMULA):
+        return "'" + value
+    return value
+
+
+def to_csv(rows: list[dict]) -> str:
+    """Rows (dicts with the same keys) as CSV text, every cell through csv_cell."""
+    if not rows:
+        return ""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in rows)
+    return out.getvalue()
