@@ -6,9 +6,8 @@ import threading
 
 import streamlit as st
 
-from app_pages import teacher_auth
 from app_pages.language import say, t
-from digitdash import datasets, i18n, paths, runners
+from digitdash import datasets, i18n, paths, runners, teacher_gate
 from digitdash.config import ConfigError
 from digitdash.jobs import Runner
 from digitdash.store import Store, StoreError
@@ -16,9 +15,14 @@ from digitdash.store import Store, StoreError
 
 @st.cache_resource(show_spinner=False)
 def _runner(home: str) -> Runner:
-    if teacher_auth.teacher_password() is None:    # said once, in the server's console, at first start
-        print(i18n.t("teacher.console_unset"), file=sys.stderr, flush=True)
-    return runners.chosen(Store(home))
+    store = Store(home)
+    try:     # said in the server's console when the first page is drawn (scripts/start.sh says it before)
+        base = f"http://localhost:{st.get_option('server.port')}"
+        print(i18n.t("gate.console_link", hours=teacher_gate.HOURS, link=teacher_gate.link(base, store.home)),
+              file=sys.stderr, flush=True)
+    except OSError:      # a full disk: the key is made on the next try; the pages say what they can
+        pass
+    return runners.chosen(store)
 
 
 def runner() -> Runner:

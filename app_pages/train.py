@@ -169,7 +169,7 @@ def family_ui(config: RunConfig | None) -> None:
             st.error(language.say(exc.message))
             return
         st.session_state["watch-run"] = ids[0]
-        st.success(t("train.family_queued", n=len(ids), group=group))
+        st.success(t("train.family_queued", n=len(ids), group=language.plain(group)))
 
 
 form_ui()
@@ -289,7 +289,7 @@ def live_ui() -> None:
             if run["status"] == "running" and kinds.of(run["config"].architecture).keras:
                 controls_ui(run, changes, len(epochs))
         else:
-            st.caption(t("train.not_yours", owner=student.owner_name(run["owner"])))
+            st.caption(t("train.not_yours", owner=language.plain(student.owner_name(run["owner"]))))
     if run["status"] == "running":
         elapsed = time.time() - (run["started"] or time.time())
         done = len(epochs)

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from . import kinds, paths
+from . import kinds, paths, text
 from .config import RunConfig
 from .i18n import Message, Problem, from_json
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 STATUSES = ("queued", "running", "done", "stopped", "diverged", "failed", "interrupted")
 FINISHED = ("done", "stopped", "diverged", "failed", "interrupted")
 
@@ -34,6 +34,13 @@ _HANDWRITING = [
 _CHANGES = [
     "CREATE TABLE IF NOT EXISTS changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL,"
     " kind TEXT NOT NULL, value REAL, asked REAL NOT NULL, by TEXT, applied REAL, step INTEGER, epoch INTEGER)",
+]
+# The teacher's gate (teacher_gate.py): each browser's run of wrong password tries, every wrong try
+# (for the class-wide budget), and the browsers holding teacher rights until they expire.
+_GATE = [
+    "CREATE TABLE IF NOT EXISTS gate (student TEXT PRIMARY KEY, streak INTEGER NOT NULL, locked_until REAL NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS wrong_tries (at REAL NOT NULL, student TEXT)",
+    "CREATE TABLE IF NOT EXISTS teachers (student TEXT PRIMARY KEY, expires REAL NOT NULL)",
 ]
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -52,7 +59,7 @@ CREATE TABLE IF NOT EXISTS batches (
     run_id TEXT NOT NULL, step INTEGER NOT NULL, epoch INTEGER NOT NULL, loss REAL,
     PRIMARY KEY (run_id, step));
 CREATE TABLE IF NOT EXISTS students (id TEXT PRIMARY KEY, name TEXT NOT NULL, created REAL NOT NULL);
-""" + "".join(s + ";\n" for s in _HANDWRITING + _CHANGES)
+""" + "".join(s + ";\n" for s in _HANDWRITING + _CHANGES + _GATE)
 TEACHER = "teacher"     # the owner of command-line runs unless --owner says otherwise
 
 
@@ -110,6 +117,8 @@ class Store:
     def create(self, config: RunConfig, name: str | None = None, owner: str | None = None,
                group: str | None = None, status: str = "queued") -> str:
         run_id = time.strftime("%m%d-%H%M%S-") + secrets.token_hex(2)
+        name = _clean(str(name)[:text.RUN_NAME_MAX], "run_name", text.RUN_NAME_MAX) if name is not None else None
+        group = _clean(str(group)[:text.RUN_NAME_MAX], "family", text.RUN_NAME_MAX) if group is not None else None
         with self._db() as db:
             db.execute("BEGIN IMMEDIATE")
             seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM runs").fetchone()[0]
@@ -180,13 +189,19 @@ class Store:
 
     # ---- students ---------------------------------------------------------------------
     def set_student_name(self, student_id: str, name: str) -> str:
-        """Record (or change) the name a student goes by; returns it cleaned."""
-        name = " ".join(str(name).split())[:40]
-        if not name:
-            raise StoreError("store.bad_student_name")
+        """Record (or change) the name a student goes by; returns it cleaned (text.clean). Two
+        students of the class never share a name (case, spacing and look-alike letters ignored)."""
+        name = _clean(name, "name", text.NAME_MAX)
+        key = text.same_key(name)
         with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            for other, other_name in db.execute("SELECT id, name FROM students WHERE id != ?", (student_id,)):
+                if text.same_key(other_name) == key:
+                    db.execute("ROLLBACK")
+                    raise StoreError("store.name_taken", name=name)
             db.execute("INSERT INTO students VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name",
                        (student_id, name, time.time()))
+            db.execute("COMMIT")
         return name
 
     def student_names(self) -> dict[str, str]:
@@ -221,9 +236,7 @@ class Store:
     # Who may change a run: `by` is the asking browser session's id. None is the command line, which
     # acts for whoever owns the machine; a teacher (unlocked by the password) may change any run.
     def rename(self, run_id: str, name: str, by: str | None = None, teacher: bool = False) -> None:
-        name = " ".join(str(name).split())[:80]
-        if not name:
-            raise StoreError("store.bad_name")
+        name = _clean(name, "run_name", text.RUN_NAME_MAX)
         _check_owner(self.get(run_id), by, teacher)
         self.update(run_id, name=name)
 
@@ -234,7 +247,8 @@ class Store:
             raise StoreError("store.delete_running", run=run_id)
         with self._db() as db:
             db.execute("BEGIN IMMEDIATE")
-            for table, col in (("runs", "id"), ("epochs", "run_id"), ("batches", "run_id"), ("answers", "run_id")):
+            for table, col in (("runs", "id"), ("epochs", "run_id"), ("batches", "run_id"), ("answers", "run_id"),
+                               ("changes", "run_id")):
                 db.execute(f"DELETE FROM {table} WHERE {col} = ?", (run_id,))
             db.execute("COMMIT")
         shutil.rmtree(self.run_dir(run_id), ignore_errors=True)
@@ -289,6 +303,44 @@ class Store:
         with self._db() as db:
             return [dict(r) for r in db.execute(
                 "SELECT step, epoch, loss FROM batches WHERE run_id = ? ORDER BY step", (run_id,))]
+
+    # ---- the teacher's gate (the rules are teacher_gate.py's) ------------------------
+    def gate_state(self, student: str, since: float) -> tuple[int, float, int]:
+        """(this browser's wrong tries in a row, when its wait ends, the class's wrong tries since `since`)."""
+        with self._db() as db:
+            row = db.execute("SELECT streak, locked_until FROM gate WHERE student = ?", (student,)).fetchone()
+            recent = db.execute("SELECT COUNT(*) FROM wrong_tries WHERE at >= ?", (since,)).fetchone()[0]
+        return (row[0], row[1], recent) if row else (0, 0.0, recent)
+
+    def gate_wrong(self, student: str, streak: int, locked_until: float, now: float) -> None:
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("INSERT INTO gate VALUES (?, ?, ?) ON CONFLICT(student) DO UPDATE SET"
+                       " streak = excluded.streak, locked_until = excluded.locked_until", (student, streak, locked_until))
+            db.execute("INSERT INTO wrong_tries VALUES (?, ?)", (now, student))
+            db.execute("DELETE FROM wrong_tries WHERE at < ?", (now - 86400,))
+            db.execute("COMMIT")
+
+    def grant_teacher(self, student: str, expires: float) -> None:
+        """`student`'s browser holds teacher rights until `expires`; its wrong tries are forgotten."""
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("DELETE FROM gate WHERE student = ?", (student,))
+            db.execute("INSERT OR REPLACE INTO teachers VALUES (?, ?)", (student, expires))
+            db.execute("COMMIT")
+
+    def teacher_until(self, student: str) -> float | None:
+        with self._db() as db:
+            row = db.execute("SELECT expires FROM teachers WHERE student = ?", (student,)).fetchone()
+        return row[0] if row else None
+
+    def revoke_teacher(self, student: str | None = None) -> None:
+        """Teacher rights end for one browser (signing out), or for every browser (None)."""
+        with self._db() as db:
+            if student is None:
+                db.execute("DELETE FROM teachers")
+            else:
+                db.execute("DELETE FROM teachers WHERE student = ?", (student,))
 
     # ---- crash recovery --------------------------------------------------------------
     def reap(self) -> list[str]:
@@ -382,6 +434,14 @@ def _check_owner(run: dict, by: str | None, teacher: bool) -> None:
         raise StoreError("store.not_yours", run=run["name"])
 
 
+def _clean(value, what: str, limit: int) -> str:
+    """Typed text as stored (text.clean), its refusal as the store's own error."""
+    try:
+        return text.clean(value, what, limit)
+    except text.TextError as exc:
+        raise StoreError(exc.message) from None
+
+
 def _unavailable(exc: Exception) -> StoreError:
     return StoreError("store.unavailable", reason=str(exc) or type(exc).__name__)
 
@@ -424,6 +484,7 @@ _MIGRATIONS = [
      + " ELSE kind END"],
     _HANDWRITING,
     _CHANGES,
+    _GATE,
 ]
 
 
