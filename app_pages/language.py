@@ -2,11 +2,10 @@
 text (a run's name) shown exactly as typed."""
 from __future__ import annotations
 
-import re
-
 import streamlit as st
 
 from digitdash import i18n
+from digitdash.text import markdown_literal
 
 
 def lang() -> str:
@@ -38,9 +37,6 @@ def language_ui() -> None:
     st.selectbox(t("common.language"), list(i18n.LANGUAGES.values()), key="language", help=t("common.language_help"))
 
 
-_MARKUP = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$])")
-
-
 def plain(text: str) -> str:
     """User text (a run name) made safe for Markdown: shown as typed, never rendered as markup."""
-    return _MARKUP.sub(r"\\\1", str(text))
+    return markdown_literal(text)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import unicodedata
 
 from .i18n import Problem
@@ -21,6 +22,14 @@ RUN_NAME_MAX = 80        # a run's name, a family's title
 _REFUSED = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 # Characters a spreadsheet reads as the start of a formula (OWASP's list for CSV injection).
 _FORMULA = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+# Markdown's punctuation, escaped with a backslash so it is shown, not obeyed (& too: no entities).
+_MARKUP = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&])")
+# GitHub-flavoured Markdown turns bare addresses into links after escapes are read ("http://...",
+# "www.x", "a@b.c"): an invisible WORD JOINER (U+2060) inside each keeps them plain text.
+_AUTOLINK = re.compile(r"(?i)(?<=h)(?=ttps?:)|(?<=w)(?=ww\.)|(?=@)|(?<=m)(?=ailto:)|(?<=x)(?=mpp:)")
+WORD_JOINER = "\u2060"
 
 
 class TextError(Problem):
@@ -66,3 +75,10 @@ def to_csv(rows: list[dict]) -> str:
     writer.writeheader()
     writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in rows)
     return out.getvalue()
+
+
+def markdown_literal(value) -> str:
+    """People's text for a place that reads Markdown (a label, a caption, a notice, a tab): shown as
+    typed, never obeyed: no emphasis, link, picture, heading, colour, icon, formula or HTML, and no
+    bare address made a link."""
+    return _MARKUP.sub(r"\\\1", _AUTOLINK.sub(WORD_JOINER, str(value)))

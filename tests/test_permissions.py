@@ -180,3 +180,17 @@ def test_the_teacher_reviews_deletes_and_pauses_the_class_handwriting(runs, cloc
         handwriting.add(store, mnist5k.x_test[2, ..., 0], 3, "s-ana")
     at.button(key=f"drop-drawing-{ben}").click().run()
     assert handwriting.listing(store) == [] and not at.exception
+
+
+def test_a_classmates_name_is_shown_as_typed_not_as_markdown(digitdash_home):
+    store = Store(digitdash_home)
+    store.set_student_name("s-aaaaaaaaaaaaaaaa", "![m](http://127.0.0.1:9/a.png)")
+    run_id = store.create(RunConfig(), name="**their** run", owner="s-aaaaaaaaaaaaaaaa")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["owner"] = "s-bbbbbbbbbbbbbbbb"
+    at.run()
+    at.switch_page("app_pages/train.py").run()
+    at.selectbox(key="watch-run").set_value(run_id).run()
+    said = [c.value for c in at.caption if "launched this run" in c.value]
+    assert said and said[0].startswith("\\!\\[m\\]\\(h\u2060ttp\\:")           # every markup character escaped
+    assert any(s.value == "\\*\\*their\\*\\* run" for s in at.subheader)

@@ -23,12 +23,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(home: Path, port: int, log_path: Path, env: dict | None = None, timeout: float = 90) -> subprocess.Popen:
-    """The server process, once it answers /_stcore/health. Its output goes to log_path (appended)."""
+def start(home: Path, port: int, log_path: Path, env: dict | None = None, timeout: float = 90,
+          args: list[str] | None = None) -> subprocess.Popen:
+    """The server process, once it answers /_stcore/health. Its output goes to log_path (appended);
+    `args` are more options for `streamlit run` (e.g. --secrets.files PATH)."""
     env = {**os.environ, "DIGITDASH_HOME": str(home), **(env or {})}
     with open(log_path, "a") as log:      # the child keeps its own copy of the file
         proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                                 "--server.address", "127.0.0.1", "--server.headless", "true"],
+                                 "--server.address", "127.0.0.1", "--server.headless", "true", *(args or [])],
                                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + timeout
     while True:

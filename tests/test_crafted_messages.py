@@ -1,0 +1,174 @@
+"""What a script can send a real server through Streamlit's own websocket protocol, beyond what the
+pages offer: a clear-cache message, widget values no page would send, another browser's guesses.
+The server answers each with one neutral line or nothing; no traceback, no server path."""
+import asyncio
+import json
+
+import pytest
+
+from digitdash.config import RunConfig
+from digitdash.store import Store
+from tools import app_server
+from tools.load import Session
+
+PASSWORD = "right-password-123"
+
+
+class Browser(Session):
+    """A tab that also notes every widget's id (by its user key) and every text the server shows."""
+
+    def __init__(self, port, cookie: str | None = None):
+        super().__init__(port)
+        self.cookie = cookie
+        self.ids, self.texts, self.exceptions = {}, [], []
+
+    async def connect(self):
+        import websockets
+        headers = {"Cookie": self.cookie} if self.cookie else None
+        self.ws = await websockets.connect(f"ws://127.0.0.1:{self.port}/_stcore/stream", subprotocols=["streamlit"],
+                                           max_size=None, open_timeout=60, additional_headers=headers)
+
+    def token_cookie(self) -> str:
+        """The student cookie the server asked this tab to keep (what a browser sends from then on)."""
+        said = next(t for t in self.texts if "document.cookie" in t)
+        return said.split("document.cookie = '", 1)[1].split(";", 1)[0]
+
+    async def _receive(self, timeout):
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+        raw = await asyncio.wait_for(self.ws.recv(), timeout)
+        fm = ForwardMsg()
+        fm.ParseFromString(raw)
+        kind = fm.WhichOneof("type")
+        if kind == "navigation":
+            self.page_hash = fm.navigation.page_script_hash
+        if kind == "delta" and fm.delta.WhichOneof("type") == "new_element":
+            element = fm.delta.new_element
+            which = element.WhichOneof("type")
+            inner = getattr(element, which)
+            if which == "exception":
+                self.exceptions.append(inner)
+            if getattr(inner, "id", "") and "-" in inner.id:
+                self.ids[inner.id.split("-", 2)[-1]] = inner.id
+            for field in ("body", "label", "message"):
+                if isinstance(getattr(inner, field, None), str):
+                    self.texts.append(getattr(inner, field))
+        return kind == "script_finished" and fm.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN
+
+    async def send(self, page, widgets=(), clear_cache=False, query=""):
+        """Rerun `page` with these widget states ((user key or raw id, field, value), ...)."""
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+        if clear_cache:
+            msg = BackMsg()
+            msg.clear_cache = True
+            await self.ws.send(msg.SerializeToString())
+        msg = BackMsg()
+        state = msg.rerun_script
+        state.page_name, state.page_script_hash, state.query_string = page, self.page_hash, query
+        for key, field, value in widgets:
+            w = state.widget_states.widgets.add(id=self.ids.get(key, key))
+            setattr(w, field, value)
+        self.texts.clear()
+        await self.ws.send(msg.SerializeToString())
+        while not await self._receive(60):
+            pass
+        return " | ".join(self.texts)
+
+
+@pytest.fixture
+def server(tmp_path):
+    home = tmp_path / "home"
+    store = Store(home)
+    for n in range(3):
+        run_id = store.create(RunConfig(), name=f"run {n}", owner="s-0000000000000000")
+        store.finish(run_id, "done", "", {"test_accuracy": 0.9})
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(f'teacher_password = "{PASSWORD}"\n')
+    port = app_server.free_port()
+    proc = app_server.start(home, port, tmp_path / "server.log", args=["--secrets.files", str(secrets)])
+    yield port, tmp_path / "server.log"
+    app_server.stop(proc)
+
+
+def talk(coroutine):
+    return asyncio.run(asyncio.wait_for(coroutine, 240))
+
+
+def unlock(password):
+    return [("teacher-password", "string_value", password), ("unlock", "trigger_value", True)]
+
+
+def test_clearing_caches_resets_no_wait_and_another_browser_is_not_locked_out(server):
+    port, log = server
+
+    async def go():
+        first = Browser(port)
+        await first.connect()
+        await first.send("teacher")
+        student = Browser(port, cookie=first.token_cookie())       # the same browser, its cookie kept
+        await first.close()
+        await student.connect()
+        await student.send("teacher")
+        assert "next try is heard in 1 s" in await student.send("teacher", unlock("guess"))
+        said = await student.send("teacher", unlock(PASSWORD), clear_cache=True)
+        assert "Not unlocked" in said and "rights are on" not in said     # the wait held through a cache clear
+        await student.send("teacher")
+        said = await student.send("teacher", unlock(PASSWORD), clear_cache=True)
+        assert "Not unlocked" in said and "rights are on" not in said
+        teacher = Browser(port)                                      # another browser: the teacher's
+        await teacher.connect()
+        await teacher.send("teacher")
+        said = await teacher.send("teacher", unlock(PASSWORD))
+        assert "Teacher rights are on in this browser until" in said
+        for b in (student, teacher):
+            await b.close()
+    talk(go())
+    # the process's cached resources outlived the clear-cache messages: the runner was made once
+    assert log.read_text().count("the teacher's link") == 1
+
+
+def test_a_script_opening_a_new_browser_per_guess_gets_a_bounded_number_of_guesses(server):
+    """Twenty wrong guesses from twenty cookie-less sessions close the password for the hour: the
+    next session's right password is not even checked, and the teacher's link still unlocks."""
+    from digitdash import teacher_gate
+    port, log = server
+
+    async def go():
+        for n in range(teacher_gate.PASSWORD_BUDGET):
+            b = Browser(port)
+            await b.connect()
+            await b.send("teacher")
+            assert "Not unlocked" in await b.send("teacher", unlock(f"guess-{n}"))
+            await b.close()
+        b = Browser(port)
+        await b.connect()
+        await b.send("teacher")
+        said = await b.send("teacher", unlock(PASSWORD))
+        await b.close()
+        teacher = Browser(port)
+        await teacher.connect()
+        key = teacher_gate.key(log.parent / "home")
+        teacher.page_hash = ""
+        said_link = await teacher.send("teacher", query=f"key={key}")
+        await teacher.close()
+        return said, said_link
+    said, said_link = talk(go())
+    assert "Too many wrong passwords" in said and "rights are on" not in said
+    assert "Teacher rights are on in this browser until" in said_link
+
+
+@pytest.mark.parametrize("value", ['{"selection": {"rows": [9999], "columns": []}}', "not json {",
+                                   '{"selection": {"rows": ["x", -1, 1e99], "columns": []}}'])
+def test_a_crafted_table_selection_shows_no_traceback(server, value):
+    port, log = server
+
+    async def go():
+        b = Browser(port)
+        await b.connect()
+        await b.send("compare")
+        said = await b.send("compare", [("runs-table", "string_value", value)])
+        said += await b.send("compare", [("$$ID-0123456789abcdef-no-such-widget", "string_value", "x")])
+        await b.close()
+        return said, b.exceptions
+    said, exceptions = talk(go())
+    assert all(not e.stack_trace for e in exceptions)
+    assert ".py" not in said and "Traceback" not in said and "app_pages" not in said
