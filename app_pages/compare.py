@@ -46,6 +46,11 @@ def table_ui() -> tuple[list[dict], list[dict]]:
         lesson_ui([r for r in runs if r["grp"] == family])
     rows_picked = event.selection.rows if event else []     # a browser may send any list: only real rows count
     picked = [shown[i] for i in rows_picked if isinstance(i, int) and 0 <= i < len(shown)]
+    ids = [r["id"] for r in picked]
+    before = st.session_state.get("picked-rows")
+    if before is not None and before[0] == list(rows_picked) and before[1] != ids:
+        picked, ids = [], []      # the table changed under the selection (a run deleted): select nothing
+    st.session_state["picked-rows"] = (list(rows_picked), ids)
     linked = share.run_ids(st.query_params.get("runs"))
     if picked:                                    # the address bar carries the selection (?runs=ID,ID)
         st.query_params["runs"] = ",".join(r["id"] for r in picked[:share.MAX_RUNS])
@@ -99,10 +104,15 @@ def manage_ui(selected: list[dict]) -> None:
                 st.rerun()
             except StoreError as exc:
                 st.error(language.say(exc.message))
-        if st.checkbox(t("compare.confirm_delete"), key="confirm-delete", help=t("compare.confirm_delete_help")):
+        # the tick belongs to this run: deleting it never leaves the next run's delete armed
+        if st.checkbox(t("compare.confirm_delete"), key=f"confirm-delete-{run['id']}",
+                       help=t("compare.confirm_delete_help")):
             if st.button(t("compare.delete"), key="delete", type="primary", help=t("compare.delete_help")):
                 try:
                     store.delete(run["id"], by=student.owner(), teacher=teacher)
+                    st.session_state.pop(f"confirm-delete-{run['id']}", None)
+                    if "runs" in st.query_params:
+                        del st.query_params["runs"]
                     st.rerun()
                 except StoreError as exc:
                     st.error(language.say(exc.message))

@@ -155,7 +155,8 @@ def drawings_ui() -> None:
         except (limits.LimitError, OSError):
             st.error(t("teacher.not_saved"))
     listing = handwriting.listing(store, newest_first=True)
-    st.caption(t("teacher.drawings_count", n=len(listing), per_digit=handwriting.counts(store)))
+    per_digit = " · ".join(f"{digit}: {n}" for digit, n in enumerate(handwriting.counts(store)))
+    st.caption(t("teacher.drawings_count", n=len(listing), per_digit=per_digit))
     if not listing:
         return
     names = store.student_names()

@@ -71,7 +71,7 @@ def test_the_teacher_password_unlocks_deleting_any_run_and_clearing(runs, clock)
     assert any(EN["teacher.leaderboard"] in h.value for h in at.subheader)
     at.switch_page("app_pages/compare.py").run()
     at = select(at, "theirs")
-    at.checkbox(key="confirm-delete").check().run()
+    at.checkbox(key=f"confirm-delete-{theirs}").check().run()
     at.button(key="delete").click().run()
     assert [r["name"] for r in store.runs()] == ["mine"]
     at.switch_page("app_pages/teacher.py").run()
@@ -194,3 +194,21 @@ def test_a_classmates_name_is_shown_as_typed_not_as_markdown(digitdash_home):
     said = [c.value for c in at.caption if "launched this run" in c.value]
     assert said and said[0].startswith("\\!\\[m\\]\\(h\u2060ttp\\:")           # every markup character escaped
     assert any(s.value == "\\*\\*their\\*\\* run" for s in at.subheader)
+
+
+def test_deleting_a_run_never_arms_the_next_delete(digitdash_home):
+    store = Store(digitdash_home)
+    ids = [store.create(RunConfig(), name=f"run {n}", owner="me") for n in range(3)]
+    for run_id in ids:
+        store.finish(run_id, "done", "", {"test_accuracy": 0.9})
+    p = page("me")
+    p.at.query_params["runs"] = ids[1]
+    at = p.run()
+    at.checkbox(key=f"confirm-delete-{ids[1]}").check().run()
+    at.button(key="delete").click().run()
+    assert [r["id"] for r in store.runs()] == [ids[0], ids[2]]
+    assert "runs" not in at.query_params                      # the link no longer names the deleted run
+    at.query_params["runs"] = ids[2]                            # the next run chosen: its delete is not armed
+    at.run()
+    assert any(c.key == f"confirm-delete-{ids[2]}" and not c.value for c in at.checkbox)
+    assert not any(b.key == "delete" for b in at.button)
