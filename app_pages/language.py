@@ -29,12 +29,27 @@ def translated_columns(frame, prefix: str):
     return frame.rename(columns=lambda c: known.get(f"{prefix}.{str(c).replace(' ', '_')}", c))
 
 
+LANGUAGE_COOKIE = "digitdash_language"
+
+
 def language_ui() -> None:
-    """English or Spanish for the whole interface; Spanish preselected when the browser asks for it."""
+    """English or Spanish for the whole interface: the choice this browser made before (kept in a
+    cookie, so it survives reloads), else Spanish when the browser asks for it."""
     if "language" not in st.session_state:
-        asked = st.context.locale or st.context.headers.get("Accept-Language")
-        st.session_state["language"] = i18n.LANGUAGES[i18n.language_of(asked)]
-    st.selectbox(t("common.language"), list(i18n.LANGUAGES.values()), key="language", help=t("common.language_help"))
+        kept = st.context.cookies.get(LANGUAGE_COOKIE)
+        code = kept if kept in i18n.LANGUAGES else i18n.language_of(st.context.locale or
+                                                                   st.context.headers.get("Accept-Language"))
+        st.session_state["language"] = i18n.LANGUAGES[code]
+    st.selectbox(t("common.language"), list(i18n.LANGUAGES.values()), key="language", on_change=_keep,
+                 help=t("common.language_help"))
+    if "language-cookie" in st.session_state:      # said once, after a change: the browser keeps it a year
+        code = st.session_state.pop("language-cookie")
+        st.html(f"<script>document.cookie = '{LANGUAGE_COOKIE}={code}; path=/; max-age=31536000; SameSite=Strict';"
+                "</script>", unsafe_allow_javascript=True)
+
+
+def _keep() -> None:
+    st.session_state["language-cookie"] = lang()     # one of i18n.LANGUAGES' codes, never a browser's text
 
 
 def plain(text: str) -> str:

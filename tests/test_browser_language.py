@@ -43,3 +43,18 @@ def test_spanish_browser_gets_spanish_and_the_choice_sticks(server, spanish_page
     assert chosen_language(pg) == "English"
     pg.locator(".st-key-train").get_by_role("button", name=EN["train.train"], exact=True).wait_for()
     assert pg.get_by_text(ES["train.title"]).count() == 0
+
+
+def test_the_language_chosen_survives_a_reload(server, spanish_page):  # noqa: F811
+    pg = spanish_page
+    pg.goto(server)
+    pg.get_by_text(ES["home.first_run"]).wait_for()
+    assert chosen_language(pg) == "Español"
+    pg.wait_for_timeout(1000)                  # the page settled (the sidebar drawn once)
+    pg.locator(".st-key-language").click()
+    pg.get_by_role("option", name="English", exact=True).click()
+    pg.get_by_text(EN["home.first_run"]).wait_for()
+    pg.wait_for_timeout(1000)
+    pg.reload()
+    pg.get_by_text(EN["home.first_run"]).wait_for()
+    assert chosen_language(pg) == "English"
