@@ -4,8 +4,9 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import export_buttons, language, navigation, server, student, teacher_auth
-from digitdash import charts, compare, kinds, lessons, metrics, share, text
-from digitdash.datasets import shape_of
+from digitdash import charts, compare, kinds, lessons, limits, metrics, share, text
+from digitdash import datasets
+from digitdash.datasets import DatasetError, shape_of
 from digitdash.store import StoreError
 
 t = language.t
@@ -30,7 +31,7 @@ def table_ui() -> tuple[list[dict], list[dict]]:
                           help=t("compare.family_help"))
     typed = c2.text_input(t("compare.filter"), key="filter", help=t("compare.filter_help"))
     show_all = c3.toggle(t("compare.all_knobs"), key="all-knobs", help=t("compare.all_knobs_help"))
-    shown = [r for r in runs if typed.lower() in f"{r['name']} {r['config'].summary()} {r['dataset']} "
+    shown = [r for r in runs if typed.lower() in f"{r['name']} {r['config'].summary()} {limits.display(r['dataset'])} "
                                                 f"{r['status']}".lower() and family in (ALL, r["grp"])]
     names = store.student_names()
     rows = compare.table(store, shown, all_knobs=show_all, owner_name=lambda o: student.owner_name(o, names))
@@ -125,7 +126,7 @@ def bars(rows: list[dict], columns: list[str], title: str, key: str, where) -> N
 
 def charts_ui(selected: list[dict], rows: list[dict]) -> None:
     lang = language.lang()
-    series = [(r["name"], store.epochs(r["id"])) for r in selected]
+    series = [(r["name"], store.epochs(r["id"]), r["id"]) for r in selected]
     st.plotly_chart(charts.overlay_curves(series, lang), key="overlay", width="stretch")
     st.caption(t("compare.overlay_note"))
     a, b = st.columns(2)
@@ -139,6 +140,17 @@ def charts_ui(selected: list[dict], rows: list[dict]) -> None:
     st.caption(t("compare.convergence_note"))
 
 
+def class_names(run: dict) -> tuple[str, ...]:
+    """The run's class names: a built-in dataset's, else its confusion matrix's rows as numbers
+    (a command-line run's folder is never read, nor named, by this page)."""
+    size = len(run["results"]["confusion"]["test"])
+    try:
+        names = shape_of(run["dataset"])[1] if run["dataset"] in datasets.BUILTIN else ()
+    except DatasetError:
+        names = ()
+    return tuple(names) if len(names) == size else tuple(str(i) for i in range(size))
+
+
 def confusion_ui(selected: list[dict]) -> None:
     done = [r for r in selected if r["results"].get("confusion")][:4]
     if not done:
@@ -150,7 +162,7 @@ def confusion_ui(selected: list[dict]) -> None:
     split = c1.radio(t("compare.split"), ["test", "train", "val"], horizontal=True, key="cm-split",
                      format_func=lambda s: t(f"compare.split_{s}"), help=t("compare.split_help"))
     normalized = c2.toggle(t("compare.normalized"), key="cm-normalized", help=t("compare.normalized_help"))
-    names = shape_of(done[0]["dataset"])[1]
+    names = class_names(done[0])
     with st.container(key="confusion"):     # one matrix at a time, the page's full width: readable on a projector
         cols = st.tabs([language.plain(run["name"]) for run in done])
         for col, run in zip(cols, done):

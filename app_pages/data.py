@@ -10,6 +10,7 @@ from digitdash.i18n import Problem
 
 t = language.t
 st.title(t("data.title"))
+server.saving_ui()
 name = sidebar.dataset_name()
 try:
     data = server.load_dataset(name)

@@ -8,7 +8,7 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from app_pages import language, navigation, run_picker, server, student
-from digitdash import charts, handwriting, kinds, limits, preprocess, samples
+from digitdash import charts, handwriting, kinds, limits, preprocess, samples, uploads
 from digitdash.i18n import Problem
 from digitdash.predict import ModelError, run_probabilities
 
@@ -79,11 +79,11 @@ def samples_ui() -> None:
 
 
 def digits_of(source, opts: dict) -> tuple[list[preprocess.Prepared], np.ndarray]:
-    """The digits in a drawing (RGBA array) or an uploaded file (bytes), and the picture as gray."""
+    """The digits in a drawing (RGBA array) or an uploaded file (bytes), and the picture as gray.
+    A file is read once per server process, kept by its content (every click reruns this page)."""
     if isinstance(source, np.ndarray):
         return [preprocess.from_canvas(source, **opts)], preprocess.canvas_gray(source)
-    gray = preprocess.decode(source)
-    return preprocess.prepare_all(gray, **opts), gray
+    return uploads.read(source, **opts)
 
 
 def steps_ui(prepared: preprocess.Prepared) -> None:

@@ -1,11 +1,12 @@
 """Home: what DigitDash is, a first run in three steps, the device, and every page."""
 import streamlit as st
 
-from app_pages import language, navigation
+from app_pages import language, navigation, server
 from digitdash import device
 
 t = language.t
 st.title(t("home.title"))
+server.saving_ui()
 st.markdown(t("home.intro"))
 left, right = st.columns([3, 2])
 with left:

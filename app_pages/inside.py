@@ -15,6 +15,7 @@ t = language.t
 MAP_POINTS, TSNE_POINTS = 2000, 600
 st.title(t("inside.title"))
 st.caption(t("inside.intro"))
+server.saving_ui()
 
 
 def run_ui() -> dict:

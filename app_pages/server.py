@@ -38,6 +38,14 @@ def store() -> Store:
     return runner().store
 
 
+def saving_ui() -> None:
+    """One line when new work cannot be saved (the disk full, the store's folder read-only): the page
+    still shows everything stored, and nothing stored is lost."""
+    reason = store().unwritable()
+    if reason:
+        st.warning(t("store.read_only", reason=reason), icon=":material/save:")
+
+
 @st.cache_resource(show_spinner=False)
 def dataset(name: str) -> datasets.Dataset:
     """Decoded once per server process, whatever the number of sessions."""

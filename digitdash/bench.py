@@ -4,7 +4,9 @@ overhead_ratio: seconds of model.fit through the engine (live recording to the s
 checks, callbacks) divided by a bare model.fit of the same network on the same arrays, summed
 over the mlp-512 and cnn-basic presets; each side is the best of `repeats` alternating runs.
 predict_ms_p50: median milliseconds to preprocess one canvas drawing and predict it.
-upload_s_max: the slowest of a few hostile uploads (6000x6000 pictures) to decode and preprocess.
+upload_s_max: the slowest of a few hostile uploads (6000x6000 pictures, 16-bit and float TIFFs with
+NaN and inf) to decode and preprocess, in seconds of wall time; upload_cpu_s_max the same in CPU
+seconds (the process's, so a busy machine does not count), each upload's beside them.
 time_to_99_s: seconds of training of the cnn-fast preset until its test accuracy first reaches 0.99
 (each epoch's test accuracy is measured outside the timed training), on the dataset given, for a
 network of a shape the process has trained before (time_to_99_cold_s: the first, compiling).
@@ -149,37 +151,58 @@ def run_all(dataset: str = datasets.DEFAULT, epochs: int = 2, repeats: int = 3) 
 
 
 def hostile_uploads() -> dict[str, bytes]:
-    """Uploads under the 20 MB limit that cost the most: huge flat or noisy pictures."""
+    """Uploads under the 20 MB limit that cost the most: huge flat or noisy pictures, and small
+    TIFFs that decode to many wide pixels (16-bit, float with NaN and inf, 32-bit integer)."""
     import io
 
     import cv2
     from PIL import Image
 
-    def png(array) -> bytes:
+    def encoded(array, fmt: str = "PNG", mode: str | None = None) -> bytes:
         out = io.BytesIO()
-        Image.fromarray(array).save(out, "PNG")
+        Image.fromarray(array, mode).save(out, fmt, **({"compression": "tiff_adobe_deflate"} if fmt == "TIFF" else {}))
         return out.getvalue()
+
+    def five(side: int, paper, ink, dtype) -> np.ndarray:
+        mask = np.zeros((side, side), np.uint8)
+        cv2.putText(mask, "5", (side // 4, 3 * side // 4), cv2.FONT_HERSHEY_SIMPLEX, side / 60, (255,), side // 25)
+        return np.where(mask > 0, np.asarray(ink, dtype), np.asarray(paper, dtype))
+
+    def holes(array: np.ndarray) -> np.ndarray:      # NaN, +inf and -inf pixels, and a band of NaN rows
+        rng = np.random.default_rng(1)
+        for value in (np.nan, np.inf, -np.inf):
+            array[rng.integers(0, array.shape[0], 5000), rng.integers(0, array.shape[1], 5000)] = value
+        array[:50] = np.nan
+        return array
     rng = np.random.default_rng(0)
     photo = (200 + rng.normal(0, 8, (6000, 6000))).clip(0, 255).astype(np.uint8)
     cv2.putText(photo, "5", (1500, 4500), cv2.FONT_HERSHEY_SIMPLEX, 100, (20,), 240)
     strokes = np.zeros((6000, 6000, 4), np.uint8)
     strokes[1000:5000, 2800:3200] = 255
-    return {"white_6000": png(np.full((6000, 6000), 255, np.uint8)), "white_3000": png(np.full((3000, 3000), 255, np.uint8)),
-            "photo_6000": png(photo), "transparent_strokes_6000": png(strokes)}
+    return {"white_6000": encoded(np.full((6000, 6000), 255, np.uint8)),
+            "white_3000": encoded(np.full((3000, 3000), 255, np.uint8)),
+            "photo_6000": encoded(photo), "transparent_strokes_6000": encoded(strokes),
+            "tiff_16bit_6000": encoded(five(6000, 50000, 3000, np.uint16), "TIFF"),
+            "tiff_int32_4400": encoded(five(4400, 2_000_000_000, 5, np.int32), "TIFF", "I"),
+            "tiff_float_nan_inf_4400": encoded(holes(five(4400, 0.9, 0.1, np.float32)), "TIFF", "F"),
+            "tiff_float_nan_inf_6000": encoded(holes(five(6000, 0.9, 0.1, np.float32)), "TIFF", "F")}
 
 
 def upload_figures() -> dict:
-    """Seconds to decode and preprocess each hostile upload (the Draw page's work for one file)."""
+    """Seconds (wall and CPU) to decode and preprocess each hostile upload (the Draw page's work for
+    one file the first time it is sent; uploads.read keeps it after), and how each ended."""
     from . import preprocess
-    seconds = {}
+    seconds, cpu, read = {}, {}, {}
     for name, data in hostile_uploads().items():
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         try:
-            preprocess.prepare_all(preprocess.decode(data))
-        except preprocess.ImageError:
-            pass
+            read[name] = f"{len(preprocess.prepare_all(preprocess.decode(data)))} digit(s)"
+        except preprocess.ImageError as exc:
+            read[name] = exc.message.key
         seconds[name] = round(time.perf_counter() - start, 3)
-    return {"upload_s_max": max(seconds.values()), "upload_s": seconds}
+        cpu[name] = round(time.process_time() - start_cpu, 3)
+    return {"upload_s_max": max(seconds.values()), "upload_s": seconds,
+            "upload_cpu_s_max": max(cpu.values()), "upload_cpu_s": cpu, "upload_read": read}
 
 
 def _until_done(runner, configs: list, owners: list, timeout: float) -> tuple[float, list[dict], list[float]]:

@@ -257,7 +257,8 @@ def cmd_export(args) -> int:
         raise UsageError("export takes --notebook FILE.ipynb and/or --script FILE.py")
     run = Store().get(args.run)
     outputs = [(args.notebook, export.notebook), (args.script, export.script)]
-    texts = [(path, make(run, args.lang)) for path, make in outputs if path]   # refused before any file is written
+    # refused before any file is written; on the server, the code may load a folder by its path
+    texts = [(path, make(run, args.lang, server_paths=True)) for path, make in outputs if path]
     for path, text in texts:
         try:
             Path(path).write_text(text, encoding="utf-8")

@@ -135,8 +135,9 @@ class RunConfig:
         if self.early_stopping and self.monitor.startswith("val_") and self.validation_split == 0:
             raise ConfigError("monitor", self.monitor, Message("config.allowed.monitor_without_validation"))
         if num_classes is not None and self.output_units not in (0, num_classes):
-            raise ConfigError("output_units", self.output_units,
-                              Message("config.allowed.output_units", classes=num_classes, dataset=self.dataset))
+            from .limits import display       # limits imports this module; a server path is never shown
+            raise ConfigError("output_units", self.output_units, Message(
+                "config.allowed.output_units", classes=num_classes, dataset=display(self.dataset)))
         return self
 
     # ---- conversions ------------------------------------------------------------------
@@ -164,12 +165,12 @@ class RunConfig:
         return dataclasses.replace(self, **changes)
 
     def with_settings(self, settings: dict[str, str]) -> "RunConfig":
-        """Apply KEY=VALUE strings (from the command line or a form), parsed by each field's type."""
-        known = {f.name: f for f in fields(self)}
+        """Apply KEY=VALUE strings (from the command line or a form), parsed by each field's type.
+        Only knobs: the dataset is chosen on its own (--dataset, the sidebar), never as a setting."""
         changes = {}
         for key, text in settings.items():
-            if key not in known:
-                raise ConfigError(key, text, _known(known))
+            if key not in KNOBS:
+                raise ConfigError(key, text, Message("config.allowed.knob", names=", ".join(sorted(KNOBS))))
             changes[key] = _parse(key, text, getattr(self, key))
         return self.replace(**changes)
 
@@ -276,6 +277,7 @@ def _number(name, value, low, high, low_open=False, high_open=False):
 
 
 _DEFAULTS = {f.name: f.default for f in fields(RunConfig)}
+KNOBS = frozenset(_DEFAULTS) - {"dataset"}     # what KEY=VALUE settings may set
 _CNN = dict(architecture="cnn", conv_filters=(32, 64), kernel_size=3, layers=(128,))
 
 PRESETS: dict[str, RunConfig] = {

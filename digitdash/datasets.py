@@ -9,6 +9,7 @@ import hashlib
 import os
 import threading
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +30,48 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".ti
 
 
 class DatasetError(Problem):
-    """A dataset that cannot be loaded; the message says why and what can be used instead."""
+    """A dataset that cannot be loaded; the message says why and what can be used instead.
+
+    Paths on the server stay there: `message` (what pages show and runs keep) names a folder by its
+    last part and a file by its place inside the dataset's folder; str() (the command line's line, on
+    the server) says them in full, and `detail` is that line as a Message."""
+
+    def __init__(self, key: str, hide: dict | None = None, full: dict | None = None, **params):
+        """`hide`: parameters that are paths (a path, or (path, the dataset folder it is in)), said in
+        full by str() and hidden in `message`; `full`: other parameters str() says otherwise than
+        `message` (a reason naming a path)."""
+        shown, whole = {}, dict(full or {})
+        for name, value in (hide or {}).items():
+            path, root = value if isinstance(value, tuple) else (value, None)
+            shown[name], whole[name] = _hidden(path, root), str(path)
+        super().__init__(key, **params, **shown)
+        self.full = whole
+        self.detail = Message(key, **{**params, **shown, **whole}) if whole else self.message
+        self.args = (str(self.detail),)
+
+    def __reduce__(self):
+        return _dataset_error, (self.message.key, self.full, self.message.params)
+
+
+def _dataset_error(key: str, full: dict, params: dict) -> DatasetError:
+    return DatasetError(key=key, full=full, **params)
+
+
+def _hidden(path: Path, root: Path | None = None) -> str:
+    """A path as pages may show it: its place inside the dataset folder `root`, else its last part."""
+    if root is not None:
+        try:
+            return Path(path).relative_to(root).as_posix()
+        except ValueError:
+            pass
+    return "…/" + Path(path).name
+
+
+def _reason(exc: BaseException) -> tuple[str, str]:
+    """(full, without paths) of why reading failed: 'Permission denied: /proc/1/cwd', 'Permission denied'."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return (f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror), exc.strerror
+    return (str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__), type(exc).__name__
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,11 +106,20 @@ def load(name: str) -> Dataset:
         hit = _cache.get(name)
         if hit and (not name.startswith("folder:") or time.monotonic() - hit[2] < RECHECK_SECONDS):
             return hit[0]
-        signature = _folder_signature(Path(name[7:])) if name.startswith("folder:") else None
-        if hit and hit[1] == signature:
-            _cache[name] = (hit[0], signature, time.monotonic())
-            return hit[0]
-        data = _decode(name)
+        try:
+            signature = _folder_signature(Path(name[7:])) if name.startswith("folder:") else None
+            if hit and hit[1] == signature:
+                _cache[name] = (hit[0], signature, time.monotonic())
+                return hit[0]
+            data = _decode(name)
+        except DatasetError:
+            raise
+        except (OSError, ValueError) as exc:   # a folder or file that cannot be read, a path no system takes
+            if not name.startswith(limits.PATH_KINDS):
+                raise
+            full, hidden = _reason(exc)
+            raise DatasetError("dataset.unreadable", full={"name": repr(name), "reason": full},
+                               name=repr(limits.display(name)), reason=hidden) from None
         _cache[name] = (data, signature, time.monotonic())
         return data
 
@@ -105,7 +156,8 @@ def _decode(name: str) -> Dataset:
         return _idx_folder(name, Path(name[4:]))
     if name.startswith("folder:"):
         return _image_folder(name, Path(name[7:]))
-    raise DatasetError("dataset.unknown", name=repr(name), choices=", ".join(BUILTIN))
+    raise DatasetError("dataset.unknown", full={"name": repr(name)}, name=repr(limits.display(name)),
+                       choices=", ".join(BUILTIN))
 
 
 def _checked(name, x_train, y_train, x_test, y_test, class_names) -> Dataset:
@@ -177,7 +229,9 @@ def _keras_dataset(name: str) -> Dataset:
         (x_train, y_train), (x_test, y_test) = loader.load_data()
     except Exception as exc:  # keras raises plain Exception on a failed download
         reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else 'no network'}"
-        raise DatasetError("dataset.not_cached", name=repr(name), cache=str(keras_cache_dir()), reason=reason,
+        cache = "$KERAS_HOME/datasets" if os.environ.get("KERAS_HOME") else "~/.keras/datasets"
+        raise DatasetError("dataset.not_cached", full={"cache": str(keras_cache_dir()), "reason": reason},
+                           name=repr(name), cache=cache, reason=type(exc).__name__,
                            offline=Message("dataset.offline_choices")) from None
     names = {"mnist": DIGITS, "fashion_mnist": FASHION, "cifar10": CIFAR10}[module]
     return _checked(name, x_train, y_train, x_test, y_test, names)
@@ -195,16 +249,18 @@ def read_idx(path: Path) -> np.ndarray:
         with opener(path, "rb") as f:
             data = f.read()
     except (OSError, EOFError) as exc:
-        raise DatasetError("dataset.idx_unreadable", path=str(path), reason=str(exc)) from None
+        full, hidden = _reason(exc)
+        raise DatasetError("dataset.idx_unreadable", hide={"path": path}, full={"reason": full},
+                           reason=hidden) from None
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _IDX_DTYPES:
-        raise DatasetError("dataset.idx_magic", path=str(path))
+        raise DatasetError("dataset.idx_magic", hide={"path": path})
     ndim = data[3]
     header = 4 + 4 * ndim
     dims = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
     dtype = np.dtype(_IDX_DTYPES[data[2]])
     expected = header + int(np.prod(dims)) * dtype.itemsize
     if len(data) < expected:
-        raise DatasetError("dataset.idx_truncated", path=str(path), dims=str(dims))
+        raise DatasetError("dataset.idx_truncated", hide={"path": path}, dims=str(dims))
     return np.frombuffer(data, dtype=dtype, count=int(np.prod(dims)), offset=header).reshape(dims)
 
 
@@ -214,19 +270,19 @@ def _find_idx(folder: Path, stem: str) -> Path:
             path = folder / (candidate + suffix)
             if path.is_file():
                 return path
-    raise DatasetError("dataset.idx_missing", folder=str(folder), stem=stem)
+    raise DatasetError("dataset.idx_missing", hide={"folder": folder}, stem=stem)
 
 
 def _idx_folder(name: str, folder: Path) -> Dataset:
     if not folder.is_dir():
-        raise DatasetError("dataset.idx_no_folder", folder=str(folder))
+        raise DatasetError("dataset.idx_no_folder", hide={"folder": folder})
     parts = [read_idx(_find_idx(folder, stem)) for stem in (
         "train-images-idx3-ubyte", "train-labels-idx1-ubyte",
         "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")]
     x_train, y_train, x_test, y_test = parts
     if len(x_train) != len(y_train) or len(x_test) != len(y_test):
-        raise DatasetError("dataset.idx_counts", folder=str(folder), counts=f"{len(x_train)} vs {len(y_train)}, "
-                                                                       f"{len(x_test)} vs {len(y_test)}")
+        raise DatasetError("dataset.idx_counts", hide={"folder": folder},
+                           counts=f"{len(x_train)} vs {len(y_train)}, {len(x_test)} vs {len(y_test)}")
     classes = int(max(y_train.max(), y_test.max())) + 1
     names = DIGITS if classes <= 10 else tuple(str(c) for c in range(classes))
     return _checked(name, x_train, y_train, x_test, y_test, names)
@@ -238,25 +294,30 @@ def _folder_files(folder: Path) -> list[tuple[str, Path]]:
     """(class name, file) for every file in the class subfolders; links leaving the folder refused.
     The walk never follows a link to a folder and stops past MAX_FOLDER_FILES entries."""
     if not folder.is_dir():
-        raise DatasetError("dataset.folder_missing", folder=str(folder))
+        raise DatasetError("dataset.folder_missing", hide={"folder": folder})
     root = folder.resolve()
     out, seen = [], 0
     for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.is_symlink()):
-        for where, dirs, files in os.walk(sub, followlinks=False):
+        for where, dirs, files in os.walk(sub, followlinks=False, onerror=_unreadable_part):
             seen += len(dirs) + len(files)
             if seen > MAX_FOLDER_FILES:
-                raise DatasetError("dataset.folder_too_many", folder=str(folder), most=MAX_FOLDER_FILES)
+                raise DatasetError("dataset.folder_too_many", hide={"folder": folder}, most=MAX_FOLDER_FILES)
             dirs.sort()
             for name in sorted(files):
                 file = Path(where) / name
                 if not file.is_file():
                     continue
                 if not file.resolve().is_relative_to(root):
-                    raise DatasetError("dataset.folder_link", file=str(file), folder=str(folder))
+                    raise DatasetError("dataset.folder_link", hide={"file": (file, folder), "folder": folder})
                 out.append((sub.name, file))
     if not out:
-        raise DatasetError("dataset.folder_empty", folder=str(folder))
+        raise DatasetError("dataset.folder_empty", hide={"folder": folder})
     return out
+
+
+def _unreadable_part(exc: OSError) -> None:
+    """os.walk skips a folder it cannot list; a dataset missing part of its images is refused instead."""
+    raise exc
 
 
 def _folder_signature(folder: Path) -> str:
@@ -275,11 +336,13 @@ def _image_folder(name: str, folder: Path) -> Dataset:
     files = _folder_files(folder)
     signature = _signature_of(files)
     cached = paths.cache_dir() / f"folder-{hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:16]}.npz"
-    if cached.exists():
+    try:
         with np.load(cached, allow_pickle=False) as f:
             if str(f["signature"]) == signature:
                 return _checked(name, f["x_train"], f["y_train"], f["x_test"], f["y_test"],
                                 tuple(f["class_names"]))
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):     # none yet, or a broken one: decoded again
+        pass
     from PIL import Image, UnidentifiedImageError
 
     class_names = sorted({label for label, _ in files})
@@ -293,15 +356,16 @@ def _image_folder(name: str, folder: Path) -> Dataset:
                 decoded.append((label, file, img.copy()))
                 color |= img.mode not in ("1", "L", "LA", "I", "I;16", "F")
         except (UnidentifiedImageError, OSError, ValueError) as exc:
-            raise DatasetError("dataset.folder_not_image", file=str(file), reason=type(exc).__name__) from None
+            raise DatasetError("dataset.folder_not_image", hide={"file": (file, folder)},
+                               reason=type(exc).__name__) from None
     first_file = None
     for label, file, img in decoded:
         arr = np.asarray(img.convert("RGB" if color else "L"))
         if shape is None:
             shape, first_file = arr.shape, file
         elif arr.shape != shape:
-            raise DatasetError("dataset.folder_sizes", first=str(first_file), first_size=f"{shape[1]}x{shape[0]}",
-                               file=str(file), size=f"{arr.shape[1]}x{arr.shape[0]}")
+            raise DatasetError("dataset.folder_sizes", hide={"first": (first_file, folder), "file": (file, folder)},
+                               first_size=f"{shape[1]}x{shape[0]}", size=f"{arr.shape[1]}x{arr.shape[0]}")
         images.append(arr)
         labels.append(class_names.index(label))
     x, y = np.stack(images), np.array(labels)

@@ -61,13 +61,20 @@ def parse_vary(specs: list[str], base: RunConfig) -> dict[str, list]:
 
 
 def label(config: RunConfig, vary: dict[str, list]) -> str:
-    """The varied knobs' values, e.g. "optimizer=sgd (lr 0.01)": an optimizer says its rate."""
+    """The varied knobs' values, e.g. "optimizer = sgd (lr 0.01)": an optimizer says its rate."""
     parts = []
     for k in vary:
         v = getattr(config, k)
-        parts.append(f"{k}={'-'.join(map(str, v)) if isinstance(v, tuple) else v}"
+        parts.append(f"{k} = {'-'.join(map(str, v)) if isinstance(v, tuple) else v}"
                      + (f" (lr {config.learning_rate:g})" if k == "optimizer" else ""))
     return ", ".join(parts)
+
+
+def run_name(title: str, config: RunConfig, vary: dict[str, list]) -> str:
+    """A family run's name: its varied values, after the family's title when the title says more than
+    the knobs do ("neurons: layers = 216", but "activation = linear", never "activation: activation=linear")."""
+    said = label(config, vary)
+    return said if title.strip() in (*vary, "vary " + " x ".join(vary)) else f"{title}: {said}"
 
 
 def template(name: str, dataset: str) -> tuple[RunConfig, dict[str, list]]:
@@ -84,6 +91,6 @@ def launch(runner, base: RunConfig, vary: dict[str, list], title: str, owner: st
     configs = expand(base, vary)
     admit(runner.store, configs, owner, teacher)
     group = f"{title} · {secrets.token_hex(2)}"
-    ids = [runner.submit(c, name=f"{title}: {label(c, vary)}", owner=owner, group=group, teacher=teacher)
+    ids = [runner.submit(c, name=run_name(title, c, vary), owner=owner, group=group, teacher=teacher)
            for c in configs]
     return group, ids

@@ -5,14 +5,34 @@ the curves and the confusion matrix and prints the test accuracy. The way back t
 The code mirrors models.build layer by layer (tests/test_export.py runs the notebook and holds its
 test accuracy to the run's). Only the dataset is read with DigitDash's loader, so the same names
 work offline (mnist-5k included): run the code from the DigitDash folder.
+
+Every value from a run (its name, dataset, knobs) is written as a Python literal (repr) or, in the
+comments and markdown, on one line with unprintable characters escaped: whatever a run holds, the
+code parses and does only what the template says. A dataset's path on the server is written only
+for the command line (`server_paths`): pages get the name students see (limits.public).
 """
 from __future__ import annotations
 
-from . import architecture, datasets, kinds
-from .config import ConfigError, RunConfig
+from . import architecture, datasets, kinds, limits
+from .config import INITIALIZERS, ConfigError, RunConfig
 from .i18n import Message, t
 
 NOT_KERAS = "export.not_keras"
+_INITIALIZER_CLASSES = {name: "".join(part.capitalize() for part in name.split("_")) for name in INITIALIZERS}
+_OPTIMIZER_CLASSES = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "adadelta": "Adadelta",
+                      "adagrad": "Adagrad", "nadam": "Nadam"}      # one per config.OPTIMIZERS
+
+
+def _one_line(text) -> str:
+    """Text for a comment or a markdown line: printable characters as they are, anything else
+    (newlines, NUL, other controls, separators, lone surrogates) escaped as Python would write it."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+
+
+def _class_name(table: dict, field: str, value) -> str:
+    if value not in table:
+        raise ConfigError(field, value, Message("config.allowed.one_of", choices=", ".join(table)))
+    return table[value]
 
 
 def _initializer(config: RunConfig, seed: int) -> str:
@@ -20,10 +40,10 @@ def _initializer(config: RunConfig, seed: int) -> str:
     if name == "zeros":
         return '"zeros"'
     if name == "random_normal":
-        return f"keras.initializers.RandomNormal(stddev={s!r}, seed={seed})"
+        return f"keras.initializers.RandomNormal(stddev={s!r}, seed={seed!r})"
     if name == "random_uniform":
-        return f"keras.initializers.RandomUniform(minval={-s!r}, maxval={s!r}, seed={seed})"
-    return f"keras.initializers.{''.join(part.capitalize() for part in name.split('_'))}(seed={seed})"   # GlorotUniform
+        return f"keras.initializers.RandomUniform(minval=-{s!r}, maxval={s!r}, seed={seed!r})"
+    return f"keras.initializers.{_class_name(_INITIALIZER_CLASSES, 'initializer', name)}(seed={seed!r})"  # GlorotUniform
 
 
 def _layers(config: RunConfig, shape, classes: int) -> list[str]:
@@ -32,32 +52,33 @@ def _layers(config: RunConfig, shape, classes: int) -> list[str]:
     seed = iter(range(config.seed, config.seed + 10_000))
     reg = (f", kernel_regularizer=keras.regularizers.L1L2(l1={config.l1!r}, l2={config.l2!r})"
            if (config.l1 or config.l2) else "")
-    act = f'"{config.activation}"'
+    act = repr(config.activation)
     lines = [f"keras.Input(shape={tuple(shape)!r}),"]
     for spec in architecture.plan(config, shape, classes):
         if spec.kind == "augment":
-            lines += [f'layers.RandomRotation({config.rotation / 360.0!r}, fill_mode="constant", seed={next(seed)}),',
-                      f'layers.RandomTranslation({config.shift!r}, {config.shift!r}, fill_mode="constant", seed={next(seed)}),',
-                      f'layers.RandomZoom({config.zoom!r}, fill_mode="constant", seed={next(seed)}),']
+            lines += [f'layers.RandomRotation({config.rotation / 360.0!r}, fill_mode="constant", seed={next(seed)!r}),',
+                      f'layers.RandomTranslation({config.shift!r}, {config.shift!r}, fill_mode="constant", '
+                      f'seed={next(seed)!r}),',
+                      f'layers.RandomZoom({config.zoom!r}, fill_mode="constant", seed={next(seed)!r}),']
         elif spec.kind == "rescale":
             lines.append("layers.Rescaling(1.0 / 255),")
         elif spec.kind == "conv":
-            lines.append(f"layers.Conv2D({spec.units}, {config.kernel_size}, strides={spec.stride}, "
-                         f'padding="{config.padding}", activation={act}, '
+            lines.append(f"layers.Conv2D({spec.units!r}, {config.kernel_size!r}, strides={spec.stride!r}, "
+                         f"padding={config.padding!r}, activation={act}, "
                          f"kernel_initializer={_initializer(config, next(seed))}{reg}),")
         elif spec.kind == "pool":
             lines.append("layers.MaxPooling2D(2),")
         elif spec.kind == "batch_norm":
-            lines.append(f"layers.BatchNormalization(momentum={BN_MOMENTUM}),")
+            lines.append(f"layers.BatchNormalization(momentum={BN_MOMENTUM!r}),")
         elif spec.kind == "flatten":
             lines.append("layers.Flatten(),")
         elif spec.kind == "dense":
-            lines.append(f"layers.Dense({spec.units}, activation={act}, "
+            lines.append(f"layers.Dense({spec.units!r}, activation={act}, "
                          f"kernel_initializer={_initializer(config, next(seed))}{reg}),")
         elif spec.kind == "dropout":
-            lines.append(f"layers.Dropout({config.dropout!r}, seed={next(seed)}),")
+            lines.append(f"layers.Dropout({config.dropout!r}, seed={next(seed)!r}),")
         elif spec.kind == "output":
-            lines.append(f'layers.Dense({spec.units}, activation="softmax", '
+            lines.append(f'layers.Dense({spec.units!r}, activation="softmax", '
                          f"kernel_initializer={_initializer(config, next(seed))}),")
     return lines
 
@@ -69,28 +90,27 @@ def _optimizer(config: RunConfig) -> list[str]:
     if config.lr_schedule == "one-cycle":
         lines += ["steps_per_epoch = math.ceil(len(x_train) * (1 - VALIDATION_SPLIT) / BATCH_SIZE)",
                   "total = max(2, EPOCHS * steps_per_epoch)",
-                  f"warm = max(1, int({ONE_CYCLE_WARMUP} * total))",
+                  f"warm = max(1, int({ONE_CYCLE_WARMUP!r} * total))",
                   f"rate = keras.optimizers.schedules.CosineDecay({rate} / 10, decay_steps=total - warm, alpha=0.01,",
                   f"                                             warmup_target={rate}, warmup_steps=warm)"]
         rate = "rate"
-    extra = {"sgd": f", momentum={config.momentum!r}, nesterov={config.nesterov}",
+    extra = {"sgd": f", momentum={config.momentum!r}, nesterov={config.nesterov!r}",
              "rmsprop": f", momentum={config.momentum!r}"}.get(config.optimizer, "")
-    name = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "adadelta": "Adadelta",
-            "adagrad": "Adagrad", "nadam": "Nadam"}[config.optimizer]
+    name = _class_name(_OPTIMIZER_CLASSES, "optimizer", config.optimizer)
     return lines + [f"optimizer = keras.optimizers.{name}(learning_rate={rate}{extra})"]
 
 
 def _callbacks(config: RunConfig) -> list[str]:
     lines = ["callbacks = []"]
     if config.early_stopping:
-        lines.append(f'callbacks.append(keras.callbacks.EarlyStopping(monitor="{config.monitor}", '
-                     f"patience={config.patience}, restore_best_weights={config.restore_best}))")
+        lines.append(f"callbacks.append(keras.callbacks.EarlyStopping(monitor={config.monitor!r}, "
+                     f"patience={config.patience!r}, restore_best_weights={config.restore_best!r}))")
     if config.reduce_lr:
-        lines.append(f'callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="{config.monitor}", '
-                     f"factor={config.reduce_lr_factor!r}, patience={config.reduce_lr_patience}, min_lr=1e-6))")
+        lines.append(f"callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor={config.monitor!r}, "
+                     f"factor={config.reduce_lr_factor!r}, patience={config.reduce_lr_patience!r}, min_lr=1e-6))")
     if config.loss_threshold:
         lines += ["", "class StopBelowLoss(keras.callbacks.Callback):",
-                  f'    """Stop when the training loss falls below {config.loss_threshold!r}."""',
+                  '    """Stop when the training loss falls below the threshold."""',
                   "    def on_epoch_end(self, epoch, logs=None):",
                   f'        if logs and logs["loss"] < {config.loss_threshold!r}:',
                   "            self.model.stop_training = True", "",
@@ -98,14 +118,20 @@ def _callbacks(config: RunConfig) -> list[str]:
     return lines
 
 
-def sections(run: dict, lang: str) -> list[tuple[str, str]]:
-    """(markdown, code) for each step of the exported run, the markdown in `lang`."""
+def sections(run: dict, lang: str, server_paths: bool = False) -> list[tuple[str, str]]:
+    """(markdown, code) for each step of the exported run, the markdown in `lang`. The dataset is
+    loaded by the name pages show (limits.public) unless `server_paths` (the command line, on the
+    server): then by the run's own name, path included."""
     config: RunConfig = run["config"]
     if not kinds.of(config.architecture).keras:
         raise ConfigError("architecture", config.architecture, Message(NOT_KERAS))
     shape, classes = datasets.shape_of(config.dataset)
+    shown = str(config.dataset) if server_paths else limits.public(config.dataset)
     say = lambda key, **kw: t(f"export.{key}", lang, **kw)  # noqa: E731
-    head = say("title", name=run["name"], run=run["id"], summary=config.summary(), dataset=config.dataset)
+    head = say("title", name=_one_line(run["name"]), run=_one_line(run["id"]), summary=_one_line(config.summary()),
+               dataset=_one_line(shown))
+    if shown != config.dataset and not shown.startswith(limits.LISTED):
+        head += "\n\n" + say("server_folder")
     if config.class_drawings:
         head += "\n\n" + say("no_drawings")
     if config.mixed_precision:
@@ -113,9 +139,9 @@ def sections(run: dict, lang: str) -> list[tuple[str, str]]:
     setup = ["import math", "", "import keras", "import matplotlib.pyplot as plt", "import numpy as np",
              "from keras import layers", "from sklearn.metrics import ConfusionMatrixDisplay, confusion_matrix", "",
              "from digitdash.datasets import load   # DigitDash's loader: run this from the DigitDash folder", "",
-             f"SEED = {config.seed}", f"BATCH_SIZE = {config.batch_size}", f"EPOCHS = {config.epochs}",
+             f"SEED = {config.seed!r}", f"BATCH_SIZE = {config.batch_size!r}", f"EPOCHS = {config.epochs!r}",
              f"VALIDATION_SPLIT = {config.validation_split!r}"]
-    data = [f'data = load("{config.dataset}")',
+    data = [f"data = load({shown!r})",
             "x_train, y_train = data.x_train, data.y_train",
             "x_test, y_test = data.x_test, data.y_test",
             'print("train", x_train.shape, x_train.dtype, "test", x_test.shape, "classes", data.class_names)']
@@ -149,12 +175,12 @@ def sections(run: dict, lang: str) -> list[tuple[str, str]]:
             (say("test", accuracy=f"{figure:.4f}" if figure is not None else "-"), "\n".join(test))]
 
 
-def notebook(run: dict, lang: str = "en") -> str:
+def notebook(run: dict, lang: str = "en", server_paths: bool = False) -> str:
     """The run as a Jupyter notebook (.ipynb text): a markdown cell before each code cell."""
     import nbformat
     from nbformat import v4
     cells = []
-    for markdown, code in sections(run, lang):
+    for markdown, code in sections(run, lang, server_paths):
         cells += [v4.new_markdown_cell(markdown), v4.new_code_cell(code)]
     book = v4.new_notebook(cells=cells, metadata={
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
@@ -163,11 +189,11 @@ def notebook(run: dict, lang: str = "en") -> str:
     return nbformat.writes(book)
 
 
-def script(run: dict, lang: str = "en") -> str:
+def script(run: dict, lang: str = "en", server_paths: bool = False) -> str:
     """The run as a plain Python script: the markdown as comments above each step."""
     parts = []
-    for markdown, code in sections(run, lang):
-        comment = "\n".join(("# " + line).rstrip() for line in markdown.splitlines())
+    for markdown, code in sections(run, lang, server_paths):
+        comment = "\n".join(("# " + _one_line(line)).rstrip() for line in markdown.splitlines())
         parts.append(f"{comment}\n{code}\n")
     return "\n\n".join(parts)
 

@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -24,7 +25,7 @@ from pathlib import Path
 from . import architecture, controls, datasets, device, estimate, forward, handwriting, kinds, limits
 from .config import ConfigError, RunConfig
 from .i18n import Message
-from .store import TEACHER, Store, alive
+from .store import HEARTBEAT_SECONDS, TEACHER, Store, StoreError, alive
 from .training import Listener, train
 
 IDLE_EXIT_SECONDS = 60      # a worker with nothing to do for this long exits
@@ -32,6 +33,8 @@ POLL_SECONDS = 0.3
 LOCK_WAIT_SECONDS = 15      # a new worker waits this long for a dying one to let go of its slot
 BATCH_FLUSH_SECONDS = 0.5   # per-batch losses are written at most twice a second
 CONTROLS_RECHECK_SECONDS = 2  # a touched controls file is noticed at once; pending changes re-read this often
+RECORD_RETRY_SECONDS = 3600   # a run's end that cannot be written (disk full) is tried again this long ...
+RECORD_RETRY_EVERY = 2.0      # ... this often
 
 
 CORES_PER_WORKER = 1        # on CPU: one worker per core, each TensorFlow told to use its share
@@ -233,7 +236,10 @@ def worker_main(home: str, slot: int = 0, idle_exit: float = IDLE_EXIT_SECONDS) 
     lock = open(_lock_path(Path(home), slot), "a")
     if not _acquire(lock, LOCK_WAIT_SECONDS):
         return  # another live worker holds this slot
-    _lock_path(Path(home), slot).with_suffix(".pid").write_text(str(os.getpid()))
+    try:
+        _lock_path(Path(home), slot).with_suffix(".pid").write_text(str(os.getpid()))
+    except OSError:       # a full disk: the lock alone tells a live worker (see _slot_taken)
+        pass
     try:   # training is background work: the server's page renders come first
         os.nice(int(os.environ.get("DIGITDASH_WORKER_NICE", "10")))
     except (OSError, ValueError):
@@ -261,8 +267,11 @@ def _drain(store: Store, idle_exit: float) -> None:
     """Train queued runs until the queue has been empty for idle_exit seconds."""
     idle_since = time.monotonic()
     while time.monotonic() - idle_since < idle_exit:
-        store.reap()
-        run = store.claim_next(os.getpid())
+        try:
+            store.reap()
+            run = store.claim_next(os.getpid())
+        except StoreError:         # the store cannot be written (disk full): nothing can start now
+            run = None
         if run is None:
             time.sleep(POLL_SECONDS)
             continue
@@ -270,19 +279,79 @@ def _drain(store: Store, idle_exit: float) -> None:
         idle_since = time.monotonic()
 
 
-class StoreListener(Listener):
-    """Writes a run's progress to the store; asks to stop when the run's stop file appears."""
+class Heartbeat:
+    """A daemon thread saying, every HEARTBEAT_SECONDS, that the runs in hand are alive (store.beat),
+    whatever the training is doing: a long batch, an evaluation, a save, a wait for disk space. The
+    pages take a run whose beats stop for SILENT_SECONDS for dead. `lost` holds the runs the store no
+    longer has running (taken for dead while this process was stuck, or deleted): let them go."""
 
-    def __init__(self, store: Store, run_id: str, echo=None, info: dict | None = None):
+    def __init__(self, store: Store, run_ids):
+        self.store, self.run_ids = store, run_ids if callable(run_ids) else (lambda: list(run_ids))
+        self.lost: set[str] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="digitdash-heartbeat", daemon=True)
+
+    def __enter__(self):
+        self._beat()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(HEARTBEAT_SECONDS + 5)
+
+    def _loop(self):
+        while not self._stop.wait(HEARTBEAT_SECONDS):
+            self._beat()
+
+    def _beat(self):
+        try:
+            for run_id in list(self.run_ids()):
+                if not self.store.beat(run_id):
+                    self.lost.add(run_id)
+        except Exception:   # noqa: BLE001 - a beat never ends the worker; a missed one is only late
+            pass
+
+
+class StoreListener(Listener):
+    """Writes a run's progress to the store; asks to stop when the run's stop file appears (or the
+    store has let the run go: `heartbeat.lost`). A write the store refuses (the disk full) is kept
+    and tried again with the next one, so training goes on and nothing learnt is dropped."""
+
+    def __init__(self, store: Store, run_id: str, echo=None, info: dict | None = None, heartbeat=None):
         self.store, self.run_id, self.echo, self.info = store, run_id, echo, info or {}
+        self.heartbeat = heartbeat
         self.stop_file = store.stop_file(run_id)
         self.pending: list[tuple[int, int, float]] = []
+        self.unwritten: list = []          # store writes refused so far, oldest first
         self.last_flush = time.monotonic()
         self.controls_seen, self.controls_read = None, 0.0
 
+    def write(self, call=None) -> None:
+        """Do `call` (a store write) after those still waiting; a refused one waits for the next try."""
+        if call is not None:
+            self.unwritten.append(call)
+        try:
+            self.settle(flush=False)
+        except StoreError:
+            pass
+
+    def settle(self, flush: bool = True) -> None:
+        """Write everything still waiting; StoreError while the store cannot be written."""
+        if flush:
+            self.flush()
+        while self.unwritten:
+            try:
+                self.unwritten[0]()
+            except StoreError:
+                raise
+            except Exception:   # noqa: BLE001 - a change the run no longer takes (ended meanwhile): dropped
+                pass
+            self.unwritten.pop(0)
+
     def started(self, info):
-        self.store.update(self.run_id, device=info["device"], params=info["params"],
-                          flops=info["flops"], info={**info, **self.info})
+        self.write(lambda: self.store.update(self.run_id, device=info["device"], params=info["params"],
+                                             flops=info["flops"], info={**info, **self.info}))
 
     def initial_weights(self, kernels):
         try:
@@ -292,7 +361,7 @@ class StoreListener(Listener):
 
     def epoch(self, row):
         self.flush()
-        self.store.add_epoch(self.run_id, row)
+        self.write(lambda: self.store.add_epoch(self.run_id, row))
         if self.echo:
             self.echo(row)
 
@@ -304,11 +373,10 @@ class StoreListener(Listener):
     def flush(self):
         rows, self.pending = self.pending, []
         self.last_flush = time.monotonic()
-        if rows:
-            self.store.add_batches(self.run_id, rows)
+        self.write((lambda: self.store.add_batches(self.run_id, rows)) if rows else None)
 
     def should_stop(self):
-        return self.stop_file.exists()
+        return self.stop_file.exists() or (self.heartbeat is not None and self.run_id in self.heartbeat.lost)
 
     def controls(self):
         """Changes asked of the run: read from the store only when its controls file has been touched."""
@@ -319,13 +387,16 @@ class StoreListener(Listener):
         if stamp == self.controls_seen and time.monotonic() - self.controls_read < CONTROLS_RECHECK_SECONDS:
             return []                                  # (re-read now and then: a coarse clock may miss a touch)
         self.controls_seen, self.controls_read = stamp, time.monotonic()
-        return controls.pending(self.store, self.run_id)
+        try:
+            return controls.pending(self.store, self.run_id)
+        except StoreError:
+            return []
 
     def applied(self, change, step, epoch):
         if change.get("seq") is None:                  # the worker's own change: a pause that ran out
-            controls.record(self.store, self.run_id, change["kind"], change.get("by"), step, epoch)
+            self.write(lambda: controls.record(self.store, self.run_id, change["kind"], change.get("by"), step, epoch))
         else:
-            controls.applied(self.store, change["seq"], step, epoch)
+            self.write(lambda: controls.applied(self.store, change["seq"], step, epoch))
 
     def log_dir(self):
         """runs/<id>/tensorboard with DIGITDASH_TENSORBOARD=1 (`tensorboard --logdir $DIGITDASH_HOME/runs`)."""
@@ -367,10 +438,12 @@ def here() -> dict:
     return {"runner": "local", "node": socket.gethostname()}
 
 
-def record(store: Store, run_id: str, config: RunConfig, digits: bool, outcome, layers: dict | None = None) -> None:
+def record(store: Store, run_id: str, config: RunConfig, digits: bool, outcome, layers: dict | None = None,
+           settle=None, retry_seconds: float = RECORD_RETRY_SECONDS) -> None:
     """Keep what a run learnt (its model, its layers as arrays, its misclassified digits, its reading
     of drawings) and finish it with its outcome. `layers` when they were taken from the model
-    elsewhere (a Ray task); otherwise from the model here."""
+    elsewhere (a Ray task); otherwise from the model here. `settle` writes the progress still
+    waiting first (StoreListener.settle)."""
     try:
         if outcome.model is not None:
             store.save_model(run_id, outcome.model)
@@ -381,12 +454,33 @@ def record(store: Store, run_id: str, config: RunConfig, digits: bool, outcome, 
         if outcome.misclassified is not None:
             store.save_arrays(run_id, "misclassified", outcome.misclassified)
     except OSError as exc:   # disk full, folder gone: the figures are kept, the model is not
-        store.finish(run_id, "failed", Message("run.not_saved", reason=exc.strerror or str(exc)),
-                     outcome.results)
+        end(store, run_id, "failed", Message("run.not_saved", reason=exc.strerror or str(exc)), outcome.results,
+            settle=settle, retry_seconds=retry_seconds)
         return
     if outcome.model is not None and digits:
         _read_drawings(store, run_id, outcome.results)
-    store.finish(run_id, outcome.status, outcome.message, outcome.results)
+    end(store, run_id, outcome.status, outcome.message, outcome.results, settle=settle, retry_seconds=retry_seconds)
+
+
+def end(store: Store, run_id: str, status: str, message, results: dict | None = None, settle=None,
+        retry_seconds: float = RECORD_RETRY_SECONDS) -> bool:
+    """Record a run's end (after `settle()`, the progress still waiting). While the store cannot be
+    written (the disk full) the run's life file says the model could not be saved, and the end is
+    tried again every RECORD_RETRY_EVERY seconds for up to `retry_seconds` (the heartbeat goes on
+    meanwhile): freed space gets the whole end written, figures included. Returns whether it was."""
+    deadline = time.monotonic() + retry_seconds
+    while True:
+        try:
+            if settle is not None:
+                settle()
+            store.finish(run_id, status, message, results)
+            return True
+        except StoreError as exc:
+            saved = isinstance(message, Message) and message.key == "run.not_saved"
+            store.last_word(run_id, message.params["reason"] if saved else exc.message.params.get("reason") or exc.message)
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(RECORD_RETRY_EVERY)
 
 
 def failure(exc: Exception) -> Message:
@@ -396,22 +490,34 @@ def failure(exc: Exception) -> Message:
 
 
 def execute(store: Store, run_id: str, echo=None) -> dict:
-    """Train a run that is marked running, record everything, and return the finished run."""
+    """Train a run that is marked running, record everything, and return the finished run. A
+    heartbeat thread says the run is alive throughout, so its death is noticed within seconds."""
     run = store.get(run_id)
     config: RunConfig = run["config"]
     if store.stop_file(run_id).exists() or run["stop_requested"]:
-        store.finish(run_id, "stopped", Message("run.stopped_before_start"))
+        end(store, run_id, "stopped", Message("run.stopped_before_start"), retry_seconds=0)
         return store.get(run_id)
-    try:
-        data, extra = prepared(store, config)
-        outcome = train(config, data, StoreListener(store, run_id, echo, {**extra, **here()}))
-        record(store, run_id, config, datasets.digit_shaped(data.image_shape, data.num_classes), outcome)
-    except (ConfigError, datasets.DatasetError) as exc:
-        store.finish(run_id, "failed", exc.message)
-    except (_Interrupted, KeyboardInterrupt):
-        n = len(store.epochs(run_id))
-        store.finish(run_id, "interrupted", Message("run.interrupted", epochs=n))
-        raise
-    except Exception as exc:  # anything else: record it, keep the worker alive
-        store.finish(run_id, "failed", failure(exc))
-    return store.get(run_id)
+    with Heartbeat(store, [run_id]) as heartbeat:
+        listener = StoreListener(store, run_id, echo, here(), heartbeat)
+        try:
+            data, extra = prepared(store, config)
+            listener.info.update(extra)
+            outcome = train(config, data, listener)
+            if run_id not in heartbeat.lost:      # else the store let the run go (taken for dead): leave it be
+                record(store, run_id, config, datasets.digit_shaped(data.image_shape, data.num_classes), outcome,
+                       settle=listener.settle)
+        except (ConfigError, datasets.DatasetError) as exc:
+            end(store, run_id, "failed", exc.message, settle=listener.settle)
+        except (_Interrupted, KeyboardInterrupt):
+            n = len(store.epochs(run_id))
+            end(store, run_id, "interrupted", Message("run.interrupted", epochs=n), retry_seconds=0)
+            raise
+        except Exception as exc:  # anything else: record it, keep the worker alive
+            end(store, run_id, "failed", failure(exc), settle=listener.settle)
+    run = store.get(run_id)
+    if run["status"] != "running":      # recorded: the life file (and any last word in it) has served
+        try:
+            store.life_file(run_id).unlink(missing_ok=True)
+        except OSError:
+            pass
+    return run

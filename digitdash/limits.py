@@ -130,6 +130,55 @@ def with_changes(limits: Limits, **changes) -> Limits:
     return replace(limits, **changes).validated()
 
 
+PATH_KINDS = ("idx:", "folder:")     # dataset names that hold a path on the server
+
+
+def listed_name(dataset: str) -> str | None:
+    """The name of the teacher's folder that an idx:PATH or folder:PATH dataset is (None when it is
+    none of them, or the limits file cannot be read)."""
+    if not str(dataset).startswith(PATH_KINDS):
+        return None
+    try:
+        folders = load().folders
+    except LimitError:
+        return None
+    wanted = _spec_key(dataset)
+    return next((name for name, spec in sorted(folders.items()) if _spec_key(spec) == wanted), None)
+
+
+def _spec_key(spec: str) -> tuple[str, str]:
+    kind, _, where = str(spec).partition(":")
+    return kind, os.path.normpath(where.strip()) if where.strip() else ""
+
+
 def display(dataset: str) -> str:
-    """How a dataset is named to students: a teacher's folder by its name alone."""
-    return dataset[len(LISTED):] if dataset.startswith(LISTED) else dataset
+    """How a dataset is named in pages: never a path on the server. A teacher's folder by its name
+    alone (listed:NAME, or a command-line run's idx:/folder: path that is one of them); any other
+    path by its kind and last part only ("idx:/srv/class/digits" -> "idx:…/digits")."""
+    dataset = str(dataset)
+    if dataset.startswith(LISTED):
+        return dataset[len(LISTED):]
+    named = listed_name(dataset)
+    if named is not None:
+        return named
+    kind, sep, where = dataset.partition(":")
+    if sep and dataset.startswith(PATH_KINDS):
+        return f"{kind}:…/{_last_part(where)}"
+    if "/" in dataset or "\\" in dataset:
+        return f"…/{_last_part(dataset)}"
+    return dataset
+
+
+def public(dataset: str) -> str:
+    """A dataset name that holds no server path and still loads on this server where it can: a
+    teacher's folder as listed:NAME, any other path as display() names it, the rest as it is."""
+    dataset = str(dataset)
+    if dataset.startswith(LISTED):
+        return dataset
+    named = listed_name(dataset)
+    return LISTED + named if named is not None else display(dataset)
+
+
+def _last_part(where: str) -> str:
+    part = where.replace("\\", "/").rstrip("/").rpartition("/")[2]
+    return part[:60]

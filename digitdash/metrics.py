@@ -60,32 +60,66 @@ def crossings(xs: list[float], a: list[float], b: list[float]) -> list[tuple[flo
 
 
 def first_overfit_epoch(epochs: list[dict], acc_threshold=ACCURACY_GAP, loss_threshold=LOSS_GAP):
-    """The first epoch from which val accuracy trails train by more than the threshold, or the
-    loss gap is exceeded with val loss above train loss; None if it never happens."""
-    for e in epochs:
-        acc, val_acc, loss, val_loss = (e.get(k) for k in ("accuracy", "val_accuracy", "loss", "val_loss"))
-        if None in (acc, val_acc, loss, val_loss):
-            continue
-        if acc - val_acc > acc_threshold or val_loss - loss > loss_threshold:
+    """The first epoch in which val accuracy trails train by more than the threshold, or the loss
+    gap is exceeded with val loss above train loss; None if it never happens."""
+    for e in _judged(epochs):
+        if _over(e, acc_threshold, loss_threshold):
             return e["epoch"]
     return None
 
 
+def overfitting_since(epochs: list[dict], acc_threshold=ACCURACY_GAP, loss_threshold=LOSS_GAP):
+    """The epoch from which validation has stayed behind training by more than a threshold up to the
+    last epoch (the red bars at the end of the gap chart); None when the last epoch is within the
+    thresholds, however red an early epoch was (a first epoch of batch normalization often is)."""
+    since = None
+    for e in _judged(epochs):
+        since = (since or e["epoch"]) if _over(e, acc_threshold, loss_threshold) else None
+    return since
+
+
+def _judged(epochs: list[dict]) -> list[dict]:
+    """The epochs with all four figures (train and validation, accuracy and loss)."""
+    return [e for e in epochs if None not in (e.get(k) for k in ("accuracy", "val_accuracy", "loss", "val_loss"))]
+
+
+def _over(e: dict, acc_threshold, loss_threshold) -> bool:
+    return e["accuracy"] - e["val_accuracy"] > acc_threshold or e["val_loss"] - e["loss"] > loss_threshold
+
+
+# What curbs overfitting, each a field of RunConfig and whether the run already uses it.
+REMEDIES = {"dropout": lambda c: c.dropout > 0, "l2": lambda c: c.l2 > 0, "augment": lambda c: bool(c.augment),
+            "early_stopping": lambda c: bool(c.early_stopping)}
+
+
+def advice(config=None) -> Message:
+    """What to try against overfitting: only what the run (a RunConfig; None: unknown) does not use yet."""
+    left = [k for k, used in REMEDIES.items() if config is None or not used(config)]
+    if not left:
+        return Message("verdict.try_none")
+    return Message(f"verdict.try_{len(left)}", **{name: Message(f"verdict.remedy_{k}") for name, k in zip("abcd", left)})
+
+
 def verdict(epochs: list[dict], test_accuracy: float | None, acc_threshold=ACCURACY_GAP,
-            loss_threshold=LOSS_GAP) -> tuple[str, Message]:
-    """(kind, sentence): underfitting, overfitting from epoch N, or a good fit."""
+            loss_threshold=LOSS_GAP, config=None) -> tuple[str, Message]:
+    """(kind, sentence), read off the figures: underfitting, overfitting (validation behind training
+    by more than a threshold through the last epoch), or a good fit, saying so when validation ends
+    ahead of training (the grey bars). The advice leaves out what `config` already uses."""
     if not epochs:
         return "none", Message("verdict.none")
     last = epochs[-1]
     acc = last.get("accuracy") or 0.0
-    epoch = first_overfit_epoch(epochs, acc_threshold, loss_threshold)
     if acc < 0.8:
         return "underfitting", Message("verdict.underfitting", acc=acc)
-    if epoch is not None:
-        return "overfitting", Message("verdict.overfitting", epoch=epoch)
+    since = overfitting_since(epochs, acc_threshold, loss_threshold)
+    if since is not None:
+        return "overfitting", Message("verdict.overfitting", epoch=since, advice=advice(config))
+    judged = _judged(epochs)
+    ahead = bool(judged) and judged[-1]["val_accuracy"] > judged[-1]["accuracy"] and judged[-1]["val_loss"] < judged[-1]["loss"]
+    key = "verdict.ahead" if ahead else "verdict.good"
     if test_accuracy is None:
-        return "good", Message("verdict.good", acc=acc)
-    return "good", Message("verdict.good_test", acc=acc, test=test_accuracy)
+        return "good", Message(key, acc=acc)
+    return "good", Message(key + "_test", acc=acc, test=test_accuracy)
 
 
 def normalize_rows(cm: np.ndarray) -> np.ndarray:

@@ -16,6 +16,10 @@ from .strokes import even_strokes, stroke_width
 MAX_PIXELS = 40_000_000          # larger images are refused before decoding
 MAX_SIDE = 1024                  # larger images are shrunk to this before any other step (bounded cost)
 MIN_SIDE = 8
+MAX_BYTES = 80_000_000           # decoded pixels as Pillow holds them (40 megapixels of 16-bit gray, 20 of
+                                 # colour or 32-bit): more are refused before decoding
+MAX_DIGITS = 12                  # digits read from one picture: "0123456789" or a date fits, a page of them does not
+BAND_PIXELS = 250_000           # a large picture is converted this many pixels at a time (bounded memory)
 
 
 class ImageError(Problem):
@@ -29,59 +33,217 @@ class Prepared:
 
 
 def decode(data: bytes) -> np.ndarray:
-    """Bytes of a PNG, JPEG, BMP, WebP, ... -> RGBA-aware 8-bit grayscale array, EXIF-rotated."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    """Bytes of a PNG, JPEG, BMP, WebP, TIFF, ... -> 8-bit grayscale array (transparent pixels are
+    background), EXIF-rotated, at most MAX_SIDE on its longer side.
+
+    Its cost is bounded whatever the file holds: the size is checked before decoding, a large JPEG
+    is decoded at a reduced scale, and a large picture of any other pixel format is brought to 8
+    bits and shrunk one band of rows at a time, so beside the decoded pixels only a few megabytes
+    are held. 16-bit, 32-bit and float pixels are stretched from their own finite range; a pixel
+    with no finite value (NaN, +inf, -inf: no reading) is the paper, the median of the others."""
+    from PIL import Image, UnidentifiedImageError
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    size = "?"
     try:
         img = Image.open(io.BytesIO(data))
+        size = f"{img.width}x{img.height}"
         if img.width * img.height > MAX_PIXELS:
-            raise ImageError("image.too_big", size=f"{img.width}x{img.height}", limit=MAX_PIXELS // 1_000_000)
+            raise ImageError("image.too_big", size=size, limit=MAX_PIXELS // 1_000_000)
+        if min(img.size) < MIN_SIDE:
+            raise ImageError("image.too_small", size=size, side=MIN_SIDE)
         if getattr(img, "n_frames", 1) > 1:
             raise ImageError("image.animated")
-        img = ImageOps.exif_transpose(img)
+        if max(img.size) > MAX_SIDE:
+            img.draft(None, (2 * MAX_SIDE, 2 * MAX_SIDE))    # a JPEG decodes at 1/2, 1/4 or 1/8 scale
+        heavy = decoded_bytes(img)
+        if heavy > MAX_BYTES:
+            per_pixel = heavy / (img.width * img.height)
+            raise ImageError("image.too_heavy", size=f"{img.width}x{img.height}", mode=_KINDS.get(img.mode, img.mode),
+                             mb=heavy // 1_000_000, limit=MAX_BYTES // 1_000_000,
+                             most=round(MAX_BYTES / per_pixel / 1_000_000))
         img.load()
+        turn = _orientation(img)                            # read once decoded: a PNG's EXIF may follow its pixels
+        if turn is not None and heavy <= 48_000_000:        # a photo of up to 12 megapixels is turned
+            img, turn = img.transpose(turn), None           # before it is shrunk, as it always was
         img = shrunk(img)
+        if turn is not None:
+            img = img.transpose(turn)                       # a very large picture once it is small
+        if min(img.size) < MIN_SIDE:
+            raise ImageError("image.too_small", size=f"{img.width}x{img.height}", side=MIN_SIDE)
+        return to_gray(img)
     except ImageError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
-        if isinstance(exc, Image.DecompressionBombError):
-            raise ImageError("image.bomb", reason=str(exc)) from None
+    except Image.DecompressionBombError as exc:
+        raise ImageError("image.bomb", reason=str(exc)) from None
+    except UnidentifiedImageError:
         raise ImageError("image.unreadable") from None
-    except (OSError, ValueError, SyntaxError, EOFError) as exc:
-        raise ImageError("image.damaged", reason=str(exc)) from None
-    if min(img.size) < MIN_SIDE:
-        raise ImageError("image.too_small", size=f"{img.width}x{img.height}", side=MIN_SIDE)
-    return to_gray(img)
+    except MemoryError:
+        raise ImageError("image.too_big", size=size, limit=MAX_PIXELS // 1_000_000) from None
+    except Exception as exc:        # noqa: BLE001 - a damaged file can fail anywhere in a decoder
+        raise ImageError("image.damaged", reason=str(exc) or type(exc).__name__) from None
+
+
+def decoded_bytes(img) -> int:
+    """Bytes the decoded picture takes in Pillow: 1 a pixel for gray, bitmap and palette, 2 for
+    16-bit gray, 4 for everything else (RGB is held as 4 bytes, like RGBA, 32-bit and float)."""
+    mode = img.mode
+    per_pixel = 1 if mode in ("1", "L", "P") else 2 if mode.startswith("I;16") else 4
+    return img.width * img.height * per_pixel
+
+
+_KINDS = {"F": "float32", "I": "int32", "I;16": "uint16", "I;16B": "uint16", "I;16L": "uint16", "I;16N": "uint16"}
+
+
+def _orientation(img):
+    """The transpose that the EXIF (or XMP) orientation asks for, read as ImageOps.exif_transpose
+    reads it; None when the picture is upright or its EXIF cannot be read."""
+    from PIL import Image
+    try:
+        orientation = img.getexif().get(0x0112, 1)
+    except Exception:               # noqa: BLE001 - a damaged EXIF block: the picture as stored
+        return None
+    return {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+            5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+            8: Image.Transpose.ROTATE_90}.get(orientation)
+
+
+WIDE_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")     # more than 8 bits a pixel
+PLAIN_MODES = ("1", "L", "RGB")                                 # shrunk as they are, in place
 
 
 def shrunk(img):
     """A PIL image no larger than MAX_SIDE on its longer side (aspect kept): a photo's digit keeps
-    far more pixels than the 20x20 it becomes, and every later step costs a bounded time."""
+    far more pixels than the 20x20 it becomes, and every later step costs a bounded time.
+
+    Gray, RGB and bitmap pictures are shrunk in place (Pillow's thumbnail, BOX). Any other pixel
+    format is brought to 8-bit gray (L), or gray premultiplied by its transparency (La), one band
+    of rows at a time, each band reduced as it is made, so no full-size copy is ever held: 32-bit
+    and float pixels are first averaged in place by whole factors, then stretched to 8 bits."""
     from PIL import Image
     if max(img.size) <= MAX_SIDE:
         return img
+    if img.mode in PLAIN_MODES:
+        img.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.BOX)
+        return img
+    w, h = img.size
+    size, factor = _thumbnail_plan(img.size)
+    box = (0, 0, w / factor[0], h / factor[1])              # where Pillow's thumbnail resizes from
     if img.mode in WIDE_MODES:      # 16-bit and float pixels: scaled to 8 bits first, never clipped
-        img = Image.fromarray(_eight_bit(img))
-    if img.mode not in ("1", "L", "LA", "RGB", "RGBA", "La"):
-        img = img.convert("RGBA" if "A" in img.mode or "transparency" in img.info else "RGB")
-    img = img.copy()
-    img.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.BOX)
-    return img
+        stretch = _stretcher(*_levels(img))                 # the whole picture's range
+        if img.mode in ("I", "F") and factor != (1, 1):
+            # Averaged as floats first (Pillow's reduce of 32-bit integers overflows); a NaN or an
+            # inf spreads over its block, which is then paper.
+            img, factor = _banded(img, factor, "F", lambda band: _converted(band, "F")), (1, 1)
+        small = _banded(img, factor, "L", lambda band: Image.fromarray(stretch(np.asarray(band))))
+    elif "A" in img.mode or "a" in img.mode or "transparency" in img.info:
+        small = _banded(img, factor, "La", _premultiplied)
+    else:                           # palette, CMYK, YCbCr, ...: gray is all that is read of them
+        small = _banded(img, factor, "L", lambda band: _converted(band, "L"))
+    small = small.resize(size, Image.Resampling.BOX, box=box)
+    return small.convert("LA") if small.mode == "La" else small
 
 
-WIDE_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")     # more than 8 bits a pixel
+def _banded(img, factor: tuple[int, int], mode: str, to_mode):
+    """`img` made `mode` by `to_mode` and reduced by `factor`, one band of rows at a time."""
+    from PIL import Image
+    w, h = img.size
+    out = Image.new(mode, (-(-w // factor[0]), -(-h // factor[1])))
+    rows = max(1, BAND_PIXELS // w // factor[1]) * factor[1]
+    for top in range(0, h, rows):
+        band = to_mode(img.crop((0, top, w, min(h, top + rows))))
+        out.paste(band.reduce(factor) if factor != (1, 1) else band, (0, top // factor[1]))
+    return out
+
+
+def _premultiplied(band):
+    """A band with transparency as gray premultiplied by its alpha (La): what averages right."""
+    from PIL import Image, ImageChops
+    if band.mode == "La":
+        return band
+    if band.mode == "LA":
+        gray, alpha = band.split()
+    else:
+        rgba = _converted(band, "RGBA")
+        gray, alpha = rgba.convert("L"), rgba.getchannel("A")
+    return Image.merge("La", (ImageChops.multiply(gray, alpha), alpha))
+
+
+def _converted(img, mode: str):
+    """`img` in `mode`, through RGB or LA where Pillow has no direct way (LAB to gray, La to RGBA);
+    a pixel format with no way at all is ImageError(image.mode)."""
+    if img.mode == mode:
+        return img
+    for via in (None, "RGB", "LA"):
+        try:
+            return img.convert(mode) if via is None else img.convert(via).convert(mode)
+        except ValueError:
+            continue
+    raise ImageError("image.mode", mode=img.mode)
+
+
+def _thumbnail_plan(size: tuple[int, int]) -> tuple[tuple[int, int], tuple[int, int]]:
+    """What Pillow's thumbnail((MAX_SIDE, MAX_SIDE), BOX) does to a picture of `size`: the size it
+    ends at, and the whole factors it first reduces by (its reducing_gap of 2)."""
+    import math
+    w, h = size
+    x = y = MAX_SIDE
+    aspect = w / h
+
+    def round_aspect(number: float, key) -> int:
+        return max(min(math.floor(number), math.ceil(number), key=key), 1)
+    if x / y >= aspect:
+        x = round_aspect(y * aspect, key=lambda n: abs(aspect - n / y))
+    else:
+        y = round_aspect(x / aspect, key=lambda n: 0 if n == 0 else abs(aspect - x / n))
+    return (x, y), (int(w / x / 2.0) or 1, int(h / y / 2.0) or 1)
+
+
+def _levels(img) -> tuple[float, float, float]:
+    """(low, high, fill) of a 16-bit, 32-bit or float picture: its finite range (an integer scan
+    keeps 0 as black), and the value a pixel with no finite value takes: the median of a sample of
+    the finite ones, the paper of a picture of a digit. The range is Pillow's extrema when they are
+    finite, else read one band of rows at a time; the sample is every few pixels."""
+    from PIL import Image
+    w, h = img.size
+    low, high = (float(v) for v in img.getextrema())
+    if not (np.isfinite(low) and np.isfinite(high)):       # inf, or NaN where Pillow started
+        low, high = np.inf, -np.inf
+        rows = max(1, BAND_PIXELS // w)
+        for top in range(0, h, rows):
+            band = np.asarray(img.crop((0, top, w, min(h, top + rows))))
+            band = band[np.isfinite(band)]
+            if band.size:
+                low, high = min(low, float(band.min())), max(high, float(band.max()))
+        if not np.isfinite(low):                            # nothing finite at all: a blank picture
+            return 0.0, 0.0, 0.0
+    low = min(low, 0.0) if high > 1.0 else low
+    step = max(1.0, (w * h / 250_000) ** 0.5)               # about 250,000 pixels for the median
+    sample = np.asarray(img.resize((max(1, round(w / step)), max(1, round(h / step))), Image.Resampling.NEAREST))
+    sample = sample[np.isfinite(sample)] if sample.dtype.kind == "f" else sample
+    return low, high, float(np.median(sample)) if sample.size else low
+
+
+def _stretcher(low: float, high: float, fill: float):
+    """Wide pixels -> uint8: low..high stretched to 0..255; NaN, +inf and -inf are `fill`.
+    16-bit pixels go through a table of their 65,536 values (one lookup a pixel)."""
+    def stretch(arr: np.ndarray) -> np.ndarray:
+        if high - low <= 0:
+            return np.zeros(arr.shape, np.uint8)
+        arr = np.asarray(arr, dtype=np.float64)
+        if not np.isfinite(arr).all():
+            arr = np.nan_to_num(arr, nan=fill, posinf=fill, neginf=fill)
+        return np.clip((arr - low) / (high - low) * 255, 0, 255).astype(np.uint8)
+    table = stretch(np.arange(65536))
+
+    def stretched(arr: np.ndarray) -> np.ndarray:
+        return table[arr] if arr.dtype.kind == "u" and arr.dtype.itemsize == 2 else stretch(arr)
+    return stretched
 
 
 def _eight_bit(img) -> np.ndarray:
     """A 16-bit, 32-bit or float image as uint8 gray: its own range stretched to 0-255 (a 12-bit
     scan and a float image in 0-1 both keep their contrast)."""
-    arr = np.asarray(img, dtype=np.float64)
-    arr = np.nan_to_num(arr, nan=0.0, posinf=0.0, neginf=0.0)
-    low, high = float(arr.min()), float(arr.max())
-    if high - low <= 0:
-        return np.zeros(arr.shape, np.uint8)
-    low = min(low, 0.0) if high > 1.0 else low      # integer scans keep 0 as black
-    return np.clip((arr - low) / (high - low) * 255, 0, 255).astype(np.uint8)
+    return _stretcher(*_levels(img))(np.asarray(img))
 
 
 def to_gray(img) -> np.ndarray:
@@ -89,7 +251,7 @@ def to_gray(img) -> np.ndarray:
     if img.mode in WIDE_MODES:
         return _eight_bit(img)
     if img.mode in ("P", "PA", "LA", "RGBA", "La") or "transparency" in img.info:
-        rgba = np.asarray(img.convert("RGBA"), dtype=np.float64)
+        rgba = np.asarray(_converted(img, "RGBA"), dtype=np.float64)
         gray = rgba[..., :3] @ [0.299, 0.587, 0.114]
         alpha = rgba[..., 3] / 255.0
         if alpha.min() < 1.0:
@@ -98,7 +260,7 @@ def to_gray(img) -> np.ndarray:
             background = 255.0 if ink_dark else 0.0
             gray = gray * alpha + background * (1 - alpha)
         return gray.astype(np.uint8)
-    return np.asarray(img.convert("L"), dtype=np.uint8)
+    return np.asarray(_converted(img, "L"), dtype=np.uint8)
 
 
 def _ink(gray: np.ndarray, threshold: str, keep, flatten: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -196,6 +358,8 @@ def prepare_all(gray: np.ndarray, keep_steps: bool = True, threshold: str = "ots
     boxes = digit_boxes(mask, gray=gray)
     if not boxes:
         raise ImageError("image.specks")
+    if len(boxes) > MAX_DIGITS:         # each digit costs its own steps: a bounded number of them
+        raise ImageError("image.too_many", count=len(boxes), limit=MAX_DIGITS)
     out = []
     for box in boxes:
         steps = list(shared)

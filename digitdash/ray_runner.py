@@ -27,10 +27,10 @@ from pathlib import Path
 from . import datasets, kinds
 from .config import ConfigError, RunConfig
 from .i18n import Message
-from .jobs import (IDLE_EXIT_SECONDS, LOCK_WAIT_SECONDS, POLL_SECONDS, QueueRunner, StoreListener, _acquire,
-                   _setting, _slot_taken, failure, here, prepared, record, spawn_worker)
+from .jobs import (IDLE_EXIT_SECONDS, LOCK_WAIT_SECONDS, POLL_SECONDS, Heartbeat, QueueRunner, StoreListener,
+                   _acquire, _setting, _slot_taken, end, failure, here, prepared, record, spawn_worker)
 from .results import Listener, Outcome
-from .store import Store
+from .store import Store, StoreError
 
 SLOT = "ray"                 # the dispatcher's lock: worker-ray.lock in the store's folder
 CAPACITY_FILE = "ray.json"   # what the dispatcher last saw of the cluster (for the pages' wait estimates)
@@ -241,6 +241,8 @@ class Dispatcher:
         self.data_refs: dict[str, tuple] = {}   # dataset name -> (the Dataset, its ref in the object store)
         self.puts = 0                          # datasets placed in the object store (one per dataset)
         self._capacity, self._looked, self._seen = 1, -CAPACITY_SECONDS, {}
+        # Beats for every run in flight (this process is their worker_pid); runs the store let go stop.
+        self.heartbeat = Heartbeat(store, lambda: list(self.flight))
 
     def capacity(self) -> int:
         """Runs in flight at once: DIGITDASH_WORKERS, else as many as the cluster's CPUs (or GPUs,
@@ -278,17 +280,18 @@ class Dispatcher:
     def start(self, run: dict) -> None:
         run_id, config = run["id"], run["config"]
         if self.store.stop_file(run_id).exists() or run["stop_requested"]:
-            self.store.finish(run_id, "stopped", Message("run.stopped_before_start"))
+            end(self.store, run_id, "stopped", Message("run.stopped_before_start"), retry_seconds=0)
             return
         try:
             data, extra = prepared(self.store, config)
         except (ConfigError, datasets.DatasetError) as exc:
-            self.store.finish(run_id, "failed", exc.message)
+            end(self.store, run_id, "failed", exc.message, retry_seconds=0)
             return
         ref = self.data_ref(config.dataset, data) if not extra else self.ray.put(data)   # drawings: this run's own
         self.flight[run_id] = {
             "ref": self.task.remote(config, ref, self.relay, run_id, self.threads),
-            "listener": StoreListener(self.store, run_id, info=extra), "config": config, "sent": set(),
+            "listener": StoreListener(self.store, run_id, info=extra, heartbeat=self.heartbeat), "config": config,
+            "sent": set(),
             "digits": datasets.digit_shaped(data.image_shape, data.num_classes)}
 
     def relay_progress(self) -> None:
@@ -302,7 +305,7 @@ class Dispatcher:
                     getattr(listener, kind)(value)
             if listener:
                 listener.flush()
-        stops = [r for r in self.flight if self.store.stop_file(r).exists()]
+        stops = [r for r in self.flight if self.store.stop_file(r).exists() or r in self.heartbeat.lost]
         if stops:
             self.relay.stop.remote(stops)
         for run_id, flight in self.flight.items():     # pause, resume, a new rate: read as a local worker does
@@ -321,19 +324,28 @@ class Dispatcher:
         for ref in ready:
             run_id = refs[ref]
             flight = self.flight.pop(run_id)
+            # An end the store cannot take (disk full) is tried once here: the dispatcher serves every
+            # run in flight. The run's life file keeps the last word; the run, no longer beaten for,
+            # is ended by the pages (store.reap) as not saved once the store can be written.
+            settle = flight["listener"].settle
+            if run_id in self.heartbeat.lost:        # the store let the run go (taken for dead): leave it be
+                continue
             try:
                 packed = self.ray.get(ref)
             except self.ray.exceptions.RayTaskError as exc:        # raised in our code: a failure
-                self.store.finish(run_id, "failed", failure(exc.cause if exc.cause else exc))
+                end(self.store, run_id, "failed", failure(exc.cause if exc.cause else exc), settle=settle,
+                    retry_seconds=0)
                 continue
             except self.ray.exceptions.RayError:   # worker or node lost, object gone: as a killed worker
                 n = len(self.store.epochs(run_id))
-                self.store.finish(run_id, "interrupted", Message("run.worker_died", epochs=n))
+                end(self.store, run_id, "interrupted", Message("run.worker_died", epochs=n), settle=settle,
+                    retry_seconds=0)
                 continue
             if "failed" in packed:
-                self.store.finish(run_id, "failed", packed["failed"])
+                end(self.store, run_id, "failed", packed["failed"], settle=settle, retry_seconds=0)
             else:
-                record(self.store, run_id, flight["config"], flight["digits"], packed["outcome"], packed["layers"])
+                record(self.store, run_id, flight["config"], flight["digits"], packed["outcome"], packed["layers"],
+                       settle=settle, retry_seconds=0)
 
     def step(self) -> bool:
         """One round: progress in, finished runs recorded, new runs out. True when anything is
@@ -341,7 +353,10 @@ class Dispatcher:
         self.relay_progress()
         self.finish_ready()
         while len(self.flight) < self.capacity():
-            run = self.store.claim_next(os.getpid())
+            try:
+                run = self.store.claim_next(os.getpid())
+            except StoreError:       # the store cannot be written (disk full): nothing starts now
+                break
             if run is None:
                 break
             self.start(run)
@@ -351,7 +366,7 @@ class Dispatcher:
         for run_id, flight in self.flight.items():
             self.ray.cancel(flight["ref"], force=True)
             n = len(self.store.epochs(run_id))
-            self.store.finish(run_id, "interrupted", Message("run.interrupted", epochs=n))
+            end(self.store, run_id, "interrupted", Message("run.interrupted", epochs=n), retry_seconds=0)
         self.flight = {}
 
 
@@ -377,7 +392,10 @@ def dispatcher_main(home: str, idle_exit: float = IDLE_EXIT_SECONDS) -> None:
     lock = open(lock_path, "a")
     if not _acquire(lock, LOCK_WAIT_SECONDS):
         return
-    lock_path.with_suffix(".pid").write_text(str(os.getpid()))
+    try:
+        lock_path.with_suffix(".pid").write_text(str(os.getpid()))
+    except OSError:       # a full disk: the lock alone tells a live dispatcher
+        pass
 
     def on_term(signum, frame):
         raise _Interrupted()
@@ -394,15 +412,16 @@ def dispatcher_main(home: str, idle_exit: float = IDLE_EXIT_SECONDS) -> None:
         lock.close()
         return
     try:
-        while True:
-            idle_since = time.monotonic()
-            while time.monotonic() - idle_since < idle_exit:
-                if dispatcher.step():
-                    idle_since = time.monotonic()
-                time.sleep(POLL_SECONDS)
-            fcntl.flock(lock, fcntl.LOCK_UN)   # as a local worker: look once more after letting go
-            if not store.queue() or not _acquire(lock, 0):
-                break
+        with dispatcher.heartbeat:
+            while True:
+                idle_since = time.monotonic()
+                while time.monotonic() - idle_since < idle_exit:
+                    if dispatcher.step():
+                        idle_since = time.monotonic()
+                    time.sleep(POLL_SECONDS)
+                fcntl.flock(lock, fcntl.LOCK_UN)   # as a local worker: look once more after letting go
+                if not store.queue() or not _acquire(lock, 0):
+                    break
     except _Interrupted:
         dispatcher.interrupt_all()
     finally:

@@ -1,14 +1,23 @@
 """The run store: one SQLite database (WAL) plus a folder of artifacts per run.
 
 Every call opens its own short-lived connection, so any thread or process may read and write.
+Reading writes nothing: with the disk full (or the folder read-only) every stored run can still be
+read, and `unwritable()` says why new work cannot be saved.
+
+A run in hand has a worker: the process that claimed it (worker_pid) beats every HEARTBEAT_SECONDS
+(runs.heartbeat, and the mtime of the run's life file, which needs no disk space). The reads the
+pages poll (get, runs, queue) look, at most every LOOK_SECONDS per process, for running runs whose
+worker is gone (its process ended) or silent (no beat for SILENT_SECONDS), and end them.
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import secrets
 import shutil
 import sqlite3
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -62,6 +71,14 @@ CREATE TABLE IF NOT EXISTS students (id TEXT PRIMARY KEY, name TEXT NOT NULL, cr
 """ + "".join(s + ";\n" for s in _HANDWRITING + _CHANGES + _GATE)
 TEACHER = "teacher"     # the owner of command-line runs unless --owner says otherwise
 
+HEARTBEAT_SECONDS = 2.0   # a worker's sign of life for each run in hand, whatever it is doing
+SILENT_SECONDS = 10.0     # no sign of life for this long (and watched that long here): its worker is taken for dead
+LOOK_SECONDS = 2.0        # the pages' reads look for dead workers at most this often per process
+LIFE_FILE = "alive"       # in a run's folder: touched by each beat; the worker's last word when the store is full
+LIFE_FILE_SIZE = 1024     # written whole once, then only overwritten in place (no new disk space)
+MIN_FREE_BYTES = 1 << 20  # less free space than this: new work cannot be saved
+TROUBLE_SECONDS = 10.0    # a failed write (or a read that needed the fallback) is remembered this long
+
 
 class StoreError(Problem):
     """A request the store cannot honour (unknown run, running run deleted, ...)."""
@@ -69,20 +86,22 @@ class StoreError(Problem):
 
 class Store:
     def __init__(self, home: Path | str | None = None):
-        try:
-            self.home = Path(home) if home else paths.home()
-            self.home.mkdir(parents=True, exist_ok=True)
-            self.runs_dir = self.home / "runs"
-            self.runs_dir.mkdir(exist_ok=True)
+        try:     # folders are made only when missing: opening an existing store writes nothing
+            self.home = paths.ensure_dir(Path(home) if home else paths.home())
+            self.runs_dir = paths.ensure_dir(self.home / "runs")
         except OSError as exc:
             raise StoreError("store.unavailable", reason=exc.strerror or type(exc).__name__) from None
         self.db_path = self.home / "digitdash.sqlite"
+        self._trouble: tuple[float, str] | None = None     # (when, why) the store last failed to be written
         with self._db() as db:
             if _version(db) is None:                 # a new store: the only open that writes a schema
+                db.execute("PRAGMA journal_mode=WAL")    # kept by the file: later connections need not set it
                 db.executescript(_SCHEMA)
                 db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             _refuse_newer(db)
             _migrate(db)                             # reads only, unless the store is older
+            if db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":   # a store from before WAL
+                db.execute("PRAGMA journal_mode=WAL")
 
     def connection(self):
         """A short-lived connection, as every store call uses, for the modules that keep their own
@@ -93,15 +112,8 @@ class Store:
     def _db(self):
         """A connection; a database that cannot be written (disk full, read-only, damaged) becomes one
         StoreError naming the reason, and the open transaction is rolled back: nothing stored is lost."""
+        db = self._open()
         try:
-            db = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise _unavailable(exc) from None
-        db.row_factory = sqlite3.Row
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("PRAGMA busy_timeout=30000")
             yield db
         except sqlite3.Error as exc:
             if db.in_transaction:
@@ -109,9 +121,52 @@ class Store:
                     db.execute("ROLLBACK")
                 except sqlite3.Error:
                     pass
+            if _cannot_write(exc):
+                self._trouble = (time.monotonic(), str(exc))
             raise _unavailable(exc) from None
         finally:
             db.close()
+
+    def _open(self) -> sqlite3.Connection:
+        """A connection that can at least read. A WAL database is read through its index file (-shm),
+        which a full disk (or a read-only folder) may not let SQLite make: then the index is kept in
+        this connection's memory (exclusive locking mode, for the moment the read takes); when another
+        process holds the database, or as a last resort, the file is read as it is (immutable), which
+        is only done while no write-ahead log waits to be copied into it."""
+        try:
+            return _connection(self.db_path, timeout=30)
+        except sqlite3.Error as exc:
+            if not _cannot_write(exc):
+                raise _unavailable(exc) from None
+            first = exc
+        self._trouble = (time.monotonic(), str(first))
+        try:
+            return _connection(self.db_path, timeout=1, pragmas=("PRAGMA locking_mode=EXCLUSIVE",))
+        except sqlite3.Error:
+            pass
+        wal = self.db_path.with_name(self.db_path.name + "-wal")
+        try:
+            if not wal.exists() or wal.stat().st_size == 0:
+                return _connection(f"file:{self.db_path}?mode=ro&immutable=1", uri=True)
+        except (OSError, sqlite3.Error):
+            pass
+        raise _unavailable(first) from None
+
+    def unwritable(self) -> str | None:
+        """Why new work cannot be saved right now (the disk full, the folder read-only), or None.
+        Cheap: the file system's free space, and what this process last saw of writing the store."""
+        try:
+            fs = os.statvfs(self.home)
+            free = (fs.f_bfree if os.geteuid() == 0 else fs.f_bavail) * fs.f_frsize
+            if fs.f_flag & os.ST_RDONLY:
+                return os.strerror(errno.EROFS)
+            if free < MIN_FREE_BYTES:
+                return os.strerror(errno.ENOSPC)
+        except (OSError, AttributeError):
+            pass
+        if self._trouble and time.monotonic() - self._trouble[0] < TROUBLE_SECONDS:
+            return self._trouble[1]
+        return None
 
     # ---- runs ------------------------------------------------------------------------
     def create(self, config: RunConfig, name: str | None = None, owner: str | None = None,
@@ -119,17 +174,21 @@ class Store:
         run_id = time.strftime("%m%d-%H%M%S-") + secrets.token_hex(2)
         name = _clean(str(name)[:text.RUN_NAME_MAX], "run_name", text.RUN_NAME_MAX) if name is not None else None
         group = _clean(str(group)[:text.RUN_NAME_MAX], "family", text.RUN_NAME_MAX) if group is not None else None
+        now = time.time()
+        # A run created running is in the hands of this process (the command line trains it at once).
+        hands = (os.getpid(), now, now) if status == "running" else (None, None, None)
         with self._db() as db:
             db.execute("BEGIN IMMEDIATE")
             seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM runs").fetchone()[0]
             db.execute(
-                "INSERT INTO runs (id, seq, name, status, kind, dataset, config, owner, grp, created)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO runs (id, seq, name, status, kind, dataset, config, owner, grp, created,"
+                " worker_pid, started, heartbeat) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (run_id, seq, name or f"{config.summary()} #{seq}", status, _library(config), config.dataset,
-                 config.to_json(), owner, group, time.time()))
+                 config.to_json(), owner, group, now, *hands))
             db.execute("COMMIT")
         try:
             self.run_dir(run_id).mkdir(parents=True, exist_ok=True)
+            _write_whole(self.life_file(run_id), b" " * LIFE_FILE_SIZE)   # room for a last word on a full disk
         except OSError as exc:
             with self._db() as db:
                 db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
@@ -140,22 +199,25 @@ class Store:
         return self.runs_dir / run_id
 
     def get(self, run_id: str) -> dict:
+        self._look()
         with self._db() as db:
             row = db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
             raise StoreError("store.no_run", run=repr(run_id))
-        return _run(row)
+        return self._seen(_run(row))
 
     def runs(self, statuses: tuple[str, ...] | None = None) -> list[dict]:
+        self._look()
         query, args = "SELECT * FROM runs", ()
         if statuses:
             query += f" WHERE status IN ({','.join('?' * len(statuses))})"
             args = tuple(statuses)
         with self._db() as db:
-            return [_run(r) for r in db.execute(query + " ORDER BY seq", args)]
+            return [self._seen(_run(r)) for r in db.execute(query + " ORDER BY seq", args)]
 
     def queue(self) -> list[str]:
         """The waiting runs in the order they will start (see fair_order)."""
+        self._look()
         with self._db() as db:
             return _queue(db)
 
@@ -241,16 +303,21 @@ class Store:
         self.update(run_id, name=name)
 
     def delete(self, run_id: str, by: str | None = None, teacher: bool = False) -> None:
+        """All of a run: its row, every row naming it (epochs, batches, answers, changes, ...) and its
+        folder (model, arrays, logs). A running run is refused, looked at under the write lock so a
+        worker cannot claim it meanwhile."""
         run = self.get(run_id)
         _check_owner(run, by, teacher)
-        if run["status"] == "running":
-            raise StoreError("store.delete_running", run=run_id)
         with self._db() as db:
             db.execute("BEGIN IMMEDIATE")
-            for table, col in (("runs", "id"), ("epochs", "run_id"), ("batches", "run_id"), ("answers", "run_id"),
-                               ("changes", "run_id")):
-                db.execute(f"DELETE FROM {table} WHERE {col} = ?", (run_id,))
+            if db.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()[0] == "running":
+                db.execute("ROLLBACK")
+                raise StoreError("store.delete_running", run=run_id)
+            db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+            for table in _run_tables(db):
+                db.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
             db.execute("COMMIT")
+        _forget(self, run_id)
         shutil.rmtree(self.run_dir(run_id), ignore_errors=True)
 
     def clear(self) -> int:
@@ -342,17 +409,146 @@ class Store:
             else:
                 db.execute("DELETE FROM teachers WHERE student = ?", (student,))
 
-    # ---- crash recovery --------------------------------------------------------------
+    # ---- signs of life and crash recovery ----------------------------------------------
+    def life_file(self, run_id: str) -> Path:
+        return self.run_dir(run_id) / LIFE_FILE
+
+    def beat(self, run_id: str) -> bool:
+        """The worker's sign of life for a run in hand: runs.heartbeat, and the life file's mtime (which
+        a full disk does not stop). False when the store no longer has the run running (it was taken
+        for dead, or deleted): the worker should let it go."""
+        path = self.life_file(run_id)
+        try:
+            if path.is_file():
+                os.utime(path)
+            else:
+                _write_whole(path, b" " * LIFE_FILE_SIZE)
+        except OSError:
+            pass
+        try:
+            with self._db() as db:
+                return db.execute("UPDATE runs SET heartbeat = ? WHERE id = ? AND status = 'running'",
+                                  (time.time(), run_id)).rowcount > 0
+        except StoreError:
+            return True          # the store cannot be written: the life file said it
+
+    def last_word(self, run_id: str, reason: str) -> None:
+        """The worker could not record the run's end (the store cannot be written): said in the life
+        file, overwritten in place, so that the pages, and whoever ends the run if the worker does not
+        live to, say the model could not be saved rather than that the worker died."""
+        data = json.dumps({"not_saved": str(reason)[:200]}).encode()
+        try:
+            fd = os.open(self.life_file(run_id), os.O_WRONLY)
+        except OSError:
+            return
+        try:
+            os.pwrite(fd, data.ljust(LIFE_FILE_SIZE)[:LIFE_FILE_SIZE], 0)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+
+    def _life(self, run_id: str) -> tuple[float | None, str | None]:
+        """(the life file's mtime, the worker's last word) of a run in hand."""
+        try:
+            path = self.life_file(run_id)
+            when = path.stat().st_mtime
+            word = json.loads(path.read_text().strip() or "{}").get("not_saved")
+            return when, word
+        except (OSError, ValueError, AttributeError):
+            return None, None
+
     def reap(self) -> list[str]:
-        """Mark running runs whose worker process is gone as interrupted; their epochs stay."""
+        """End the running runs whose worker is gone (its process ended) or silent (no sign of life
+        for SILENT_SECONDS, watched that long here): `interrupted` with their epochs kept, or `failed`
+        when the worker said it could not record the end (the disk full). Returns the runs ended."""
+        with self._db() as db:
+            rows = [dict(r) for r in db.execute(
+                "SELECT id, worker_pid, started, heartbeat FROM runs WHERE status = 'running'")]
+        db_key, running = str(self.db_path), {r["id"] for r in rows}
+        with _lock:
+            for table in (_verdicts, _silences):
+                for key in [k for k in table if k[0] == db_key and k[1] not in running]:
+                    del table[key]       # ended meanwhile
         reaped = []
-        for run in self.runs(("running",)):
-            if run["worker_pid"] and alive(run["worker_pid"]):
+        for row in rows:
+            verdict = self._verdict(row)
+            if verdict is None:
+                with _lock:
+                    _verdicts.pop((db_key, row["id"]), None)   # beating again
                 continue
-            n = len(self.epochs(run["id"]))
-            self.finish(run["id"], "interrupted", Message("run.worker_died", epochs=n))
-            reaped.append(run["id"])
+            status, message, final = verdict
+            key = (db_key, row["id"])
+            if not final:                # its worker is alive and will record the end itself
+                with _lock:
+                    _verdicts[key] = (status, message)
+                continue
+            try:
+                self.finish(row["id"], status, message)
+                self.stop_file(row["id"]).touch()    # a silent worker that wakes up lets the run go
+            except StoreError:
+                with _lock:
+                    _verdicts[key] = (status, message)   # said on the pages until it can be written
+                continue
+            except OSError:
+                pass
+            with _lock:
+                _verdicts.pop(key, None)
+            reaped.append(row["id"])
         return reaped
+
+    def _verdict(self, row: dict) -> tuple[str, Message, bool] | None:
+        """(status, message, final) for a run in hand whose worker is gone or silent; None while it lives."""
+        pid, run_id = row["worker_pid"], row["id"]
+        when, word = self._life(run_id)
+        gone = not pid or not alive(pid) or _started_after(pid, row["started"])
+        if not gone and pid == os.getpid():
+            return None          # this very process has it in hand
+        last = max(t for t in (row["heartbeat"], row["started"], when, 0.0) if t is not None)
+        silent = not gone and self._silent_for(run_id, last) >= SILENT_SECONDS
+        if not (gone or silent or word):
+            return None
+        epochs = len(self.epochs(run_id))
+        if word:
+            if gone or silent:
+                return "failed", Message("run.not_saved_died", reason=word, epochs=epochs), True
+            return "failed", Message("run.not_saved", reason=word), False
+        if gone:
+            return "interrupted", Message("run.worker_died", epochs=epochs), True
+        return "interrupted", Message("run.silent", seconds=round(time.time() - last), epochs=epochs), True
+
+    def _silent_for(self, run_id: str, last: float) -> float:
+        """How long the run's last sign of life has been `last`, as watched by this process on the
+        monotonic clock. A sign first seen already SILENT_SECONDS old is watched that long again here
+        before the run is taken for dead: a server just started, or a machine waking from sleep (a
+        laptop closed), gives the worker time to beat before its run is ended."""
+        key, now, age = (str(self.db_path), run_id), time.monotonic(), max(0.0, time.time() - last)
+        with _lock:
+            seen = _silences.get(key)
+            if seen is None or seen[0] != last:
+                _silences[key] = seen = (last, now - (age if age < SILENT_SECONDS else 0.0))
+        return now - seen[1] if age >= SILENT_SECONDS else 0.0
+
+    def _look(self) -> None:
+        """The pages' reads notice dead workers: reap() at most every LOOK_SECONDS per process and
+        store, never failing the read (a store that cannot be written keeps the verdict in memory)."""
+        now = time.monotonic()
+        with _lock:
+            if now - _looks.get(str(self.db_path), -LOOK_SECONDS) < LOOK_SECONDS:
+                return
+            _looks[str(self.db_path)] = now
+        try:
+            self.reap()
+        except StoreError:
+            pass
+
+    def _seen(self, run: dict) -> dict:
+        """The run as the pages should show it: ended, when its worker is known dead but the store
+        could not be written to say so (or the worker said it could not record the end)."""
+        verdict = _verdicts.get((str(self.db_path), run["id"]))
+        if verdict and run["status"] == "running":
+            run = {**run, "status": verdict[0], "message": verdict[1]}
+        return run
 
     # ---- artifacts -------------------------------------------------------------------
     def save_model(self, run_id: str, model) -> Path:
@@ -402,6 +598,76 @@ class Store:
             return None
         with np.load(path, allow_pickle=False) as f:
             return {k: f[k] for k in f.files}
+
+
+_lock = threading.Lock()
+_looks: dict[str, float] = {}               # store -> when this process last looked for dead workers
+_silences: dict[tuple[str, str], tuple[float, float]] = {}   # (store, run) -> (last sign of life, watched since)
+_verdicts: dict[tuple[str, str], tuple[str, Message]] = {}   # (store, run) -> an end not yet written
+
+
+def _forget(store: "Store", run_id: str) -> None:
+    with _lock:
+        for table in (_silences, _verdicts):
+            table.pop((str(store.db_path), run_id), None)
+
+
+def _run_tables(db: sqlite3.Connection) -> list[str]:
+    """Every table with a run_id column (a new one is covered by delete without being named there)."""
+    names = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return [n for n in names if any(c[1] == "run_id" for c in db.execute(f"PRAGMA table_info('{n}')"))]
+
+
+def _write_whole(path: Path, data: bytes) -> None:
+    """A file written to a temporary name and renamed: never seen half-written."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _connection(target, timeout: float = 30, uri: bool = False, pragmas=()) -> sqlite3.Connection:
+    db = sqlite3.connect(target, timeout=timeout, isolation_level=None, uri=uri)
+    try:
+        db.row_factory = sqlite3.Row
+        for pragma in pragmas:
+            db.execute(pragma)
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()   # the first read opens the WAL index
+    except sqlite3.Error:
+        db.close()
+        raise
+    return db
+
+
+def _cannot_write(exc: sqlite3.Error) -> bool:
+    """SQLite could not write a file (disk full, read-only, I/O error), as opposed to a busy or a broken database."""
+    name = getattr(exc, "sqlite_errorname", None) or ""
+    if name:
+        return name.startswith(("SQLITE_IOERR", "SQLITE_FULL", "SQLITE_READONLY", "SQLITE_CANTOPEN"))
+    text = str(exc).lower()
+    return any(w in text for w in ("disk i/o error", "disk is full", "readonly database", "unable to open"))
+
+
+_BOOT: list[float] = []
+
+
+def _started_after(pid: int, when: float | None) -> bool:
+    """Whether process pid started after `when` (with a second's slack): a number reused by another
+    process, not the worker that claimed the run. False when it cannot be told (no /proc)."""
+    if when is None:
+        return False
+    try:
+        if not _BOOT:
+            with open("/proc/stat") as f:
+                _BOOT.append(float(next(line for line in f if line.startswith("btime")).split()[1]))
+        with open(f"/proc/{pid}/stat") as f:
+            ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+        return _BOOT[0] + ticks / os.sysconf("SC_CLK_TCK") > when + 2
+    except (OSError, ValueError, IndexError, StopIteration):
+        return False
 
 
 def alive(pid: int) -> bool:

@@ -1,6 +1,9 @@
 """The figures the pages place: what a student reads off them."""
+import zlib
+
 from digitdash import charts
-from digitdash.charts.style import OVER
+from digitdash.charts import style
+from digitdash.charts.style import OVER, PALETTE
 
 EPOCHS = [{"epoch": 1, "accuracy": 0.90, "val_accuracy": 0.97, "loss": 0.35, "val_loss": 0.10, "seconds": 1.0},
           {"epoch": 2, "accuracy": 0.97, "val_accuracy": 0.96, "loss": 0.10, "val_loss": 0.12, "seconds": 1.0},
@@ -28,3 +31,79 @@ def test_epoch_axes_tick_at_whole_epochs():
             assert axis.tickmode == "linear" and axis.tick0 == 1 and axis.dtick == 1
     long = [dict(EPOCHS[0], epoch=n) for n in range(1, 101)]
     assert charts.gap_bars(long).layout.xaxis.dtick == 7      # about 15 whole-epoch ticks
+
+
+# Pause, a new rate while paused, Resume: three changes at one step; a new rate a few batches later.
+STEPS = 100
+CHANGES = [{"kind": "pause", "value": None, "step": 130}, {"kind": "lr", "value": 0.001, "step": 130},
+           {"kind": "resume", "value": None, "step": 130}, {"kind": "lr", "value": 0.0005, "step": 135},
+           {"kind": "lr", "value": 0.0001, "step": 290}]
+
+
+def change_labels(fig):
+    return [a for a in fig.layout.annotations if a.yref != "paper"]        # the subplot titles are in paper
+
+
+def test_change_labels_never_overprint_each_other_nor_the_title():
+    fig = charts.curves(EPOCHS, changes=CHANGES, steps_per_epoch=STEPS)
+    titles = [a for a in fig.layout.annotations if a.yref == "paper"]
+    marks = change_labels(fig)
+    assert [a.text for a in marks] == ["paused · lr 0.001 · resumed", "lr 0.0005", "lr 0.0001"]   # one per step
+    assert len({(a.x, a.y) for a in marks}) == len(marks)            # no two at one place
+    assert marks[0].y != marks[1].y                                  # close in x: one row apart
+    title_y = {a.y for a in titles}
+    for a in marks:                                                  # inside the plot, below its top
+        assert a.yref == "y2 domain" and a.yanchor == "top" and a.y < 1 and a.y not in title_y
+    assert len([s for s in fig.layout.shapes if s.line.dash == "dot"]) == 2 * 3       # a line per step, both panels
+    es = charts.curves(EPOCHS, changes=CHANGES, steps_per_epoch=STEPS, lang="es")
+    assert change_labels(es)[0].text == "pausa · lr 0.001 · reanudada"
+
+
+def test_compare_epoch_axes_tick_at_whole_epochs():
+    series = [("a", EPOCHS), ("b", EPOCHS[:2])]
+    for fig in (charts.overlay_curves(series), charts.convergence_lines(series)):
+        axes = [fig.layout[k] for k in fig.layout if k.startswith("xaxis")]
+        assert axes
+        for axis in axes:
+            assert axis.tickmode == "linear" and axis.tick0 == 1 and axis.dtick == 1 and axis.tickformat == "d"
+
+
+def colours(fig):
+    return {tr.name.split(" ")[0]: tr.line.color for tr in fig.data}
+
+
+def ids_wanting(slots):
+    """Run ids (time-ordered, as the store makes them) whose own colours are PALETTE[slot] for each slot."""
+    out = []
+    for slot in slots:
+        out.append(next(i for n in range(10_000) if zlib.crc32((i := f"0601-1000{len(out)}-{n:04x}").encode()) % 10 == slot))
+    return out
+
+
+def test_a_run_keeps_its_colour_in_every_view():
+    runs = [(f"run{i}", EPOCHS, run_id) for i, run_id in enumerate(ids_wanting([7, 2, 9, 4, 0, 5]))]
+    every = colours(charts.overlay_curves(runs))
+    assert list(every.values()) == [PALETTE[s] for s in (7, 2, 9, 4, 0, 5)]      # the id chooses, not the place
+    for view in (runs[3:5], runs[:1], [runs[5], runs[2]]):           # a family's view, one run, another order
+        shown = colours(charts.overlay_curves(view))
+        assert all(shown[name] == every[name] for name in shown)
+        assert colours(charts.convergence_lines(view)) == shown
+    bars = charts.grouped_bars([{"name": n, "id": i, "test_accuracy": 0.9} for n, _, i in runs[2:4]], ["test_accuracy"], "t")
+    assert [b.marker.color for b in bars.data] == [every["run2"], every["run3"]]
+    assert colours(charts.overlay_curves([("run1", EPOCHS)]))        # the old (name, epochs) shape still draws
+
+
+def test_runs_drawn_together_do_not_share_a_colour():
+    older, newer, third = ids_wanting([3, 3, 4])
+    assert style.run_colors([newer, older, third]) == [PALETTE[4], PALETTE[3], PALETTE[5]]   # the older keeps its own
+    assert len(set(style.run_colors([f"run-{n}" for n in range(10)]))) == 10
+    assert style.run_colors([newer]) == [PALETTE[3]]
+
+
+def test_dragging_on_the_digit_map_selects_a_box():
+    import numpy as np
+    xy = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 0.5], [3.0, 2.0]])
+    y, pred = np.array([0, 1, 1, 0]), np.array([0, 1, 0, 0])
+    fig = charts.digit_map(xy, y, pred, ["0", "1"], np.array([[1.5, 1.5]]))
+    assert fig.layout.dragmode == "select"
+    assert all(list(tr.customdata) for tr in fig.data if tr.customdata is not None)   # a box's points name their digits

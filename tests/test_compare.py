@@ -130,3 +130,23 @@ def test_a_compare_link_shows_its_runs(two_runs):
     assert not at.exception
     assert [tab.label for tab in at.tabs] == ["bigger", "small"]                  # the link's runs, in its order
     assert [i.value for i in at.info if "1 run(s) of the link" in i.value]
+
+
+def test_a_command_line_runs_server_path_is_never_shown(digitdash_home):
+    """A teacher's run trained with --dataset idx:/a/server/folder: the table, its CSV and the page
+    name the dataset as students see it (a listed folder by its name), never by its path."""
+    from digitdash import text
+    from conftest import MNIST_PARTIAL
+    store = Store(digitdash_home)
+    hidden = store.create(RunConfig(dataset=f"idx:{MNIST_PARTIAL}"), name="from the terminal")
+    listed = store.create(RunConfig(dataset="folder:/srv/class/our-digits/"), name="class folder")
+    for run_id in (hidden, listed):
+        store.finish(run_id, "done", "", {"test_accuracy": 0.9, "test_loss": 0.3})
+    (digitdash_home / "limits.toml").write_text('[folders]\nour-digits = "folder:/srv/class/our-digits"\n')
+    rows = compare.table(store, [store.get(hidden), store.get(listed)], all_knobs=True)
+    assert [r["dataset"] for r in rows] == ["idx:…/mnist-partial", "our-digits"]
+    csv = text.to_csv(rows)
+    assert str(MNIST_PARTIAL.parent) not in csv and "/srv" not in csv and "idx:…/mnist-partial" in csv
+    at = AppTest.from_file(str(ROOT / "app_pages" / "compare.py"), default_timeout=60).run()
+    assert not at.exception
+    assert list(at.dataframe[0].value["dataset"]) == ["idx:…/mnist-partial", "our-digits"]

@@ -126,3 +126,15 @@ def test_a_name_knob_with_non_ascii_text_is_one_message_not_a_traceback(digitdas
     out = cli("train", "--set", "activation=é", home=digitdash_home)
     assert out.returncode == 2 and "activation='é' is not allowed: one of linear" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("key", ["dataset", "neurons", "DATASET"])
+def test_a_setting_must_be_a_knob_and_the_dataset_is_not_one(key):
+    """--set dataset=... was taken and then silently replaced by --dataset: it is refused instead, and
+    the refusal lists the knobs (the dataset not among them)."""
+    with pytest.raises(ConfigError) as err:
+        RunConfig().with_settings({key: "../../etc"})
+    allowed = str(err.value).split("a known setting (")[1].split(")")[0].split(", ")
+    assert err.value.field == key and "dataset" not in allowed
+    assert {"epochs", "layers", "learning_rate", "seed"} <= set(allowed)
+    assert "--dataset" in str(err.value)

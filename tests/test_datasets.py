@@ -138,3 +138,86 @@ def test_mnist_5k_is_decoded_once_then_read_from_the_cache(digitdash_home, monke
                  (first.y_test, again.y_test)):
         assert a.shape == b.shape and (a == b).all()
     assert again.image_shape == (28, 28, 1) and again.class_names == first.class_names
+
+
+# ---- a path that cannot be read is one DatasetError; pages never see a server path ----------
+
+def test_a_folder_that_cannot_be_read_is_one_dataset_error(tmp_path, monkeypatch):
+    """A file or class folder the server may not read (as /proc/1/cwd is) ends in one DatasetError,
+    not a PermissionError: for the walk, for a file's stat and for a folder that cannot be listed."""
+    folder = tmp_path / "pets"
+    _write_folder(folder)
+    secret = folder / "dog" / "3.png"
+    real_is_file = type(secret).is_file
+
+    def denied(self):
+        if self == secret:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_is_file(self)
+    monkeypatch.setattr(type(secret), "is_file", denied)
+    with pytest.raises(DatasetError, match=r"'folder:.*pets' cannot be read \(Permission denied: .*3\.png\)") as err:
+        datasets.load(f"folder:{folder}")
+    assert str(tmp_path) not in err.value.message and "Permission denied" in err.value.message
+    monkeypatch.undo()
+
+    def unlistable(top, **kw):          # os.walk with onerror: a class folder it cannot list
+        kw["onerror"](PermissionError(13, "Permission denied", str(top)))
+        return iter(())
+    monkeypatch.setattr(datasets.os, "walk", unlistable)
+    with pytest.raises(DatasetError, match="cannot be read"):
+        datasets.load(f"folder:{folder}")
+
+
+@pytest.mark.parametrize("name", ["folder:/proc", "idx:/proc/1/cwd", "folder:/x\x00y", "idx:/x\x00y"])
+def test_unreadable_or_impossible_paths_are_dataset_errors(name):
+    with pytest.raises(DatasetError):
+        datasets.load(name)
+
+
+def test_dataset_errors_show_pages_no_server_path(tmp_path, monkeypatch):
+    """What a page shows (`message`, in both languages) names a folder by its last part and a file by its
+    place in the dataset; the command line (str) still says the whole path."""
+    from digitdash import i18n
+    mixed = tmp_path / "srv" / "mixed"
+    _write_folder(mixed, sizes={("dog", 3): (20, 20)})
+    junk = tmp_path / "srv" / "junk"
+    _write_folder(junk)
+    (junk / "cat" / "notes.txt").write_text("not an image")
+    empty = tmp_path / "srv" / "empty"
+    empty.mkdir()
+    idx = tmp_path / "srv" / "idx"
+    idx.mkdir()
+    (idx / "train-images-idx3-ubyte").write_bytes(b"\x00\x00\x08\x03" + (5).to_bytes(4, "big"))   # truncated
+    cases = [f"folder:{mixed}", f"folder:{junk}", f"folder:{empty}", f"folder:{tmp_path}/srv/gone",
+             f"idx:{tmp_path}/srv/gone", f"idx:{idx}", f"idx:{empty}", f"{tmp_path}/srv/plain-path"]
+    for name in cases:
+        with pytest.raises(DatasetError) as err:
+            datasets.load(name)
+        for lang in ("en", "es"):
+            assert str(tmp_path) not in i18n.say(err.value.message, lang), (name, lang, err.value.message)
+        assert str(tmp_path) in str(err.value), name                          # the command line's line
+        again = __import__("pickle").loads(__import__("pickle").dumps(err.value))
+        assert again.message == err.value.message and str(again) == str(err.value)
+    with pytest.raises(DatasetError) as err:
+        datasets.load(f"folder:{mixed}")
+    assert "dog/3.png" in err.value.message and "…/mixed" not in err.value.message
+
+
+def test_a_keras_dataset_error_shows_pages_no_cache_path(tmp_path, monkeypatch):
+    """Data page on a server without network: 'not in the Keras cache', without the server's
+    cache folder (/root/.keras/datasets) or the path in Keras' own error."""
+    import types
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    fake = types.ModuleType("keras.datasets.fashion_mnist")
+
+    def load_data():
+        raise PermissionError(13, "Permission denied", str(tmp_path / "keras" / "datasets" / "fashion.npz"))
+    fake.load_data = load_data
+    monkeypatch.setitem(sys.modules, "keras.datasets.fashion_mnist", fake)
+    with pytest.raises(DatasetError) as err:
+        datasets.load("fashion-mnist")
+    assert str(tmp_path) in str(err.value)
+    for lang in ("en", "es"):
+        from digitdash import i18n
+        shown = i18n.say(err.value.message, lang)
+        assert str(tmp_path) not in shown and "/root" not in shown and "'fashion-mnist'" in shown, shown

@@ -42,10 +42,35 @@ def test_each_optimizer_runs_at_its_own_keras_rate_unless_a_rate_is_chosen():
     base, vary = experiments.template("optimizer", "mnist-5k")
     configs = experiments.expand(base, vary)
     assert [(c.optimizer, c.learning_rate) for c in configs] == [("sgd", 0.01), ("adam", 0.001), ("rmsprop", 0.001)]
-    assert [experiments.label(c, vary) for c in configs][0] == "optimizer=sgd (lr 0.01)"   # the form says it
+    assert [experiments.label(c, vary) for c in configs][0] == "optimizer = sgd (lr 0.01)"   # the form says it
     chosen = experiments.expand(base.replace(learning_rate=0.005), vary)          # the student's own rate
     assert {c.learning_rate for c in chosen} == {0.005}
     both = experiments.parse_vary(["optimizer=sgd,adam", "learning_rate=0.1,0.001"], base)
     assert [c.learning_rate for c in experiments.expand(base, both)] == [0.1, 0.001, 0.1, 0.001]
     other = experiments.expand(*experiments.template("activation", "mnist-5k"))   # not an optimizer family
     assert {c.learning_rate for c in other} == {base.learning_rate}
+
+
+class _Recorder:
+    """A runner that only records what it was asked to queue."""
+
+    def __init__(self):
+        self.store, self.names = Store(), []
+
+    def submit(self, config, name=None, **_):
+        self.names.append(name)
+        return f"run-{len(self.names)}"
+
+
+def test_a_family_run_names_its_knob_once():
+    for title, vary, names in (
+            ("activation", {"activation": ["linear", "relu"]}, ["activation = linear", "activation = relu"]),
+            ("vary activation", {"activation": ["relu", "sigmoid"]}, ["activation = relu", "activation = sigmoid"]),
+            ("neurons", {"layers": [(216,), (512, 128)]}, ["neurons: layers = 216", "neurons: layers = 512-128"])):
+        runner = _Recorder()
+        experiments.launch(runner, RunConfig(layers=(16,), epochs=1), vary, title)
+        assert runner.names == names
+    runner = _Recorder()
+    base, vary = experiments.template("optimizer", "mnist-5k")
+    experiments.launch(runner, base.replace(epochs=1), vary, "optimizer")
+    assert runner.names[0] == "optimizer = sgd (lr 0.01)"

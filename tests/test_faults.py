@@ -1,6 +1,8 @@
 """Parts failing: the server restarted mid-run, the disk full while a model is saved, a corrupt model
-file, a store written by an older DigitDash. Each leaves a readable store, the run marked with what
-happened, and the app working. (A worker killed mid-run: test_jobs.)"""
+file (set aside) and a machine that cannot load a whole one just now (left alone), a store written
+by an older DigitDash. Each leaves a readable store, the run marked with what happened, and the app
+working. (A worker killed mid-run: test_jobs and test_dead_runs; the disk full under the pages:
+test_full_disk.)"""
 import errno
 import json
 import os
@@ -146,3 +148,81 @@ def test_a_store_from_a_newer_digitdash_is_refused_with_one_message(digitdash_ho
         Store(digitdash_home)
     with sqlite3.connect(digitdash_home / "digitdash.sqlite") as db:    # and left untouched
         assert db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 1
+
+
+def trained_run(store) -> str:
+    run_id = store.create(SMALL.replace(epochs=1), status="running")
+    assert jobs.execute(store, run_id)["status"] == "done"
+    return run_id
+
+
+@pytest.mark.parametrize("trouble", [ImportError("No module named 'keras'"), MemoryError(),
+                                     OSError(errno.EMFILE, os.strerror(errno.EMFILE)),
+                                     OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)),
+                                     ValueError("a whole file this Keras cannot read")])
+def test_a_model_the_machine_cannot_load_just_now_is_left_untouched(digitdash_home, monkeypatch, trouble):
+    from digitdash import predict
+    store = Store(digitdash_home)
+    run_id = trained_run(store)
+    path, data = store.model_path(run_id), store.model_path(run_id).read_bytes()
+    path.touch()                                    # newer than its layers: the Keras file itself is loaded
+
+    def cannot(p):
+        raise trouble
+    monkeypatch.setattr(predict, "_load", cannot)
+    with pytest.raises(ModelError) as refused:
+        run_probabilities(store, run_id, np.zeros((1, 28, 28, 1), np.uint8))
+    assert refused.value.message.key == "model.unavailable" and "file is kept" in refused.value.message
+    assert store.model_path(run_id) == path and path.read_bytes() == data          # not renamed, not touched
+    assert not list(store.run_dir(run_id).glob("damaged-*")) and store.get(run_id)["message"] == ""
+    monkeypatch.undo()                              # the machine recovers: the same file answers
+    assert run_probabilities(store, run_id, np.zeros((1, 28, 28, 1), np.uint8)).shape == (1, 10)
+
+
+def test_keras_missing_on_the_server_does_not_set_a_model_aside(digitdash_home, monkeypatch):
+    store = Store(digitdash_home)
+    run_id = trained_run(store)
+    (store.run_dir(run_id) / "layers.npz").unlink()      # only the Keras file: it needs Keras to load
+    store.model_path(run_id).touch()                      # (and is loaded anew, not from this process's cache)
+    monkeypatch.setitem(sys.modules, "keras", None)       # `import keras` fails: ImportError
+    with pytest.raises(ModelError) as refused:
+        run_probabilities(store, run_id, np.zeros((1, 28, 28, 1), np.uint8))
+    assert refused.value.message.key == "model.unavailable" and "ModuleNotFoundError" in refused.value.message
+    assert store.model_path(run_id) is not None and store.get(run_id)["message"] == ""
+
+
+@pytest.mark.parametrize("spoil", ["truncated", "garbage", "one byte flipped"])
+def test_a_model_file_broken_by_its_own_format_is_set_aside(digitdash_home, spoil):
+    store = Store(digitdash_home)
+    run_id = trained_run(store)
+    path = store.model_path(run_id)
+    data = bytearray(path.read_bytes())
+    if spoil == "truncated":
+        data = data[:len(data) * 2 // 3]
+    elif spoil == "garbage":
+        data = bytearray(os.urandom(len(data)))
+    else:
+        data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(ModelError) as refused:
+        run_probabilities(store, run_id, np.zeros((1, 28, 28, 1), np.uint8))
+    assert refused.value.message.key == "model.damaged"
+    assert store.model_path(run_id) is None and (store.run_dir(run_id) / "damaged-model.keras").exists()
+    assert store.get(run_id)["message"].key == "model.damaged"
+
+
+def test_damage_is_told_by_each_files_own_format(tmp_path):
+    import joblib
+    from sklearn.linear_model import LogisticRegression
+
+    from digitdash.predict import damage
+    np.savez(tmp_path / "model.npz", w=np.zeros((3, 4)), b=np.ones(2))
+    joblib.dump(LogisticRegression().fit(np.eye(4), [0, 1, 0, 1]), tmp_path / "model.joblib")
+    (tmp_path / "model.keras").write_bytes(b"PK\x03\x04 this is not a keras archive")
+    assert damage(tmp_path / "model.npz") is None and damage(tmp_path / "model.joblib") is None
+    assert damage(tmp_path / "model.keras") == "not a zip archive"
+    for name in ("model.npz", "model.joblib"):
+        whole = (tmp_path / name).read_bytes()
+        (tmp_path / name).write_bytes(whole[:-20])
+        assert damage(tmp_path / name), name
+    assert damage(tmp_path / "missing.keras") is None       # cannot be looked at now: proves nothing

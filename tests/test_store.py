@@ -113,3 +113,38 @@ def test_opening_a_store_takes_no_write_lock(digitdash_home):
     finally:
         writer.execute("ROLLBACK")
         writer.close()
+
+
+def test_deleting_a_run_leaves_nothing_of_it(digitdash_home, mnist5k):
+    import sqlite3
+
+    from digitdash import controls, handwriting, jobs
+    store = Store(digitdash_home)
+    handwriting.add(store, mnist5k.x_test[0, ..., 0], int(mnist5k.y_test[0]), A)
+    run_id = store.create(RunConfig(layers=(8,), epochs=1, batch_size=256), owner=A, status="running")
+    controls.ask(store, run_id, "lr", 0.002, by=A)          # a change asked while it trained
+    assert jobs.execute(store, run_id)["status"] == "done"
+    assert handwriting.score(store, run_id)["total"] == 1   # its answer to the class's drawing
+    store.stop_file(run_id).touch()
+    other = store.create(RunConfig(layers=(8,)), name="other", owner=A)
+    store.delete(run_id, by=A)
+    with sqlite3.connect(digitdash_home / "digitdash.sqlite") as db:
+        left = {}
+        for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
+            for column in [c[1] for c in db.execute(f"PRAGMA table_info('{table}')")]:
+                n = db.execute(f"SELECT COUNT(*) FROM {table} WHERE {column} = ?", (run_id,)).fetchone()[0]
+                if n:
+                    left[f"{table}.{column}"] = n
+    assert left == {}
+    assert [p for p in digitdash_home.rglob("*") if run_id in str(p)] == []        # its folder: model, arrays, files
+    assert [r["name"] for r in store.runs()] == ["other"] and store.get(other)
+    assert len(handwriting.listing(store)) == 1                                       # the drawing is the class's
+
+
+def test_a_run_a_worker_holds_is_not_deleted(digitdash_home):
+    store = Store(digitdash_home)
+    run_id = store.create(RunConfig(), owner=A)
+    assert store.claim_next(os.getpid())["id"] == run_id
+    with pytest.raises(StoreError, match="is running"):
+        store.delete(run_id, by=A)
+    assert store.get(run_id)["status"] == "running"

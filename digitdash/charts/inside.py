@@ -51,7 +51,8 @@ def saliency(image: np.ndarray, maps: list[np.ndarray], titles: list[str]) -> go
 def digit_map(xy: np.ndarray, y: np.ndarray, pred: np.ndarray, class_names, placed: np.ndarray | None,
               lang: str = "en") -> go.Figure:
     """Test digits as points coloured by their true class, mistakes crossed, the current digit a star.
-    Each point carries its index (customdata) so a selection can show the images."""
+    Each point carries its index (customdata) so a selection can show the images; dragging draws a
+    selection box (a page placing it must let Streamlit keep the box tool: selection_mode with "box")."""
     fig = go.Figure()
     for d, name in enumerate(class_names):
         keep = np.flatnonzero(y == d)
@@ -64,4 +65,4 @@ def digit_map(xy: np.ndarray, y: np.ndarray, pred: np.ndarray, class_names, plac
     if placed is not None:
         fig.add_trace(go.Scatter(x=placed[:, 0], y=placed[:, 1], mode="markers", name=t("inside.this_digit", lang),
                                  marker=dict(symbol="star", size=18, color="gold", line=dict(width=1, color="black"))))
-    return layout(fig, 520, top=30)
+    return layout(fig, 520, top=30, dragmode="select")

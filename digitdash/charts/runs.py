@@ -9,7 +9,7 @@ from plotly.subplots import make_subplots
 
 from .. import metrics
 from ..i18n import t
-from .style import AHEAD, BATCH, CHANGE, OVER, PALETTE, TRAIN, VAL, label, layout
+from .style import AHEAD, BATCH, CHANGE, OVER, TRAIN, VAL, label, layout, run_colors
 
 
 def curves(epochs: list[dict], batches: list[dict] | None = None, steps_per_epoch: int | None = None,
@@ -35,16 +35,59 @@ def curves(epochs: list[dict], batches: list[dict] | None = None, steps_per_epoc
         fig.add_trace(go.Scatter(x=[b["step"] / steps_per_epoch for b in batches], y=[b["loss"] for b in batches],
                                  name=t("chart.batch_loss", lang), mode="lines", line=dict(color=BATCH, width=1)),
                       row=1, col=2)
-    for change in changes or []:
-        if change.get("step") is None or not steps_per_epoch:
-            continue
-        label = (t("control.mark_lr", lang, value=change["value"]) if change["kind"] == "lr"
-                 else t(f"control.mark_{change['kind']}", lang))
+    marks = change_marks(changes, steps_per_epoch, lang)
+    for x, _ in marks:
         for col in (1, 2):
-            named = {"annotation_text": label, "annotation_position": "top"} if col == 2 else {}
-            fig.add_vline(x=change["step"] / steps_per_epoch, line_dash="dot", line_color=CHANGE, row=1, col=col, **named)
+            fig.add_vline(x=x, line_dash="dot", line_color=CHANGE, row=1, col=col)
+    seen = xs + [x for x, _ in marks]
+    if batches and steps_per_epoch:
+        seen += [b["step"] / steps_per_epoch for b in batches]
+    for x, text, xanchor, level in place_marks(marks, min(seen, default=0), max(seen, default=1)):
+        fig.add_annotation(x=x, xref="x2", y=MARK_TOP - level * MARK_STEP, yref="y2 domain", text=text,
+                           showarrow=False, xanchor=xanchor, yanchor="top", xshift=3 if xanchor == "left" else -3,
+                           font=dict(size=MARK_FONT, color=CHANGE), bgcolor="rgba(255,255,255,0.8)")
     whole_epochs(fig, xs, lang)
     return layout(fig, 340, legend=dict(orientation="h", y=-0.25))
+
+
+# Labels of the changes on the loss panel: inside the plot, from just below its top (never on the
+# panel's title), one row down for each label that would touch one before it.
+MARK_TOP, MARK_STEP, MARK_ROWS, MARK_FONT = 0.98, 0.11, 6, 11
+MARK_CHAR_PX, MARK_PANEL_PX = 7.0, 300      # a generous glyph width; a narrow panel (the worst case)
+
+
+def change_marks(changes: list[dict] | None, steps_per_epoch: int | None, lang: str) -> list[tuple[float, str]]:
+    """(x in epochs, label) per step where changes took effect: the changes of one step (a pause, a
+    new rate and a resume, all asked while paused) share one label, "paused · lr 0.001 · resumed"."""
+    if not steps_per_epoch:
+        return []
+    by_step: dict[int, list[str]] = {}
+    for change in changes or []:
+        if change.get("step") is None:
+            continue
+        said = (t("control.mark_lr", lang, value=change["value"]) if change["kind"] == "lr"
+                else t(f"control.mark_{change['kind']}", lang))
+        by_step.setdefault(change["step"], []).append(said)
+    return [(step / steps_per_epoch, " · ".join(said)) for step, said in sorted(by_step.items())]
+
+
+def place_marks(marks: list[tuple[float, str]], lo: float, hi: float) -> list[tuple[float, str, str, int]]:
+    """(x, label, xanchor, row) per mark: a label reads away from the nearer edge of the panel, and
+    takes the first row where it overlaps no label already placed (widths estimated for a narrow
+    panel, so that a wider one only spaces them more)."""
+    span = (hi - lo) or 1.0
+    taken: list[list[tuple[float, float]]] = [[] for _ in range(MARK_ROWS)]
+    placed = []
+    for x, text in marks:
+        at = (x - lo) / span * MARK_PANEL_PX
+        width = len(text) * MARK_CHAR_PX + 12
+        xanchor = "left" if at < MARK_PANEL_PX / 2 else "right"
+        box = (at, at + width) if xanchor == "left" else (at - width, at)
+        free = [r for r in range(MARK_ROWS) if all(box[1] + 4 < a or b + 4 < box[0] for a, b in taken[r])]
+        row = free[0] if free else min(range(MARK_ROWS), key=lambda r: len(taken[r]))
+        taken[row].append(box)
+        placed.append((x, text, xanchor, row))
+    return placed
 
 
 def gap_bars(epochs: list[dict], acc_threshold=metrics.ACCURACY_GAP, loss_threshold=metrics.LOSS_GAP,
@@ -73,12 +116,20 @@ def whole_epochs(fig, xs: list, lang: str) -> None:
                      tickformat="d")
 
 
-def overlay_curves(series: list[tuple[str, list[dict]]], lang: str = "en") -> go.Figure:
-    """Several runs' curves: one colour per run, train dashed, validation solid."""
+def _series(series: list[tuple]) -> list[tuple[str, list[dict], str]]:
+    """(name, epochs, colour) per run: series items are (name, epochs) or (name, epochs, run id); a
+    run's colour comes from its id (its name when no id is given), the same in every view."""
+    items = [(item[0], item[1], item[2] if len(item) > 2 and item[2] is not None else item[0]) for item in series]
+    return [(name, epochs, color) for (name, epochs, _), color in zip(items, run_colors([k for *_, k in items]))]
+
+
+def overlay_curves(series: list[tuple], lang: str = "en") -> go.Figure:
+    """Several runs' curves: one colour per run (from its id), train dashed, validation solid."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=(t("chart.accuracy", lang), t("chart.loss", lang)))
-    for i, (name, epochs) in enumerate(series):
-        color = PALETTE[i % len(PALETTE)]
+    every = []
+    for i, (name, epochs, color) in enumerate(_series(series)):
         xs = [e["epoch"] for e in epochs]
+        every += xs
         for col, key in ((1, "accuracy"), (2, "loss")):
             for prefix, dash in (("", "dash"), ("val_", "solid")):
                 ys = [e.get(prefix + key) for e in epochs]
@@ -86,27 +137,31 @@ def overlay_curves(series: list[tuple[str, list[dict]]], lang: str = "en") -> go
                     fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=color, dash=dash),
                                              name=t("chart.run_val" if prefix else "chart.run_train", lang, name=label(name)), legendgroup=str(i),
                                              showlegend=col == 1), row=1, col=col)
-    fig.update_xaxes(title_text=t("chart.epoch", lang))
+    whole_epochs(fig, every, lang)
     return layout(fig, 360)
 
 
 def grouped_bars(rows: list[dict], columns: list[str], title: str, labels: list[str] | None = None) -> go.Figure:
-    """One group per metric (shown as `labels`), one bar per run."""
+    """One group per metric (shown as `labels`), one bar per run, in the run's colour (from its "id")."""
     fig = go.Figure()
-    for i, row in enumerate(rows):
+    colors = run_colors([row.get("id") or row["name"] for row in rows])
+    for row, color in zip(rows, colors):
         fig.add_trace(go.Bar(name=label(row["name"]), x=labels or columns, y=[row.get(c) for c in columns],
-                             marker_color=PALETTE[i % len(PALETTE)]))
+                             marker_color=color))
     return layout(fig, 320, barmode="group", title=title)
 
 
-def convergence_lines(series: list[tuple[str, list[dict]]], lang: str = "en") -> go.Figure:
-    """Each run's training loss divided by its first epoch's loss."""
+def convergence_lines(series: list[tuple], lang: str = "en") -> go.Figure:
+    """Each run's training loss divided by its first epoch's loss (series as overlay_curves takes them)."""
     fig = go.Figure()
-    for i, (name, epochs) in enumerate(series):
+    every = []
+    for name, epochs, color in _series(series):
         norm = metrics.convergence([e["loss"] for e in epochs])
+        every += [e["epoch"] for e in epochs]
         fig.add_trace(go.Scatter(x=[e["epoch"] for e in epochs], y=norm, name=label(name), mode="lines+markers",
-                                 line=dict(color=PALETTE[i % len(PALETTE)])))
-    return layout(fig, 320, title=t("chart.convergence", lang), xaxis_title=t("chart.epoch", lang))
+                                 line=dict(color=color)))
+    whole_epochs(fig, every, lang)
+    return layout(fig, 320, title=t("chart.convergence", lang))
 
 
 CELL_FONT = 15     # px: every cell's number readable on a 1280x720 projector
