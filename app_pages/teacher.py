@@ -1,5 +1,5 @@
-"""Teacher: behind the password, the whole class at a glance: runs, queue, limits, leaderboard,
-and the class's handwriting (review, delete, collection on or off)."""
+"""Teacher: behind the teacher's gate (link or password), the whole class at a glance: runs, queue,
+limits, leaderboard, and the class's handwriting (review, delete, collection on or off)."""
 import time
 
 import pandas as pd
