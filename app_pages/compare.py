@@ -1,10 +1,13 @@
 """Compare: runs side by side in a table, curves, bars, confusion matrices and mistakes."""
+from functools import partial
+
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from app_pages import export_buttons, language, navigation, server, student, teacher_auth
-from digitdash import charts, compare, kinds, lessons, limits, metrics, share, text
+from digitdash import charts, compare, kinds, lessons, limits, share, text
+from digitdash import mistakes as cells
 from digitdash import datasets
 from digitdash.datasets import DatasetError, shape_of
 from digitdash.store import StoreError
@@ -12,6 +15,8 @@ from digitdash.store import StoreError
 t = language.t
 ALL = "*"   # the family filter's "every run" choice
 GALLERY_PAGE = 40   # misclassified digits shown at first, and added by each "show more"
+HEADER_HELP = {"test accuracy": "compare.test_accuracy_help", "final val_accuracy": "compare.val_accuracy_help",
+               "our handwriting": "compare.our_handwriting_help", "test loss": "compare.test_loss_help"}
 st.title(t("compare.title"))
 store = server.store()
 runs = store.runs()
@@ -39,8 +44,10 @@ def table_ui() -> tuple[list[dict], list[dict]]:
     view = frame.drop(columns=["id"]) if len(frame) else frame
     if len(view):
         view["status"] = [t(f"status.{s}") for s in view["status"]]
+    decimals = {t(f"column.{c.replace(' ', '_')}"): st.column_config.NumberColumn(
+        format="%.3f", help=t(HEADER_HELP[c]) if c in HEADER_HELP else None) for c in compare.DECIMALS}
     event = st.dataframe(language.translated_columns(view, "column"), key="runs-table", on_select="rerun",
-                         selection_mode="multi-row", hide_index=True, width="stretch")
+                         selection_mode="multi-row", hide_index=True, width="stretch", column_config=decimals)
     st.download_button(t("compare.csv"), text.to_csv(rows), "digitdash-runs.csv", "text/csv",
                        key="download-csv", help=t("compare.csv_help"))
     if family != ALL:
@@ -163,6 +170,7 @@ def confusion_ui(selected: list[dict]) -> None:
                      format_func=lambda s: t(f"compare.split_{s}"), help=t("compare.split_help"))
     normalized = c2.toggle(t("compare.normalized"), key="cm-normalized", help=t("compare.normalized_help"))
     names = class_names(done[0])
+    clickable = split == "test"       # the digits kept are the test set's
     with st.container(key="confusion"):     # one matrix at a time, the page's full width: readable on a projector
         cols = st.tabs([language.plain(run["name"]) for run in done])
         for col, run in zip(cols, done):
@@ -170,23 +178,106 @@ def confusion_ui(selected: list[dict]) -> None:
             if cm is None:
                 col.info(t("compare.no_split", name=language.plain(run["name"]), split=t(f"compare.split_{split}")))
                 continue
-            col.plotly_chart(charts.confusion_heatmap(cm, names, run["name"], normalized, lang=lang),
-                             key=f"cm-{run['id']}", width="stretch")
-    per_digit = {r["name"]: metrics.per_class_accuracy(r["results"]["confusion"]["test"]) for r in done}
-    table = pd.DataFrame(per_digit, index=[t("compare.digit", digit=n) for n in names])
+            key = f"cm-{run['id']}"
+            col.plotly_chart(charts.confusion_heatmap(cm, names, run["name"], normalized, lang=lang, clickable=clickable),
+                             key=key, width="stretch", selection_mode="points",
+                             on_select=partial(pick_cell, run["id"], key, len(cm)) if clickable else "ignore")
+    cell_ui(done, names, clickable)
     if len(done) >= 2:
         a, b = done[0], done[1]
-        table[t("compare.change", b=b["name"], a=a["name"])] = table[b["name"]] - table[a["name"]]
         diff = np.array(b["results"]["confusion"][split]) - np.array(a["results"]["confusion"][split])
         title = t("compare.difference", b=b["name"], a=a["name"], split=t(f"compare.split_{split}"))
         st.plotly_chart(charts.confusion_heatmap(diff, names, title, diverging=True, lang=lang), key="cm-diff",
                         width="stretch")
-    st.markdown(f"**{t('compare.per_digit')}**")
-    st.dataframe(table.style.format("{:.3f}"), width="stretch")
+    per_digit_ui(done, names)
     for run in done:
         with st.expander(t("compare.report", name=language.plain(run["name"]))):
             report = pd.DataFrame(run["results"]["report"]).set_index("class")
             st.dataframe(language.translated_columns(report, "column"), width="stretch")
+
+
+def per_digit_ui(done: list[dict], names) -> None:
+    """Per-digit test accuracy, narrow enough for a projector: runs headed A, B, ... (named in a caption)."""
+    st.markdown(f"**{t('compare.per_digit')}**")
+    letters = [f"{letter} = {language.plain(run['name'])}" for letter, run in zip(compare.LETTERS, done)]
+    st.caption(" · ".join(letters) + (" · " + t("compare.change_note") if len(done) >= 2 else ""))
+    number = {letter: st.column_config.NumberColumn(letter, format="%.3f", help=language.plain(run["name"]))
+              for letter, run in zip(compare.LETTERS, done)}
+    with st.container(key="per-digit"):
+        st.dataframe(pd.DataFrame(compare.per_digit(done, names)), hide_index=True, width="content",
+                     column_config={compare.DIGIT: st.column_config.TextColumn(t("compare.digit_column")), **number,
+                                    compare.CHANGE: st.column_config.NumberColumn(
+                                        compare.CHANGE, format="%+.3f", help=t("compare.change_note"))})
+
+
+def pick_cell(run_id: str, key: str, size: int) -> None:
+    """A click on a test matrix: remember the run and the cell it chose (the latest click wins)."""
+    try:
+        points = st.session_state[key]["selection"]["points"]
+    except (KeyError, TypeError, AttributeError):
+        points = []
+    cell = cells.picked_cell(points, size)
+    if cell is not None:
+        st.session_state["cm-cell"] = (run_id, *cell)
+    elif st.session_state.get("cm-cell", (None,))[0] == run_id:     # its cell clicked again: none picked
+        st.session_state.pop("cm-cell", None)
+
+
+def digit_row(arrays: dict, captions: list[str], where=st) -> None:
+    """Digits in one flowing row that wraps (as many as the column's width holds per line)."""
+    pictures = cells.pictures(arrays)[:GALLERY_PAGE]
+    if pictures:
+        where.image(pictures, width=56, caption=captions[:GALLERY_PAGE])
+
+
+def cell_ui(done: list[dict], names, clickable: bool) -> None:
+    """The digits of the matrix cell last clicked, and those two runs read differently."""
+    with st.container(key="cell-digits"):
+        if not clickable:
+            st.caption(t("compare.cell_split"))
+            return
+        picked = st.session_state.get("cm-cell")
+        by_id = {r["id"]: r for r in done}
+        if picked is None or picked[0] not in by_id or not all(0 <= v < len(names) for v in picked[1:]):
+            st.caption(t("compare.cell_hint"))
+            picked, cell = None, None
+        else:
+            run, true, pred = by_id[picked[0]], picked[1], picked[2]
+            cell = (true, pred)
+            total = run["results"]["confusion"]["test"][true][pred]
+            st.markdown("**" + t("compare.cell_title", name=language.plain(run["name"]), true=names[true],
+                                 pred=names[pred]) + "**")
+            if true == pred:
+                st.caption(t("compare.cell_diagonal", total=total))
+            elif store.has_arrays(run["id"], "misclassified"):
+                found = cells.in_cell(mistakes(run["id"], str(store.home)), true, pred)
+                st.caption(t("compare.cell_shown", shown=min(len(found["index"]), GALLERY_PAGE), total=total))
+                digit_row(found, [t("compare.sure", conf=c) for c in cells.confidences(found)])
+        two = [r for r in done if store.has_arrays(r["id"], "misclassified")]
+        if len(done) >= 2 and done[0] in two and done[1] in two:
+            two_runs_ui(done[0], done[1], cell, names)
+
+
+def two_runs_ui(a: dict, b: dict, cell, names) -> None:
+    """The test digits run A reads right and B wrong, and the other way round (within the clicked
+    cell's digits when one is picked)."""
+    st.markdown("**" + t("compare.two_runs", a=language.plain(a["name"]), b=language.plain(b["name"])) + "**")
+    found = cells.read_differently(a, mistakes(a["id"], str(store.home)), b, mistakes(b["id"], str(store.home)), cell)
+    if found is None:
+        st.info(t("compare.two_runs_datasets", a=limits.display(a["dataset"]), b=limits.display(b["dataset"])))
+        return
+    if cell is not None:
+        true, pred = cell
+        st.caption(t("compare.two_runs_digit", true=names[true]) if true == pred
+                   else t("compare.two_runs_cell", true=names[true], pred=names[pred]))
+    if not found["sure"]:
+        st.caption(t("compare.two_runs_unsure"))
+    left, right = st.columns(2)
+    for where, which, title in ((left, "a_right", "compare.a_right"), (right, "b_right", "compare.b_right")):
+        shown = found[which]
+        where.markdown(t(title, n=len(shown["index"])))
+        digit_row(shown, [t("compare.said", pred=names[p] if 0 <= p < len(names) else p, conf=c)
+                       for p, c in zip(shown["pred"], cells.confidences(shown))], where)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

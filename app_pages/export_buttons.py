@@ -2,8 +2,8 @@
 language: on Train for the finished run, on Compare for the one selected."""
 import streamlit as st
 
-from app_pages import language
-from digitdash import export, kinds
+from app_pages import language, server
+from digitdash import controls, export, kinds
 
 t = language.t
 
@@ -13,9 +13,11 @@ def export_ui(run: dict, prefix: str, where=st) -> None:
     if not kinds.of(run["config"].architecture).keras:
         return
     lang = language.lang()
+    changes = controls.changes(server.store(), run["id"])      # a new rate while it trained is trained again
     a, b = where.columns(2)
-    a.download_button(t("export.download_notebook"), export.notebook(run, lang), export.file_name(run, ".ipynb"),
+    a.download_button(t("export.download_notebook"), export.notebook(run, lang, changes=changes),
+                      export.file_name(run, ".ipynb"),
                       "application/x-ipynb+json", key=f"{prefix}-notebook", help=t("export.download_help"),
                       icon=":material/code:")
-    b.download_button(t("export.download_script"), export.script(run, lang), export.file_name(run, ".py"),
+    b.download_button(t("export.download_script"), export.script(run, lang, changes=changes), export.file_name(run, ".py"),
                       "text/x-python", key=f"{prefix}-script", help=t("export.download_help"), icon=":material/code:")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from digitdash import i18n
+from digitdash import device, i18n
 from digitdash.text import markdown_literal
 
 
@@ -24,9 +24,36 @@ def say(value) -> str:
 
 
 def translated_columns(frame, prefix: str):
-    """A table whose column headers have a catalogue entry `prefix.<header>` shows them translated."""
-    known = i18n.catalogue(lang())
-    return frame.rename(columns=lambda c: known.get(f"{prefix}.{str(c).replace(' ', '_')}", c))
+    """A table as this session's language says it: the column headers and the index's name (the
+    report's "class") that have a catalogue entry `prefix.<header>`, and the cells that are words in
+    English: a knob's value the catalogue names (lr_schedule "constant"), the device a run used."""
+    code = lang()
+    known = i18n.catalogue(code)
+
+    def header(name):
+        return name if name is None else known.get(f"{prefix}.{str(name).replace(' ', '_')}", name)
+    if code != i18n.DEFAULT:
+        frame = frame.copy()
+        for i, column in enumerate(frame.columns):
+            if column == "device":
+                frame.isetitem(i, [device.said(v, code) if isinstance(v, str) else v for v in frame.iloc[:, i]])
+            elif any(key.startswith(f"value.{column}.") for key in known):
+                frame.isetitem(i, [i18n.say(i18n.knob_value(column, v), code) if isinstance(v, str) else v
+                                   for v in frame.iloc[:, i]])
+    frame = frame.rename(columns=header)
+    return frame.rename_axis(index=[header(n) for n in frame.index.names])
+
+
+def number(value, spec: str = ",") -> str:
+    """A number as this session's language writes it: 4,000 in English, 4.000 in Spanish (`spec` is
+    Python's format spec: ".1%" gives 97.5% / 97,5%)."""
+    return i18n.number(value, lang(), spec)
+
+
+def knob_choice(field: str):
+    """A selectbox's format_func for a knob's values: the catalogue's word where it has one
+    (lr_schedule "constant" is "constante" in Spanish), else the value as it is."""
+    return lambda value: say(i18n.knob_value(field, value))
 
 
 LANGUAGE_COOKIE = "digitdash_language"

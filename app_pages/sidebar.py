@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import student
-from app_pages.language import language_ui, say, t
+from app_pages.language import lang, language_ui, say, t
 from digitdash import datasets, device, limits
 
 
@@ -14,16 +14,19 @@ def sidebar() -> None:
         st.markdown("### DigitDash")
         student.identity_ui()
         dataset_ui()
-        st.caption(t("common.device", badge=device.badge()), help=t("common.device_help"))
+        st.caption(t("common.device", badge=device.badge(lang())), help=t("common.device_help"))
 
 
 def dataset_ui() -> None:
-    """The datasets the teacher offers, by name (no paths). A link may name one: ?dataset=NAME."""
+    """The datasets the teacher offers and this server has, by name (no paths); a caption names the
+    allowed ones the teacher can still add. A link may name one: ?dataset=NAME."""
     try:
-        offered = limits.load().offered_datasets()
+        now = limits.load()
     except limits.LimitError as exc:
         st.error(say(exc.message))
-        offered = list(datasets.BUILTIN)
+        now = limits.Limits(folders={})
+    offered, missing = now.offered_datasets(), now.missing_datasets()
+    offered = offered or [datasets.DEFAULT]     # nothing allowed is here: the pages still show the bundled digits
     asked = st.query_params.get("dataset")
     if asked is not None and "dataset-choice" not in st.session_state:
         try:
@@ -34,6 +37,8 @@ def dataset_ui() -> None:
         st.session_state["dataset-choice"] = datasets.DEFAULT if datasets.DEFAULT in offered else offered[0]
     st.selectbox(t("common.dataset"), offered, key="dataset-choice", format_func=limits.display,
                  help=t("common.dataset_help"))
+    if missing:
+        st.caption(t("common.datasets_more", names=", ".join(missing)))
 
 
 def dataset_name() -> str:

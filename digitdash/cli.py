@@ -1,12 +1,18 @@
-"""`python -m digitdash`: train, reproduce, export, runs, show, predict, delete, bench, robustness, handwriting (and the worker).
+"""`python -m digitdash`: train, reproduce, export, runs, show, predict, delete, bench, robustness, handwriting,
+teacher-link (and the worker).
 
-Bad input exits with code 2 and one line on stderr.
+Bad input exits with code 2 and one line on stderr. TensorFlow's start-up chatter stays out of it
+(`quiet_tensorflow`); its errors do not.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
+import re
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -98,6 +104,12 @@ def _parser() -> argparse.ArgumentParser:
     hs = hsub.add_parser("score", help="how many of the class's drawings a run reads right")
     hs.add_argument("--run", required=True)
     hs.add_argument("--json", action="store_true")
+    tl = sub.add_parser("teacher-link", help="print the teacher's link (it unlocks teacher rights in the browser "
+                        "that opens it)")
+    tl.add_argument("--url", default="http://localhost:8501", metavar="BASE",
+                    help="the address students open (default: http://localhost:8501)")
+    tl.add_argument("--new", action="store_true", help="a new key first: the old link stops working and every "
+                    "teacher browser is signed out")
     w = sub.add_parser("worker")           # started by the runner, never by a person: left out of --help
     w.add_argument("--slot", type=int, default=0)
     w.add_argument("--ray", action="store_true", help="the Ray dispatcher instead of a local worker")
@@ -132,13 +144,15 @@ def cmd_train(args) -> int:
     config.validate(data.num_classes)
     out = sys.stderr if args.json else sys.stdout
     name = args.name or (f"{args.preset} (cli)" if args.preset else None)
+    owner = _owner(args.owner)
     if (args.runner or runners.setting()) == "ray":
-        store, run_id = _through_ray(config, name, _owner(args.owner), out)
+        store, run_id = _through_ray(config, name, owner, out)
         run = store.get(run_id)
     else:
+        quiet_tensorflow()
         runner = _runner(out)
         store = runner.store
-        run = store.get(runner.submit(config, name=name, owner=_owner(args.owner)))
+        run = store.get(runner.submit(config, name=name, owner=owner))
     if args.json:
         print(json.dumps(_run_json(store, run)))
     else:
@@ -210,6 +224,7 @@ def cmd_experiment(args) -> int:
     data = datasets.load(args.dataset)
     for c in experiments.expand(base, vary):
         c.validate(data.num_classes)
+    quiet_tensorflow()
     runner = _runner(sys.stderr if args.json else sys.stdout)
     _, ids = experiments.launch(runner, base, vary, title, owner=_owner(args.owner))
     runs = [runner.store.get(i) for i in ids]
@@ -227,6 +242,7 @@ def cmd_reproduce(args) -> int:
     notebooks' test accuracy beside ours and each family's conclusion."""
     from . import experiments, lessons
     datasets.load(args.dataset)
+    quiet_tensorflow()
     runner = _runner(sys.stderr)
     rows, said = [], {}
     for family in lessons.FAMILIES:
@@ -252,13 +268,15 @@ def cmd_reproduce(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from . import export
+    from . import controls, export
     if not (args.notebook or args.script):
         raise UsageError("export takes --notebook FILE.ipynb and/or --script FILE.py")
-    run = Store().get(args.run)
+    store = Store()
+    run = store.get(args.run)
+    changes = controls.changes(store, run["id"])       # a learning rate changed while it trained
     outputs = [(args.notebook, export.notebook), (args.script, export.script)]
     # refused before any file is written; on the server, the code may load a folder by its path
-    texts = [(path, make(run, args.lang, server_paths=True)) for path, make in outputs if path]
+    texts = [(path, make(run, args.lang, server_paths=True, changes=changes)) for path, make in outputs if path]
     for path, text in texts:
         try:
             Path(path).write_text(text, encoding="utf-8")
@@ -360,6 +378,7 @@ def cmd_bench(args) -> int:
     from .bench import class_figures, machine, ray_figures, run_all, server_figures, tour_figures
     if not 1 <= args.submitters <= args.sessions:
         raise UsageError("--submitters must be from 1 to --sessions")
+    quiet_tensorflow()
     figures = {"machine": machine(), **run_all(args.dataset, args.epochs)}
     if args.class_runs > 0:
         figures.update(class_figures(args.class_runs))
@@ -440,9 +459,89 @@ def cmd_worker(args) -> int:
         dispatcher_main(str(paths.home()))
     else:
         from .jobs import worker_main
+        quiet_tensorflow()
         worker_main(str(paths.home()), args.slot)
     return 0
 
 
+def cmd_teacher_link(args) -> int:
+    """The teacher's link (teacher_gate); with --new, a new key first, every teacher browser signed out."""
+    from . import i18n, teacher_gate
+    if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", args.url):
+        raise UsageError(f"--url takes the address students open, like http://localhost:8501, got {args.url!r}")
+    store = Store()
+    try:
+        if args.new:
+            teacher_gate.rotate(store)
+        link = teacher_gate.link(args.url, store.home)
+    except OSError as exc:
+        raise UsageError(f"cannot keep the teacher's key in {store.home}: {exc.strerror or exc}") from None
+    print(i18n.t("gate.console_link", hours=teacher_gate.HOURS, link=link))
+    return 0
+
+
+# ---- TensorFlow, quiet: its start-up lines hidden, its errors shown ----------------------------
+
+# C++ log lines as absl writes them (severity, date, time, thread, file:line]) and the lines TensorFlow
+# writes when it loads: info and warnings are chatter; errors are kept but for the known harmless ones.
+_ABSL_LINE = re.compile(r"^([IWEF])\d{4} [\d:.]+\s+\d+ \S+:\d+\] ")
+_CHATTER = re.compile(r"All log messages before absl::InitializeLog|oneDNN custom operations|"
+                      r"This TensorFlow binary is optimized|rebuild TensorFlow with the appropriate compiler|"
+                      r"Unable to register cu(DNN|FFT|BLAS) factory|computation placer already registered|"
+                      r"TF-TRT Warning")
+_NO_GPU = re.compile(r"failed call to cuInit|Cannot dlopen some GPU libraries")  # chatter where there is no GPU
+_quieted = False
+
+
+def chatter(line: str, has_gpu: bool = False) -> bool:
+    """Whether a line TensorFlow wrote while it loaded is start-up chatter (not an error to show)."""
+    if _NO_GPU.search(line):            # on a machine with an NVIDIA GPU: why training runs on the CPU
+        return not has_gpu
+    severity = _ABSL_LINE.match(line)
+    return bool(_CHATTER.search(line) or (severity and severity.group(1) in "IW"))
+
+
+def quiet_tensorflow() -> None:
+    """Load TensorFlow (when it is Keras' backend) with this process's stderr in a file, then write back
+    all but its start-up chatter; its Python loggers then say errors only (no retracing warnings).
+    Once per process; a command that trains calls it first. TF_CPP_MIN_LOG_LEVEL (digitdash/__init__)
+    does not reach the lines TensorFlow 2.21 writes before it sets up its logging."""
+    global _quieted
+    if _quieted or os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
+        return
+    _quieted = True
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with tempfile.TemporaryFile() as held:
+            os.dup2(held.fileno(), 2)
+            try:
+                import tensorflow as tf
+                tf.config.list_physical_devices("GPU")     # CUDA's first look at the machine writes too
+            except Exception:   # noqa: BLE001 - TensorFlow fails to load: the command says so when it needs it
+                pass
+            finally:
+                sys.stderr.flush()
+                os.dup2(saved, 2)
+            held.seek(0)
+            written = held.read().decode("utf-8", "replace").splitlines()
+    finally:
+        os.close(saved)
+    if written:
+        from .device import gpu_names
+        has_gpu = any(_NO_GPU.search(line) for line in written) and bool(gpu_names())
+        kept = [line for line in written if line.strip() and not chatter(line, has_gpu)]
+        if kept:
+            print("\n".join(kept), file=sys.stderr, flush=True)
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)     # "... triggered tf.function retracing"
+    try:
+        from absl import logging as absl_logging
+        absl_logging.set_verbosity(absl_logging.ERROR)
+    except ImportError:
+        pass
+
+
 COMMANDS = {"train": cmd_train, "experiment": cmd_experiment, "reproduce": cmd_reproduce, "export": cmd_export, "runs": cmd_runs, "show": cmd_show, "predict": cmd_predict,
-            "delete": cmd_delete, "bench": cmd_bench, "robustness": cmd_robustness, "handwriting": cmd_handwriting, "worker": cmd_worker}
+            "delete": cmd_delete, "bench": cmd_bench, "robustness": cmd_robustness, "handwriting": cmd_handwriting,
+            "teacher-link": cmd_teacher_link, "worker": cmd_worker}

@@ -20,28 +20,36 @@ def differing_knobs(configs: list[dict]) -> list[str]:
     return [k for k in keys if len({repr(c.get(k)) for c in configs}) > 1]
 
 
+# The columns a student compares come first, so that a projector's narrow table shows them without
+# scrolling sideways; who owns a run, what it is, and its knobs follow, then every other figure.
+FIRST = ["name", "test accuracy", "final val_accuracy", "our handwriting", "test loss", "status"]
+
+
 def row(run: dict, epochs: list[dict], knobs: list[str], owner: str | None = None,
         ours: dict | None = None) -> dict:
     """One run as a flat table row (`owner`: who it belongs to, as people read it; `ours`: its
-    handwriting.score on the class's drawings)."""
+    handwriting.score on the class's drawings): its id, the FIRST columns, then the rest."""
     cfg = run["config"].to_dict()
     res = run["results"]
-    out = {"id": run["id"], "name": run["name"], "owner": owner if owner is not None else run["owner"],
-           "status": run["status"], "dataset": limits.display(run["dataset"]), "model": run["config"].summary()}
+    figures = {}
+    for key in ("accuracy", "val_accuracy", "loss", "val_loss"):
+        values = [e[key] for e in epochs if e.get(key) is not None]
+        best = (max if "accuracy" in key else min)(values) if values else None
+        figures[f"final {key}"] = values[-1] if values else None
+        figures[f"best {key}"] = best
+        figures[f"mean {key}"] = mean(values) if values else None
+    out = {"id": run["id"], "name": run["name"], "test accuracy": res.get("test_accuracy"),
+           "final val_accuracy": figures.pop("final val_accuracy"),
+           "our handwriting": round(ours["accuracy"], 4) if ours and ours["accuracy"] is not None else None,
+           "test loss": res.get("test_loss"), "status": run["status"],
+           "owner": owner if owner is not None else run["owner"], "model": run["config"].summary(),
+           "dataset": limits.display(run["dataset"])}
     for k in knobs:
         value = cfg.get(k)
         out[k] = "-".join(map(str, value)) if isinstance(value, list) else value
     out["epochs run"] = len(epochs)
-    for key in ("accuracy", "val_accuracy", "loss", "val_loss"):
-        values = [e[key] for e in epochs if e.get(key) is not None]
-        best = (max if "accuracy" in key else min)(values) if values else None
-        out[f"final {key}"] = values[-1] if values else None
-        out[f"best {key}"] = best
-        out[f"mean {key}"] = mean(values) if values else None
-    out["test accuracy"] = res.get("test_accuracy")
-    out["test loss"] = res.get("test_loss")
+    out.update(figures)
     out["drawings accuracy"] = res.get("drawings_accuracy")
-    out["our handwriting"] = round(ours["accuracy"], 4) if ours and ours["accuracy"] is not None else None
     out["drawings read"] = f"{ours['right']}/{ours['total']}" if ours else None
     out["params"] = run["params"]
     out["MFLOPs"] = round(run["flops"] / 1e6, 3) if run["flops"] else None
@@ -62,3 +70,25 @@ def table(store, runs: list[dict], all_knobs: bool = False, owner_name=None) -> 
     name = owner_name or (lambda o: o)
     ours = handwriting.scores(store, runs)
     return [row(r, store.epochs(r["id"]), knobs, name(r["owner"]), ours.get(r["id"])) for r in runs]
+
+
+# Figures the table shows with three decimals (a projector has no room for 0.9812345).
+DECIMALS = ["test accuracy", "test loss", "our handwriting", "drawings accuracy", "loss drop per epoch",
+            *(f"{how} {key}" for how in ("final", "best", "mean") for key in ("accuracy", "val_accuracy", "loss", "val_loss"))]
+LETTERS = "ABCD"      # the runs of the per-digit table, in the order the matrices show them
+DIGIT, CHANGE = "digit", "B − A"
+
+
+def per_digit(runs: list[dict], class_names) -> list[dict]:
+    """Per-digit test accuracy, one row per class: DIGIT, then one column per run headed by its
+    letter (short headers keep the table narrow; the page names the runs beside it) and, with two
+    runs or more, CHANGE: B's accuracy minus A's (above 0: B reads that digit better)."""
+    runs = runs[:len(LETTERS)]
+    columns = {letter: metrics.per_class_accuracy(r["results"]["confusion"]["test"]) for letter, r in zip(LETTERS, runs)}
+    rows = []
+    for i, name in enumerate(class_names):
+        one = {DIGIT: str(name), **{letter: float(acc[i]) for letter, acc in columns.items()}}
+        if len(runs) >= 2:
+            one[CHANGE] = one["B"] - one["A"]
+        rows.append(one)
+    return rows

@@ -175,15 +175,35 @@ class RunConfig:
         return self.replace(**changes)
 
     def summary(self) -> str:
-        """A short architecture description, e.g. 'mlp 512-128' or 'cnn c32-c64 d128'."""
+        """A short description that tells runs apart: the layers, then for a Keras network each model
+        knob that is not its default, briefly: 'mlp 512-128', 'mlp 128-64 drop0.2',
+        'cnn c32-c64 d256 bn drop0.5 aug', 'cnn c32-c64 d128 stride-last adadelta'."""
         dense = "-".join(map(str, self.layers)) or "none"
         kind = kinds.KINDS.get(self.architecture)
         if kind is None or not kind.layered:
             return self.architecture
         if kind.dense_layers:
-            return f"{self.architecture} {dense}"
-        convs = "-".join(f"c{f}" for f in self.conv_filters)
-        return f"{self.architecture} {convs} d{dense}"
+            head = f"{self.architecture} {dense}"
+        else:
+            head = f"{self.architecture} {'-'.join(f'c{f}' for f in self.conv_filters)} d{dense}"
+        return " ".join([head, *self._differences()]) if kind.keras else head
+
+    def _differences(self) -> list[str]:
+        """summary()'s words for the model knobs not at their default (the layers aside)."""
+        d = _DEFAULTS
+        said = [self.activation] if self.activation != d["activation"] else []
+        said += [self.initializer] if self.initializer != d["initializer"] else []
+        if self.architecture == "cnn":
+            said += [f"k{self.kernel_size}"] if self.kernel_size != d["kernel_size"] else []
+            said += [_DOWNSAMPLING_WORD.get(self.downsampling, self.downsampling)] \
+                if self.downsampling != d["downsampling"] else []
+        said += ["bn"] if self.batch_norm else []
+        said += [f"drop{self.dropout:g}"] if self.dropout else []
+        said += [f"{name}={getattr(self, name):g}" for name in ("l1", "l2") if getattr(self, name)]
+        said += ["aug"] if self.augment else []
+        said += [self.optimizer] if self.optimizer != d["optimizer"] else []
+        said += [self.lr_schedule] if self.lr_schedule != d["lr_schedule"] else []
+        return said
 
 
 def _parse(key: str, text, current):
@@ -277,6 +297,7 @@ def _number(name, value, low, high, low_open=False, high_open=False):
 
 
 _DEFAULTS = {f.name: f.default for f in fields(RunConfig)}
+_DOWNSAMPLING_WORD = {"none": "no-pool"}      # summary(): "none" alone would not say what is missing
 KNOBS = frozenset(_DEFAULTS) - {"dataset"}     # what KEY=VALUE settings may set
 _CNN = dict(architecture="cnn", conv_filters=(32, 64), kernel_size=3, layers=(128,))
 

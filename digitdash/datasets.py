@@ -7,6 +7,8 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import pickle
+import sys
 import threading
 import time
 import zipfile
@@ -71,7 +73,16 @@ def _reason(exc: BaseException) -> tuple[str, str]:
     """(full, without paths) of why reading failed: 'Permission denied: /proc/1/cwd', 'Permission denied'."""
     if isinstance(exc, OSError) and exc.strerror:
         return (f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror), exc.strerror
-    return (str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__), type(exc).__name__
+    return (_shortened(str(exc).splitlines()[0]) if str(exc).strip() else type(exc).__name__), type(exc).__name__
+
+
+def _shortened(text: str, most: int = 200) -> str:
+    """`text` in at most `most` characters, cut between words (never inside one) and marked with '…'."""
+    text = " ".join(text.split())
+    if len(text) <= most:
+        return text
+    cut = text[:most].rsplit(" ", 1)[0] if " " in text[:most] else text[:most]
+    return cut.rstrip(" ,;:") + " …"
 
 
 @dataclass(frozen=True, eq=False)
@@ -156,8 +167,9 @@ def _decode(name: str) -> Dataset:
         return _idx_folder(name, Path(name[4:]))
     if name.startswith("folder:"):
         return _image_folder(name, Path(name[7:]))
-    raise DatasetError("dataset.unknown", full={"name": repr(name)}, name=repr(limits.display(name)),
-                       choices=", ".join(BUILTIN))
+    raise DatasetError("dataset.unknown", full={"name": repr(name), "choices": Message(
+                           "dataset.cli_choices", names=", ".join(BUILTIN))},
+                       name=repr(limits.display(name)), choices=Message("dataset.sidebar_choices"))
 
 
 def _checked(name, x_train, y_train, x_test, y_test, class_names) -> Dataset:
@@ -217,24 +229,164 @@ def _keep(path: Path, **arrays) -> None:
         tmp.unlink(missing_ok=True)
 
 
+# ---- mnist, fashion-mnist, cifar10: Keras' cached files, read with NumPy -----------------------
+
+# The files keras.datasets.<name>.load_data() downloads into its cache folder, and keeps there.
+_FASHION_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
+                  "t10k-labels-idx1-ubyte.gz")
+_CIFAR_BATCHES = (*(f"data_batch_{i}" for i in range(1, 6)), "test_batch")
+# Keras 3 unpacks cifar-10-python.tar.gz below cifar-10-batches-py-target; tf.keras, or a teacher
+# unpacking it by hand into the cache folder, leaves cifar-10-batches-py there: either is read.
+_CIFAR_FOLDERS = ("cifar-10-batches-py-target/cifar-10-batches-py", "cifar-10-batches-py")
+KERAS_FILES = {
+    "mnist": ("mnist.npz",),
+    "fashion-mnist": tuple(f"fashion-mnist/{f}" for f in _FASHION_FILES),
+    "cifar10": tuple(f"{_CIFAR_FOLDERS[0]}/{f}" for f in _CIFAR_BATCHES),
+}
+_HINT_FILES = {"mnist": "dataset.files_mnist", "fashion-mnist": "dataset.files_fashion", "cifar10": "dataset.files_cifar"}
+
+
+def keras_home() -> Path:
+    """Keras' own folder, found as Keras finds it (without importing it): $KERAS_HOME, else ~/.keras,
+    else /tmp/.keras when the home folder cannot be written."""
+    if "KERAS_HOME" in os.environ:
+        return Path(os.environ["KERAS_HOME"]).expanduser()
+    home = os.path.expanduser("~")
+    return Path(home if os.access(home, os.W_OK) else "/tmp") / ".keras"
+
+
 def keras_cache_dir() -> Path:
-    return Path(os.environ.get("KERAS_HOME") or os.path.expanduser("~/.keras")) / "datasets"
+    return keras_home() / "datasets"
+
+
+def _cache_shown() -> str:
+    """The Keras cache folder as the teacher types it on the server, without the home folder's path."""
+    if "KERAS_HOME" in os.environ:
+        return "$KERAS_HOME/datasets"
+    return "~/.keras/datasets" if keras_home() == Path(os.path.expanduser("~")) / ".keras" else str(keras_cache_dir())
+
+
+def here(name: str) -> bool:
+    """Whether this server can load the built-in dataset `name` now, without a network: mnist-5k is
+    bundled; the others when Keras' files for them are in its cache (a few stat calls, no download,
+    no TensorFlow)."""
+    if name == DEFAULT:
+        return True
+    folder = keras_cache_dir()
+    if name == "cifar10":
+        return _cifar_folder(folder) is not None
+    return name in KERAS_FILES and all((folder / f).is_file() for f in KERAS_FILES[name])
+
+
+def _cifar_folder(cache: Path) -> Path | None:
+    return next((cache / f for f in _CIFAR_FOLDERS if all((cache / f / b).is_file() for b in _CIFAR_BATCHES)), None)
+
+
+def builtin_here() -> list[str]:
+    """The built-in datasets this server can load now, in their usual order."""
+    return [d for d in BUILTIN if here(d)]
+
+
+def teacher_hints() -> list[Message]:
+    """For the Teacher page: each built-in dataset this server lacks, and how to add it."""
+    cache = _cache_shown()
+    return [Message("dataset.add", name=d, module=d.replace("-", "_"), files=Message(_HINT_FILES[d], cache=cache))
+            for d in BUILTIN if not here(d)]
+
+
+def _may_download() -> bool:
+    """Only the command line (`python -m digitdash ...`: a person's train, the queue's workers) may
+    download a dataset; the page server never opens a connection for one."""
+    main = sys.modules.get("__main__")
+    return getattr(getattr(main, "__spec__", None), "name", "") == "digitdash.__main__"
+
+
+def fetch(name: str) -> None:
+    """Download a built-in dataset into Keras' cache, through Keras (which imports TensorFlow: the
+    command line only). Keras' progress goes to stderr, so that `--json` output stays JSON."""
+    import contextlib
+    import importlib
+    with contextlib.redirect_stdout(sys.stderr):
+        importlib.import_module(f"keras.datasets.{name.replace('-', '_')}").load_data()
 
 
 def _keras_dataset(name: str) -> Dataset:
-    module = name.replace("-", "_")
+    """mnist, fashion-mnist or cifar10 from the files Keras keeps, read with NumPy: no TensorFlow."""
+    folder = keras_cache_dir()
+    files = ", ".join(KERAS_FILES[name])
+    download = ""
+    if not here(name) and _may_download():
+        try:
+            fetch(name)
+        except Exception as exc:  # noqa: BLE001 - keras raises plain Exception on a failed download
+            download = Message("dataset.download_failed", reason=_shortened(str(exc).splitlines()[0] if str(exc).strip()
+                                                                            else type(exc).__name__, 160))
+    if not here(name):
+        raise DatasetError("dataset.not_here", name=repr(name), how=Message("dataset.not_here_page"), full={
+            "how": Message("dataset.not_here_cli", cache=str(folder), files=files, download=download, plain=name,
+                           offline=Message("dataset.offline_choices"))}) from None
     try:
-        import importlib
-        loader = importlib.import_module(f"keras.datasets.{module}")
-        (x_train, y_train), (x_test, y_test) = loader.load_data()
-    except Exception as exc:  # keras raises plain Exception on a failed download
-        reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else 'no network'}"
-        cache = "$KERAS_HOME/datasets" if os.environ.get("KERAS_HOME") else "~/.keras/datasets"
-        raise DatasetError("dataset.not_cached", full={"cache": str(keras_cache_dir()), "reason": reason},
-                           name=repr(name), cache=cache, reason=type(exc).__name__,
-                           offline=Message("dataset.offline_choices")) from None
-    names = {"mnist": DIGITS, "fashion_mnist": FASHION, "cifar10": CIFAR10}[module]
-    return _checked(name, x_train, y_train, x_test, y_test, names)
+        arrays = {"mnist": _mnist_npz, "fashion-mnist": _fashion_idx, "cifar10": _cifar_batches}[name](folder)
+    except DatasetError:
+        raise
+    except (OSError, EOFError, ValueError, KeyError, IndexError, pickle.UnpicklingError, zipfile.BadZipFile) as exc:
+        full, hidden = _reason(exc)
+        raise DatasetError("dataset.builtin_unreadable", name=repr(name), reason=hidden,
+                           how=Message("dataset.builtin_page"),
+                           full={"reason": full, "how": Message("dataset.builtin_cli", cache=str(folder), files=files)}
+                           ) from None
+    names = {"mnist": DIGITS, "fashion-mnist": FASHION, "cifar10": CIFAR10}[name]
+    return _checked(name, *arrays, names)
+
+
+def _mnist_npz(folder: Path):
+    with np.load(folder / "mnist.npz", allow_pickle=False) as f:
+        return f["x_train"], f["y_train"], f["x_test"], f["y_test"]
+
+
+def _fashion_idx(folder: Path):
+    x_train, y_train, x_test, y_test = (read_idx(folder / "fashion-mnist" / f) for f in _FASHION_FILES)
+    if len(x_train) != len(y_train) or len(x_test) != len(y_test):
+        raise ValueError("image and label counts differ")
+    return x_train, y_train, x_test, y_test
+
+
+class _ArraysOnly(pickle.Unpickler):
+    """CIFAR's batches are Python pickles: only NumPy arrays (and bytes) are rebuilt from them,
+    nothing else runs."""
+
+    def find_class(self, module, name):
+        if (module, name) in (("numpy", "ndarray"), ("numpy", "dtype")):
+            return getattr(np, name)
+        if (module, name) == ("_codecs", "encode"):      # bytes, as Python 3 pickles them in protocol 2
+            import _codecs
+            return _codecs.encode
+        if name == "_reconstruct" and module in ("numpy.core.multiarray", "numpy._core.multiarray"):
+            try:
+                from numpy._core.multiarray import _reconstruct
+            except ImportError:                     # NumPy 1
+                from numpy.core.multiarray import _reconstruct
+            return _reconstruct
+        raise pickle.UnpicklingError(f"{module}.{name} is not part of a CIFAR batch")
+
+
+def _cifar_batch(path: Path):
+    with open(path, "rb") as f:
+        batch = _ArraysOnly(f, encoding="bytes").load()
+    data = np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+    labels = np.asarray(batch[b"labels"], dtype=np.int64)
+    if len(data) != len(labels):
+        raise ValueError("image and label counts differ")
+    return data, labels
+
+
+def _cifar_batches(cache: Path):
+    folder = _cifar_folder(cache)
+    if folder is None:                      # gone since here() looked
+        raise FileNotFoundError(2, "No such file or directory", str(cache / _CIFAR_FOLDERS[0]))
+    train = [_cifar_batch(folder / f"data_batch_{i}") for i in range(1, 6)]
+    x_test, y_test = _cifar_batch(folder / "test_batch")
+    return np.concatenate([x for x, _ in train]), np.concatenate([y for _, y in train]), x_test, y_test
 
 
 # ---- idx:PATH ------------------------------------------------------------------------------

@@ -1,10 +1,13 @@
 """A finished Keras run as code: a Jupyter notebook or a plain script that loads the same data, builds
-the same network with its layers spelled out, fits it with the same seed and settings, then plots
-the curves and the confusion matrix and prints the test accuracy. The way back to the notebooks.
+the same network with its layers spelled out, fits it with the same seed and settings (and every
+learning rate changed while it trained, at the batch where it took effect), then plots the curves
+and the confusion matrix (seaborn's heatmap, as the classroom notebooks drew it) and prints the test
+accuracy. The way back to the notebooks.
 
 The code mirrors models.build layer by layer (tests/test_export.py runs the notebook and holds its
 test accuracy to the run's). Only the dataset is read with DigitDash's loader, so the same names
-work offline (mnist-5k included): run the code from the DigitDash folder.
+work offline (mnist-5k included): the code runs from any folder once DigitDash is installed
+(`pip install -r requirements.txt -e .`, which scripts/start.sh does), and says so in one line if not.
 
 Every value from a run (its name, dataset, knobs) is written as a Python literal (repr) or, in the
 comments and markdown, on one line with unprintable characters escaped: whatever a run holds, the
@@ -13,8 +16,11 @@ for the command line (`server_paths`): pages get the name students see (limits.p
 """
 from __future__ import annotations
 
+import math
+
 from . import architecture, datasets, kinds, limits
 from .config import INITIALIZERS, ConfigError, RunConfig
+from .controls import TIMER
 from .i18n import Message, t
 
 NOT_KERAS = "export.not_keras"
@@ -100,8 +106,44 @@ def _optimizer(config: RunConfig) -> list[str]:
     return lines + [f"optimizer = keras.optimizers.{name}(learning_rate={rate}{extra})"]
 
 
-def _callbacks(config: RunConfig) -> list[str]:
-    lines = ["callbacks = []"]
+def _changes(run: dict, changes) -> tuple[list[str], dict[int, float]]:
+    """(comment lines, {step: learning rate}) for the changes applied while the run trained, in order:
+    each at its step (the batches trained before it). A pause is a comment: it changes nothing learnt."""
+    per_epoch = (run.get("info") or {}).get("steps_per_epoch")
+    notes, rates = [], {}
+    for row in sorted(changes, key=lambda r: r.get("seq") or 0):
+        if row.get("applied") is None or row.get("step") is None:
+            continue                                   # asked, never taken (the run ended first)
+        step, epoch = int(row["step"]), int(row.get("epoch") or 1)
+        where = f"step {step} (epoch {epoch}" + (f", batch {step - (epoch - 1) * int(per_epoch) + 1})"
+                                                 if per_epoch else ")")
+        if row["kind"] == "lr" and row.get("value") is not None and math.isfinite(float(row["value"])):
+            rates[step] = float(row["value"])
+            notes.append(f"#   {where}: learning rate {float(row['value'])!r}")
+        elif row["kind"] == "pause":
+            notes.append(f"#   {where}: paused (a pause holds the training; what it learns is the same)")
+        elif row["kind"] == "resume":
+            notes.append(f"#   {where}: resumed" + (" (its pauses had run out)" if row.get("by") == TIMER else ""))
+    if notes:
+        notes.insert(0, "# Changes made while the run trained, each from the batch where it took effect "
+                        "(step: the batches trained before it):")
+    return notes, rates
+
+
+def _callbacks(config: RunConfig, notes: list[str], rates: dict[int, float]) -> list[str]:
+    lines = notes + ["callbacks = []"]
+    if rates:                          # the learning rate changed while it trained: first, as the run did
+        lines = notes + [f"RATE_CHANGES = {rates!r}   # step -> the learning rate from that batch on", "",
+                         "class RateChanges(keras.callbacks.Callback):",
+                         '    """The learning rate changed while the run trained, each change at its step."""',
+                         "    def __init__(self, changes):",
+                         "        super().__init__()",
+                         "        self.changes, self.step = changes, 0", "",
+                         "    def on_train_batch_begin(self, batch, logs=None):",
+                         "        if self.step in self.changes:",
+                         "            self.model.optimizer.learning_rate = self.changes[self.step]",
+                         "        self.step += 1", "",
+                         "callbacks = [RateChanges(RATE_CHANGES)]"]
     if config.early_stopping:
         lines.append(f"callbacks.append(keras.callbacks.EarlyStopping(monitor={config.monitor!r}, "
                      f"patience={config.patience!r}, restore_best_weights={config.restore_best!r}))")
@@ -118,10 +160,11 @@ def _callbacks(config: RunConfig) -> list[str]:
     return lines
 
 
-def sections(run: dict, lang: str, server_paths: bool = False) -> list[tuple[str, str]]:
+def sections(run: dict, lang: str, server_paths: bool = False, changes=()) -> list[tuple[str, str]]:
     """(markdown, code) for each step of the exported run, the markdown in `lang`. The dataset is
     loaded by the name pages show (limits.public) unless `server_paths` (the command line, on the
-    server): then by the run's own name, path included."""
+    server): then by the run's own name, path included. `changes` are the run's rows of
+    controls.changes: each learning rate applied while it trained is set again at its step."""
     config: RunConfig = run["config"]
     if not kinds.of(config.architecture).keras:
         raise ConfigError("architecture", config.architecture, Message(NOT_KERAS))
@@ -136,9 +179,13 @@ def sections(run: dict, lang: str, server_paths: bool = False) -> list[tuple[str
         head += "\n\n" + say("no_drawings")
     if config.mixed_precision:
         head += "\n\n" + say("no_mixed_precision")
-    setup = ["import math", "", "import keras", "import matplotlib.pyplot as plt", "import numpy as np",
-             "from keras import layers", "from sklearn.metrics import ConfusionMatrixDisplay, confusion_matrix", "",
-             "from digitdash.datasets import load   # DigitDash's loader: run this from the DigitDash folder", "",
+    setup = ["import math", "",
+             "try:   # DigitDash's loader: the same dataset names as the app, offline too",
+             "    from digitdash.datasets import load",
+             "except ImportError as missing:",
+             f"    raise SystemExit(f\"{{missing}}. \" + {say('no_digitdash')!r}) from None", "",
+             "import keras", "import matplotlib.pyplot as plt", "import numpy as np", "import seaborn as sns",
+             "from keras import layers", "from sklearn.metrics import confusion_matrix", "",
              f"SEED = {config.seed!r}", f"BATCH_SIZE = {config.batch_size!r}", f"EPOCHS = {config.epochs!r}",
              f"VALIDATION_SPLIT = {config.validation_split!r}"]
     data = [f"data = load({shown!r})",
@@ -148,8 +195,9 @@ def sections(run: dict, lang: str, server_paths: bool = False) -> list[tuple[str
     model = ["keras.utils.set_random_seed(SEED)", "model = keras.Sequential(["]
     model += ["    " + line for line in _layers(config, shape, len(classes))]
     model += ["])", "model.summary()"]
+    notes, rates = _changes(run, changes)
     fit = _optimizer(config) + ['model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", '
-                                'metrics=["accuracy"])'] + _callbacks(config)
+                                'metrics=["accuracy"])'] + _callbacks(config, notes, rates)
     fit += ["history = model.fit(x_train, y_train, batch_size=BATCH_SIZE, epochs=EPOCHS,",
             "                    validation_split=VALIDATION_SPLIT, callbacks=callbacks, verbose=2)"]
     curves = ["h = history.history",
@@ -165,22 +213,25 @@ def sections(run: dict, lang: str, server_paths: bool = False) -> list[tuple[str
               "plt.show()"]
     test = ["test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)",
             "predicted = model.predict(x_test, verbose=0).argmax(axis=1)",
-            "ConfusionMatrixDisplay(confusion_matrix(y_test, predicted), display_labels=data.class_names).plot(",
-            "    cmap='Blues', colorbar=False)",
+            "plt.figure(figsize=(7, 6))",
+            "sns.heatmap(confusion_matrix(y_test, predicted), annot=True, fmt='d', cmap='Blues', cbar=False,",
+            "            xticklabels=data.class_names, yticklabels=data.class_names)",
+            "plt.xlabel('predicted'), plt.ylabel('true')",
             "plt.show()",
             'print(f"test accuracy {test_accuracy:.4f}  test loss {test_loss:.4f}")']
     figure = run["results"].get("test_accuracy")
+    fit_text = say("fit") + ("\n\n" + say("rate_changes", count=len(rates)) if rates else "")
     return [(head + "\n\n" + say("setup"), "\n".join(setup)), (say("data"), "\n".join(data)),
-            (say("model"), "\n".join(model)), (say("fit"), "\n".join(fit)), (say("curves"), "\n".join(curves)),
+            (say("model"), "\n".join(model)), (fit_text, "\n".join(fit)), (say("curves"), "\n".join(curves)),
             (say("test", accuracy=f"{figure:.4f}" if figure is not None else "-"), "\n".join(test))]
 
 
-def notebook(run: dict, lang: str = "en", server_paths: bool = False) -> str:
+def notebook(run: dict, lang: str = "en", server_paths: bool = False, changes=()) -> str:
     """The run as a Jupyter notebook (.ipynb text): a markdown cell before each code cell."""
     import nbformat
     from nbformat import v4
     cells = []
-    for markdown, code in sections(run, lang, server_paths):
+    for markdown, code in sections(run, lang, server_paths, changes):
         cells += [v4.new_markdown_cell(markdown), v4.new_code_cell(code)]
     book = v4.new_notebook(cells=cells, metadata={
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
@@ -189,10 +240,10 @@ def notebook(run: dict, lang: str = "en", server_paths: bool = False) -> str:
     return nbformat.writes(book)
 
 
-def script(run: dict, lang: str = "en", server_paths: bool = False) -> str:
+def script(run: dict, lang: str = "en", server_paths: bool = False, changes=()) -> str:
     """The run as a plain Python script: the markdown as comments above each step."""
     parts = []
-    for markdown, code in sections(run, lang, server_paths):
+    for markdown, code in sections(run, lang, server_paths, changes):
         comment = "\n".join(("# " + _one_line(line)).rstrip() for line in markdown.splitlines())
         parts.append(f"{comment}\n{code}\n")
     return "\n\n".join(parts)

@@ -4,6 +4,7 @@ text for the command line, plus the key and parameters to say them in any langua
 from __future__ import annotations
 
 import json
+import numbers
 import tomllib
 from functools import cache
 from pathlib import Path
@@ -30,14 +31,52 @@ def _flatten(tree: dict, prefix: str = ""):
 
 
 def t(key: str, lang: str = DEFAULT, **params) -> str:
-    """The text of `key` in `lang`, with {placeholders} filled (Messages among them said in `lang` too)."""
-    text = catalogue(lang if lang in LANGUAGES else DEFAULT)[key]
-    return text.format(**{k: say(v, lang) for k, v in params.items()}) if params else text
+    """The text of `key` in `lang`, with {placeholders} filled (Messages among them said in `lang` too,
+    numbers written as `lang` writes them: {n:,} is 4,000 in English and 4.000 in Spanish)."""
+    lang = lang if lang in LANGUAGES else DEFAULT
+    text = catalogue(lang)[key]
+    return text.format(**{k: _spoken(say(v, lang), lang) for k, v in params.items()}) if params else text
+
+
+# How each language marks thousands and decimals (English: 4,000.5; Spanish: 4.000,5).
+_MARKS = {"en": str.maketrans({}), "es": str.maketrans({",": ".", ".": ","})}
+
+
+def number(value, lang: str = DEFAULT, spec: str = ",") -> str:
+    """A number as `lang` writes it, formatted by `spec` (Python's format spec; the default groups
+    thousands): number(4000, "es") == "4.000", number(0.975, "es", ".1%") == "97,5%"."""
+    return format(value, spec).translate(_MARKS.get(lang, _MARKS[DEFAULT]))
+
+
+class _Number:
+    """A number filled into a catalogue sentence: formatted by the sentence's own spec, in `lang`'s marks."""
+
+    def __init__(self, value, lang: str):
+        self.value, self.lang = value, lang
+
+    def __format__(self, spec: str) -> str:
+        return number(self.value, self.lang, spec)
+
+    def __str__(self) -> str:
+        return number(self.value, self.lang, "")
+
+
+def _spoken(value, lang: str):
+    if lang == DEFAULT or isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return value
+    return _Number(value, lang)
 
 
 def say(value, lang: str = DEFAULT):
     """A Message in `lang`; anything else unchanged (plain text, numbers)."""
     return t(value.key, lang, **value.params) if isinstance(value, Message) else value
+
+
+def knob_value(knob: str, value):
+    """A knob's value as people read it: a Message where the catalogue names it (value.<knob>.<value>:
+    lr_schedule constant is "constante" in Spanish), else the value itself (relu, 512-128, 0.001)."""
+    key = f"value.{knob}.{value}"
+    return Message(key) if key in catalogue(DEFAULT) else value
 
 
 def language_of(locale: str | None) -> str:

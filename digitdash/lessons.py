@@ -3,7 +3,7 @@ gave, and the notebooks' own figures beside ours (`python -m digitdash reproduce
 from __future__ import annotations
 
 from .config import RunConfig
-from .i18n import Message
+from .i18n import Message, knob_value
 
 # What the notebooks reported (../shared/DESIGN.md), by (family, value); the final network by preset.
 NOTEBOOK = {("activation", "linear"): "0.91-0.92", ("activation", "relu"): "0.97-0.98",
@@ -43,7 +43,8 @@ def conclusion(runs: list[dict], epochs_of) -> list[Message]:
     knob = knobs[0]
     acc = {value_of(r["config"], knob): r["results"]["test_accuracy"] for r in runs}
     best, worst = max(acc, key=acc.get), min(acc, key=acc.get)
-    said = [Message("lesson.spread", knob=knob, best=best, best_acc=acc[best], worst=worst, worst_acc=acc[worst],
+    said = [Message("lesson.spread", knob=Message(f"knob.{knob}.label"), best=knob_value(knob, best),
+                    best_acc=acc[best], worst=knob_value(knob, worst), worst_acc=acc[worst],
                     points=100 * (acc[best] - acc[worst]))]
     reason = REASONS.get(knob)
     extra = reason(runs, acc, epochs_of) if reason else None
@@ -57,7 +58,8 @@ def _activation(runs, acc, epochs_of):
     best = max(others, key=others.get)
     points = 100 * (others[best] - acc["linear"])
     key = "lesson.linear" if points > 100 * CLOSE else "lesson.linear_close"
-    return Message(key, linear=acc["linear"], best=best, best_acc=others[best], points=points)
+    return Message(key, linear=acc["linear"], best=knob_value("activation", best), best_acc=others[best],
+                   points=points)
 
 
 def _initializer(runs, acc, epochs_of):
@@ -67,7 +69,8 @@ def _initializer(runs, acc, epochs_of):
     best = max(others, key=others.get)
     classes = len(runs[0]["results"].get("report") or []) or 10
     key = "lesson.zeros" if acc["zeros"] < 2 / classes else "lesson.zeros_learnt"
-    return Message(key, zeros=acc["zeros"], best=best, best_acc=others[best], chance=1 / classes)
+    return Message(key, zeros=acc["zeros"], best=knob_value("initializer", best), best_acc=others[best],
+                   chance=1 / classes)
 
 
 def _optimizer(runs, acc, epochs_of):

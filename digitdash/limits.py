@@ -47,8 +47,18 @@ class Limits:
     collect_drawings: bool = True
 
     def offered_datasets(self) -> list[str]:
-        """What a student may pick: the allowed built-in names, then the teacher's folders."""
-        return [d for d in BUILTIN if d in self.datasets] + [LISTED + n for n in sorted(self.folders)]
+        """What a student may pick: the allowed built-in names that this server has (mnist-5k always;
+        mnist, fashion-mnist and cifar10 once Keras' files for them are in its cache), then the
+        teacher's folders."""
+        from .datasets import builtin_here      # datasets reads this module's limits
+        here = builtin_here()
+        return [d for d in BUILTIN if d in self.datasets and d in here] + [LISTED + n for n in sorted(self.folders)]
+
+    def missing_datasets(self) -> list[str]:
+        """The allowed built-in datasets this server does not have yet (the teacher can add them)."""
+        from .datasets import builtin_here
+        here = builtin_here()
+        return [d for d in BUILTIN if d in self.datasets and d not in here]
 
     def check(self, config: RunConfig, estimated_seconds: float | None, queued_by_owner: int) -> None:
         """Raise LimitError for the first limit this student's run would break."""

@@ -100,8 +100,11 @@ class Store:
                 db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             _refuse_newer(db)
             _migrate(db)                             # reads only, unless the store is older
-            if db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":   # a store from before WAL
-                db.execute("PRAGMA journal_mode=WAL")
+            try:
+                if db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":   # a store from before WAL
+                    db.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.Error:
+                pass                                 # read-only just now: switched on a later open
 
     def connection(self):
         """A short-lived connection, as every store call uses, for the modules that keep their own
@@ -501,7 +504,7 @@ class Store:
         """(status, message, final) for a run in hand whose worker is gone or silent; None while it lives."""
         pid, run_id = row["worker_pid"], row["id"]
         when, word = self._life(run_id)
-        gone = not pid or not alive(pid) or _started_after(pid, row["started"])
+        gone = not pid or not alive(pid)     # (a number reused by another process: that one does not beat)
         if not gone and pid == os.getpid():
             return None          # this very process has it in hand
         last = max(t for t in (row["heartbeat"], row["started"], when, 0.0) if t is not None)
@@ -649,25 +652,6 @@ def _cannot_write(exc: sqlite3.Error) -> bool:
         return name.startswith(("SQLITE_IOERR", "SQLITE_FULL", "SQLITE_READONLY", "SQLITE_CANTOPEN"))
     text = str(exc).lower()
     return any(w in text for w in ("disk i/o error", "disk is full", "readonly database", "unable to open"))
-
-
-_BOOT: list[float] = []
-
-
-def _started_after(pid: int, when: float | None) -> bool:
-    """Whether process pid started after `when` (with a second's slack): a number reused by another
-    process, not the worker that claimed the run. False when it cannot be told (no /proc)."""
-    if when is None:
-        return False
-    try:
-        if not _BOOT:
-            with open("/proc/stat") as f:
-                _BOOT.append(float(next(line for line in f if line.startswith("btime")).split()[1]))
-        with open(f"/proc/{pid}/stat") as f:
-            ticks = int(f.read().rsplit(")", 1)[1].split()[19])
-        return _BOOT[0] + ticks / os.sysconf("SC_CLK_TCK") > when + 2
-    except (OSError, ValueError, IndexError, StopIteration):
-        return False
 
 
 def alive(pid: int) -> bool:

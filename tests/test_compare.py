@@ -150,3 +150,63 @@ def test_a_command_line_runs_server_path_is_never_shown(digitdash_home):
     at = AppTest.from_file(str(ROOT / "app_pages" / "compare.py"), default_timeout=60).run()
     assert not at.exception
     assert list(at.dataframe[0].value["dataset"]) == ["idx:…/mnist-partial", "our-digits"]
+
+
+def test_the_figures_a_student_compares_come_first(digitdash_home):
+    """On a 1280x720 projector the table shows its first columns only: name and accuracies lead,
+    who owns the run, what it is and its knobs follow."""
+    from fake_runs import two_runs
+    store = Store(digitdash_home)
+    (a, b), _ = two_runs(store)
+    store.update(b, config=RunConfig(layers=(64,), epochs=2, dropout=0.2).to_json())
+    rows = compare.table(store, [store.get(a), store.get(b)])
+    columns = list(rows[0])
+    assert columns[:6] == ["id", "name", "test accuracy", "final val_accuracy", "our handwriting", "test loss"]
+    assert columns.index("owner") > columns.index("test loss")
+    assert columns.index("dropout") > columns.index("owner") and columns.index("layers") > columns.index("owner")
+    assert rows[0]["test accuracy"] == 0.96 and rows[0]["final val_accuracy"] == pytest.approx(0.88)
+    assert set(compare.DECIMALS) <= set(columns)
+
+
+def test_the_per_digit_table_heads_runs_by_letter_with_the_change_of_b_from_a(digitdash_home):
+    from fake_runs import two_runs
+    store = Store(digitdash_home)
+    (a, b), y = two_runs(store)
+    runs = [store.get(a), store.get(b)]
+    rows = compare.per_digit(runs, [str(d) for d in range(10)])
+    assert [r["digit"] for r in rows] == [str(d) for d in range(10)]
+    assert list(rows[0]) == ["digit", "A", "B", "B − A"]                  # short headers: a projector's width
+    for d, r in enumerate(rows):
+        for letter, run in zip("AB", runs):
+            cm = run["results"]["confusion"]["test"]
+            assert r[letter] == pytest.approx(cm[d][d] / sum(cm[d]))
+        assert r["B − A"] == pytest.approx(r["B"] - r["A"])
+    assert list(compare.per_digit(runs[:1], "01")[0]) == ["digit", "A"]
+
+
+def test_a_clicked_cell_shows_its_digits_and_what_two_runs_read_differently(digitdash_home):
+    """The page's part of a click (the browser test clicks for real): the cell chosen is kept in
+    session state; the page shows that cell's digits, then A's and B's disagreements within it."""
+    from fake_runs import two_runs
+    store = Store(digitdash_home)
+    (a, b), y = two_runs(store)
+    digit = int(y[0])
+    pred = (digit + 1) % 10
+    a_cell = [i for i in range(40) if y[i] == digit]                  # A's mistakes in the cell
+    at = AppTest.from_file(str(ROOT / "app_pages" / "compare.py"), default_timeout=60).run()
+    assert not at.exception
+    assert [c.value for c in at.caption if "Click a cell" in c.value]
+    both = [m.value for m in at.markdown if "Right by" in m.value]
+    assert both == ["Right by A, wrong by B: 20", "Right by B, wrong by A: 20"]
+    at.session_state["cm-cell"] = (a, digit, pred)
+    at.run()
+    assert not at.exception
+    assert [m.value for m in at.markdown if f"true {digit}, read as {pred}" in m.value]
+    assert [c.value for c in at.caption if c.value.startswith(f"{len(a_cell)} shown of {len(a_cell)} test digits")]
+    shown = [[p.caption for p in image.proto.imgs] for image in at.get("image")]
+    assert ["90% sure"] * len(a_cell) in shown                       # the cell's digits, how sure A was of each
+    both = [m.value for m in at.markdown if "Right by" in m.value]
+    in_b_only = [i for i in range(40, 60) if y[i] == digit]
+    assert both == [f"Right by A, wrong by B: {len(in_b_only)}", f"Right by B, wrong by A: {len([i for i in a_cell if i < 20])}"]
+    at.radio(key="cm-split").set_value("train").run()
+    assert not at.exception and [c.value for c in at.caption if "Only the test digits are kept" in c.value]

@@ -138,3 +138,17 @@ def test_a_setting_must_be_a_knob_and_the_dataset_is_not_one(key):
     assert err.value.field == key and "dataset" not in allowed
     assert {"epochs", "layers", "learning_rate", "seed"} <= set(allowed)
     assert "--dataset" in str(err.value)
+
+
+def test_every_preset_has_its_own_summary_and_mlp_summaries_stay_short():
+    """A run's default name is its summary: cnn-basic and cnn-dropout must not both read 'cnn c32-c64 d128'."""
+    summaries = {name: cfg.summary() for name, cfg in PRESETS.items()}
+    assert len(set(summaries.values())) == len(summaries), summaries
+    assert summaries["mlp-512"] == "mlp 512" and summaries["cnn-basic"] == "cnn c32-c64 d128"
+    assert summaries["cnn-dropout"] == "cnn c32-c64 d128 drop0.5"
+    assert all(len(s) <= 20 for name, s in summaries.items() if name.startswith("mlp")), summaries
+    assert all(len(s) <= 45 for s in summaries.values()), summaries
+    words = lambda **knobs: RunConfig(**knobs).summary().split()[2:]   # noqa: E731  (after "mlp 512")
+    assert words(batch_norm=True, augment=True, l2=0.001) == ["bn", "l2=0.001", "aug"]
+    assert words(optimizer="sgd", activation="sigmoid") == ["sigmoid", "sgd"]
+    assert words(optimizer="adam", epochs=30, batch_size=128) == []      # defaults and training length say nothing

@@ -52,27 +52,184 @@ def test_unknown_dataset_names_the_choices():
         datasets.load("emnist")
 
 
-def test_keras_dataset_without_network_or_cache_gives_one_clear_message(tmp_path):
-    """No network (sockets refused) and an empty Keras cache: a DatasetError, not a traceback."""
+def test_keras_dataset_without_its_cached_files_gives_one_clear_message(tmp_path):
+    """An empty Keras cache, outside the command line: one DatasetError, no download tried, no
+    TensorFlow; the command line's text says where the files go, the page's names no path."""
     code = (
-        "import socket\n"
-        "def refuse(*a, **k): raise OSError('network is unreachable')\n"
+        "import socket, sys\n"
+        "def refuse(*a, **k): raise AssertionError('a connection was tried')\n"
         "socket.socket.connect = refuse\n"
         "socket.create_connection = refuse\n"
-        "from digitdash import datasets\n"
+        "from digitdash import datasets, i18n\n"
         "try:\n"
         "    datasets.load('fashion-mnist')\n"
         "except datasets.DatasetError as e:\n"
         "    print('MESSAGE', e)\n"
+        "    print('PAGE', i18n.say(e.message, 'es'))\n"
+        "print('TF', 'tensorflow' in sys.modules or 'keras' in sys.modules)\n"
     )
     env = {**os.environ, "KERAS_HOME": str(tmp_path / "keras")}
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
                          text=True, timeout=300)
-    line = [l for l in out.stdout.splitlines() if l.startswith("MESSAGE")]
-    assert line, out.stderr[-2000:]
-    msg = line[0]
+    lines = dict(line.split(" ", 1) for line in out.stdout.splitlines() if " " in line)
+    assert "MESSAGE" in lines, out.stderr[-2000:]
+    msg = lines["MESSAGE"]
     assert "'fashion-mnist'" in msg and str(tmp_path / "keras" / "datasets") in msg
-    assert "mnist-5k" in msg and "idx:PATH" in msg and "Traceback" not in out.stderr
+    assert "t10k-labels-idx1-ubyte.gz" in msg and "mnist-5k" in msg and "idx:PATH" in msg
+    assert "Traceback" not in out.stderr and lines["TF"] == "False"
+    page = lines["PAGE"]
+    assert str(tmp_path) not in page and "idx:" not in page and "profesor" in page and page.endswith(".")
+
+
+# ---- built-in datasets: offered only when this server has them, read without TensorFlow -------
+
+def fake_keras_cache(root, names=("mnist", "fashion-mnist", "cifar10"), n=20):
+    """Keras' cache folder as keras.datasets leaves it, with `n` small random images per split."""
+    import gzip
+    import pickle
+    rng = np.random.default_rng(0)
+    folder = root / "datasets"
+    if "mnist" in names:
+        folder.mkdir(parents=True, exist_ok=True)
+        np.savez(folder / "mnist.npz", x_train=rng.integers(0, 256, (n, 28, 28), dtype=np.uint8),
+                 y_train=np.arange(n, dtype=np.uint8) % 10, x_test=rng.integers(0, 256, (n // 2, 28, 28), dtype=np.uint8),
+                 y_test=np.arange(n // 2, dtype=np.uint8) % 10)
+    if "fashion-mnist" in names:
+        (folder / "fashion-mnist").mkdir(parents=True, exist_ok=True)
+        for split, count in (("train", n), ("t10k", n // 2)):
+            images = rng.integers(0, 256, (count, 28, 28), dtype=np.uint8)
+            labels = (np.arange(count) % 10).astype(np.uint8)
+            with gzip.open(folder / "fashion-mnist" / f"{split}-images-idx3-ubyte.gz", "wb") as f:
+                f.write(b"\x00\x00\x08\x03" + b"".join(d.to_bytes(4, "big") for d in images.shape) + images.tobytes())
+            with gzip.open(folder / "fashion-mnist" / f"{split}-labels-idx1-ubyte.gz", "wb") as f:
+                f.write(b"\x00\x00\x08\x01" + count.to_bytes(4, "big") + labels.tobytes())
+    if "cifar10" in names:
+        batches = folder / "cifar-10-batches-py-target" / "cifar-10-batches-py"
+        batches.mkdir(parents=True, exist_ok=True)
+        for part in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+            batch = {b"batch_label": part.encode(), b"labels": [i % 10 for i in range(n)],
+                     b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8),
+                     b"filenames": [b"x.png"] * n}
+            (batches / part).write_bytes(pickle.dumps(batch, protocol=2))
+    return folder
+
+
+@pytest.fixture
+def empty_keras(tmp_path, monkeypatch):
+    """A server whose Keras cache is empty (the real ~/.keras is not looked at)."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home-dir"))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    return tmp_path / "keras"
+
+
+def test_an_offline_server_offers_only_the_bundled_digits_and_the_teachers_folders(empty_keras, digitdash_home):
+    from digitdash import limits
+    assert limits.Limits().offered_datasets() == ["mnist-5k"]
+    assert limits.Limits().missing_datasets() == ["mnist", "fashion-mnist", "cifar10"]
+    digitdash_home.mkdir(parents=True, exist_ok=True)
+    (digitdash_home / "limits.toml").write_text(f'[folders]\nour-digits = "idx:{MNIST_PARTIAL}"\n')
+    assert limits.load().offered_datasets() == ["mnist-5k", "listed:our-digits"]
+    with pytest.raises(DatasetError, match="not offered here"):
+        datasets.student_choice("mnist")
+    fake_keras_cache(empty_keras, names=("mnist",))           # the teacher put mnist.npz in Keras' cache
+    assert limits.load().offered_datasets() == ["mnist-5k", "mnist", "listed:our-digits"]
+    assert datasets.student_choice("mnist") == "mnist"
+    hints = [str(h) for h in datasets.teacher_hints()]
+    assert [h.split("**")[1] for h in hints] == ["fashion-mnist", "cifar10"]
+    assert "$KERAS_HOME/datasets/fashion-mnist" in hints[0] and "t10k-images-idx3-ubyte.gz" in hints[0]
+    assert "fashion_mnist.load_data()" in hints[0] and "test_batch" in hints[1]
+
+
+def test_a_home_without_keras_names_its_cache_by_the_tilde(tmp_path, monkeypatch):
+    monkeypatch.delenv("KERAS_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert datasets.keras_cache_dir() == tmp_path / ".keras" / "datasets"
+    hint = str(datasets.teacher_hints()[0])
+    assert "`~/.keras/datasets`" in hint and str(tmp_path) not in hint
+
+
+def test_cached_builtins_load_with_numpy_and_never_import_tensorflow(tmp_path):
+    fake_keras_cache(tmp_path / "keras")
+    code = (
+        "import sys\n"
+        "from digitdash import datasets, limits\n"
+        "print('OFFERED', limits.Limits().offered_datasets())\n"
+        "for name in ('mnist', 'fashion-mnist', 'cifar10'):\n"
+        "    d = datasets.load(name)\n"
+        "    print('SHAPE', name, d.x_train.shape, d.x_test.shape, d.x_train.dtype, d.y_train.dtype, d.class_names[:2])\n"
+        "print('TF', sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))\n"
+    )
+    env = {**os.environ, "KERAS_HOME": str(tmp_path / "keras")}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines = out.stdout.splitlines()
+    assert "OFFERED ['mnist-5k', 'mnist', 'fashion-mnist', 'cifar10']" in lines
+    assert "SHAPE mnist (20, 28, 28, 1) (10, 28, 28, 1) uint8 int64 ('0', '1')" in lines
+    assert "SHAPE fashion-mnist (20, 28, 28, 1) (10, 28, 28, 1) uint8 int64 ('T-shirt/top', 'Trouser')" in lines
+    assert "SHAPE cifar10 (100, 32, 32, 3) (20, 32, 32, 3) uint8 int64 ('airplane', 'automobile')" in lines
+    assert lines[-1] == "TF []"
+
+
+def test_cifar_batches_rebuild_arrays_only(tmp_path, monkeypatch):
+    """A batch file is a pickle: one that would run anything but NumPy's array rebuilding is refused."""
+    import pickle
+    folder = fake_keras_cache(tmp_path / "keras", names=("cifar10",))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    data = datasets._decode("cifar10")
+    assert data.x_train.shape == (100, 32, 32, 3) and list(data.y_test[:3]) == [0, 1, 2]
+    (folder / "cifar-10-batches-py-target").rename(tmp_path / "moved")      # unpacked by hand into the cache
+    assert not datasets.here("cifar10")
+    (tmp_path / "moved" / "cifar-10-batches-py").rename(folder / "cifar-10-batches-py")
+    assert datasets.here("cifar10") and datasets._decode("cifar10").x_test.shape == (20, 32, 32, 3)
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("touch " + str(tmp_path / "pwned"),))
+    (folder / "cifar-10-batches-py" / "test_batch").write_bytes(pickle.dumps(Evil()))
+    with pytest.raises(DatasetError) as err:
+        datasets._decode("cifar10")
+    assert not (tmp_path / "pwned").exists()
+    assert "cannot be read" in err.value.message and str(tmp_path) not in err.value.message
+
+
+def test_a_broken_cached_file_is_one_dataset_error_without_paths(tmp_path, monkeypatch):
+    folder = fake_keras_cache(tmp_path / "keras", names=("mnist",))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    (folder / "mnist.npz").write_bytes(b"PK\x03\x04 not really a zip file")
+    with pytest.raises(DatasetError) as err:
+        datasets.load("mnist")
+    assert f"{folder} (mnist.npz)" in str(err.value)                  # the command line's line
+    for lang in ("en", "es"):
+        from digitdash import i18n
+        shown = i18n.say(err.value.message, lang)
+        assert str(tmp_path) not in shown and "'mnist'" in shown and shown.endswith("."), shown
+
+
+def test_pages_never_download(empty_keras, monkeypatch):
+    """Outside `python -m digitdash` a missing dataset is refused at once: nothing is fetched."""
+    monkeypatch.setattr(datasets, "fetch", lambda name: (_ for _ in ()).throw(AssertionError("fetched")))
+    for name in ("mnist", "fashion-mnist", "cifar10"):
+        with pytest.raises(DatasetError, match="not on this server yet"):
+            datasets.load(name)
+
+
+def test_long_reasons_are_shortened_between_words():
+    text = "Name or service not known " * 20
+    short = datasets._shortened(text, 40)
+    assert len(short) <= 42 and short.endswith(" …")
+    assert all(word in ("Name", "or", "service", "not", "known", "…") for word in short.split())
+    assert datasets._shortened("x" * 300, 50) == "x" * 50 + " …"
+
+
+def test_the_sidebar_of_an_offline_server_offers_what_it_has(empty_keras):
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["language"] = "Español"
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="dataset-choice").options == ["mnist-5k"]
+    said = " ".join(c.value for c in at.sidebar.caption)
+    assert "mnist, fashion-mnist, cifar10" in said and "profesor" in said and "keras" not in said.lower()
 
 
 def _write_folder(root, sizes=None, classes=("cat", "dog"), per_class=10):
@@ -201,23 +358,3 @@ def test_dataset_errors_show_pages_no_server_path(tmp_path, monkeypatch):
     with pytest.raises(DatasetError) as err:
         datasets.load(f"folder:{mixed}")
     assert "dog/3.png" in err.value.message and "…/mixed" not in err.value.message
-
-
-def test_a_keras_dataset_error_shows_pages_no_cache_path(tmp_path, monkeypatch):
-    """Data page on a server without network: 'not in the Keras cache', without the server's
-    cache folder (/root/.keras/datasets) or the path in Keras' own error."""
-    import types
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    fake = types.ModuleType("keras.datasets.fashion_mnist")
-
-    def load_data():
-        raise PermissionError(13, "Permission denied", str(tmp_path / "keras" / "datasets" / "fashion.npz"))
-    fake.load_data = load_data
-    monkeypatch.setitem(sys.modules, "keras.datasets.fashion_mnist", fake)
-    with pytest.raises(DatasetError) as err:
-        datasets.load("fashion-mnist")
-    assert str(tmp_path) in str(err.value)
-    for lang in ("en", "es"):
-        from digitdash import i18n
-        shown = i18n.say(err.value.message, lang)
-        assert str(tmp_path) not in shown and "/root" not in shown and "'fashion-mnist'" in shown, shown

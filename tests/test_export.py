@@ -166,3 +166,107 @@ def test_every_optimizer_and_initializer_has_its_keras_class():
     assert set(export._OPTIMIZER_CLASSES) == set(OPTIMIZERS) and set(export._INITIALIZER_CLASSES) == set(INITIALIZERS)
     with pytest.raises(ConfigError, match="optimizer"):          # a stored config outside the choices: refused
         export._optimizer(RunConfig(optimizer="adam(); import os"))
+
+
+# ---- issue 27: the code runs wherever it is downloaded, with every change made while it trained --
+
+import os  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from digitdash import controls  # noqa: E402
+
+
+def _outside(tmp_path) -> dict:
+    """An environment for a subprocess run in tmp_path, outside the repository: nothing on PYTHONPATH."""
+    assert ROOT not in tmp_path.resolve().parents
+    return {**{k: v for k, v in os.environ.items() if k != "PYTHONPATH"}, "MPLBACKEND": "Agg"}
+
+
+def _trained_with_changes(store, config, steps_per_epoch, rate_at, rate):
+    """A finished run whose learning rate was changed while it trained: the rows controls records
+    (`rate` from step `rate_at`, and a pause and resume there too, which change nothing)."""
+    run_id = store.create(config, name="changed")
+    store.claim_next(os.getpid())
+    for kind, value in (("pause", None), ("lr", rate), ("resume", None), ("lr", 0.2)):
+        seq = controls.ask(store, run_id, kind, value, teacher=True)
+        if kind != "lr" or value == rate:                 # the last one is asked, never taken: not exported
+            controls.applied(store, seq, rate_at, rate_at // steps_per_epoch + 1)
+    store.update(run_id, info={"steps_per_epoch": steps_per_epoch})
+    store.finish(run_id, "done", "", {"test_accuracy": 0.5, "test_loss": 1.0})
+    return run_id
+
+
+def test_the_exported_script_runs_from_any_folder_once_digitdash_is_installed(tmp_path, digitdash_home):
+    """A downloaded script run by its path (python ~/Downloads/digitdash-RUN.py) failed with
+    ModuleNotFoundError: No module named 'digitdash'. Installed (pip install -e ., scripts/test.sh and
+    scripts/start.sh do it), it trains from any folder; not installed, it says how in one line."""
+    env = _outside(tmp_path)
+    found = subprocess.run([sys.executable, "-c", "import digitdash; print(digitdash.__file__)"], cwd=tmp_path,
+                           env=env, capture_output=True, text=True, timeout=120)
+    assert found.returncode == 0 and Path(found.stdout.strip()).resolve() == ROOT / "digitdash" / "__init__.py", \
+        f"DigitDash is not installed from {ROOT}: run scripts/test.sh (or pip install -e . there)\n{found.stderr[-800:]}"
+    store = Store(digitdash_home)
+    run_id = _trained_with_changes(store, RunConfig(dataset="mnist-5k", layers=(16,), epochs=1), 94, 40,
+                                  0.003)
+    script = tmp_path / f"digitdash-{run_id}.py"
+    out = cli("export", run_id, "--script", str(script), home=digitdash_home)
+    assert out.returncode == 0, out.stderr
+    ran = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env={**env, "DIGITDASH_HOME": str(digitdash_home)},
+                         capture_output=True, text=True, timeout=600)
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    accuracy = float(ran.stdout.split("test accuracy ")[1].split()[0])
+    assert 0.5 < accuracy <= 1.0, ran.stdout[-1000:]
+    bare = subprocess.run([sys.executable, "-S", str(script)], cwd=tmp_path, env=env,      # -S: no site-packages
+                          capture_output=True, text=True, timeout=120)
+    lines = bare.stderr.strip().splitlines()
+    assert bare.returncode == 1 and len(lines) == 1 and "Traceback" not in bare.stderr, bare.stderr[-2000:]
+    assert "No module named 'digitdash'" in lines[0] and "pip install -r requirements.txt -e ." in lines[0]
+
+
+def test_a_learning_rate_changed_while_training_is_set_again_at_its_step(digitdash_home, mnist5k, monkeypatch):
+    """The export trained at the constant rate, the change made on the Train page silently left out:
+    the exported code sets the new rate at the step where it took effect (run here on 64 images,
+    6 batches an epoch, the learning rate read at every batch)."""
+    import keras
+    import matplotlib.pyplot as plt
+    store = Store(digitdash_home)
+    config = RunConfig(dataset="mnist-5k", layers=(8,), epochs=2, batch_size=8, learning_rate=0.001)
+    run_id = _trained_with_changes(store, config, 6, 9, 0.05)
+    out = cli("export", run_id, "--script", str(digitdash_home / "run.py"), "--notebook",
+              str(digitdash_home / "run.ipynb"), home=digitdash_home)
+    assert out.returncode == 0, out.stderr
+    text = (digitdash_home / "run.py").read_text()
+    assert "RATE_CHANGES = {9: 0.05}" in text and "0.2" not in text.split("RATE_CHANGES")[1].split("\n")[0]
+    assert "step 9 (epoch 2, batch 4): paused" in text and "resumed" in text
+    book = nbformat.reads((digitdash_home / "run.ipynb").read_text(), as_version=4)
+    assert "RateChanges" in "\n".join(c.source for c in book.cells if c.cell_type == "code")
+    assert "RateChanges" in "\n".join(c.source for c in book.cells if c.cell_type == "markdown")
+
+    small = type("Small", (), {"x_train": mnist5k.x_train[:64], "y_train": mnist5k.y_train[:64],
+                               "x_test": mnist5k.x_test[:32], "y_test": mnist5k.y_test[:32],
+                               "class_names": mnist5k.class_names})
+    monkeypatch.setattr(datasets, "load", lambda name: small)
+    rates = []
+
+    class Rate(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            rates.append(round(float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)), 6))
+
+    fit = keras.Model.fit
+    monkeypatch.setattr(keras.Model, "fit", lambda self, *a, callbacks=(), **kw:
+                        fit(self, *a, callbacks=[*callbacks, Rate()], **kw))
+    monkeypatch.setattr("matplotlib.pyplot.show", lambda *a, **k: None)
+    exec(compile(text, "run.py", "exec"), {"__name__": "__main__"})
+    plt.close("all")
+    assert rates == [0.001] * 9 + [0.05] * 3, rates
+
+
+def test_the_notebook_draws_its_confusion_matrix_with_seaborn():
+    """The classroom notebooks drew it with seaborn.heatmap (pinned in requirements.txt)."""
+    run = {"id": "0001-abcd", "name": "n", "results": {}, "config": RunConfig(dataset="mnist-5k", layers=(8,))}
+    book = nbformat.reads(export.notebook(run), as_version=4)
+    code = [c.source for c in book.cells if c.cell_type == "code"]
+    assert "import seaborn as sns" in code[0] and "sns.heatmap(confusion_matrix(y_test, predicted)" in code[-1]
+    assert "ConfusionMatrixDisplay" not in "\n".join(code)

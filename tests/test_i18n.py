@@ -307,3 +307,75 @@ def test_no_spinner_shows_a_function_name():
                     if not (isinstance(said.get("show_spinner"), ast.Constant) and said["show_spinner"].value is False):
                         unsaid.append(f"{path.name}:{node.name}")
     assert unsaid == []
+
+
+# ---- numbers, the device and the tables said in Spanish ----------------------------------------
+
+# English words that a Spanish page must not show (names such as relu, sgd or MFLOPs are not words).
+ENGLISH_WORDS = {"class", "cores", "core", "more", "constant", "linear", "zeros", "none", "activation",
+                 "precision", "recall", "support", "device", "best", "worst"}
+
+
+def _words(text):
+    return {w.lower() for w in re.findall(r"[A-Za-z]+", str(text))}
+
+
+def test_numbers_are_written_as_each_language_writes_them():
+    assert i18n.number(4000, "en") == "4,000" and i18n.number(4000, "es") == "4.000"
+    assert i18n.number(1234567.5, "es", ",.1f") == "1.234.567,5" and i18n.number(0.975, "es", ".1%") == "97,5%"
+    assert i18n.number(0.001, "es", "g") == "0,001" and i18n.number(12, "es") == "12"
+    msg = Message("dataset.folder_too_many", folder="…/x", most=100_000)
+    assert "100,000" in msg and "100.000" in i18n.say(msg, "es")
+    lesson = Message("lesson.neurons_gain", small="216", large="1024", small_params=171730,
+                     large_params=814090, points=1.5)
+    assert "171.730" in i18n.say(lesson, "es") and "1,5 puntos" in i18n.say(lesson, "es")
+    assert "171,730" in lesson and "1.5 points" in lesson                        # English as it was
+    assert i18n.say(Message("config.allowed.int_range", low=1, high=1000), "es") == "un número entero de 1 a 1000"
+
+
+def test_the_device_is_said_in_the_sessions_language(monkeypatch):
+    from digitdash import device
+    monkeypatch.setattr(device.os, "cpu_count", lambda: 2)
+    for text in (device.badge("es"), device.cpu_name("es"), device.said("CPU: AMD EPYC 7B13 (2 cores)", "es")):
+        assert "2 núcleos" in text and not _words(text) & ENGLISH_WORDS, text
+    assert device.said("CPU: AMD EPYC 7B13 (2 cores)", "en") == "CPU: AMD EPYC 7B13 (2 cores)"
+    assert device.said("CPU: X (1 core)", "es") == "CPU: X (1 núcleo)" and device.said(None, "es") is None
+    monkeypatch.setattr(device, "gpu_names", lambda: ("NVIDIA H200", "NVIDIA H200"))
+    assert device.badge("es") == "GPU: NVIDIA H200 (+1 más)" and device.badge() == "GPU: NVIDIA H200 (+1 more)"
+
+
+def test_knob_values_that_are_words_are_said_in_spanish():
+    assert i18n.say(i18n.knob_value("lr_schedule", "constant"), "es") == "constante"
+    assert i18n.say(i18n.knob_value("activation", "linear"), "es") == "lineal"
+    assert i18n.knob_value("activation", "relu") == "relu" and i18n.knob_value("layers", "512-128") == "512-128"
+    from digitdash.config import ACTIVATIONS, DOWNSAMPLING, INITIALIZERS, LR_SCHEDULES
+    for knob, values in (("activation", ACTIVATIONS), ("initializer", INITIALIZERS), ("lr_schedule", LR_SCHEDULES),
+                         ("downsampling", DOWNSAMPLING)):
+        for value in values:
+            assert not _words(i18n.say(i18n.knob_value(knob, value), "es")) & ENGLISH_WORDS, (knob, value)
+
+
+def test_compare_in_spanish_shows_no_english_header_or_cell(digitdash_home):
+    """The classification report's index ("class"), the runs table's lr_schedule values and the
+    device a run used, all in Spanish."""
+    from digitdash.bench import _engine_fit
+    from digitdash.datasets import load
+    from digitdash.store import Store
+    store = Store(digitdash_home)
+    data = load("mnist-5k")
+    for layers, schedule in (((16,), "constant"), ((32,), "one-cycle")):
+        _engine_fit(RunConfig(layers=layers, epochs=1, lr_schedule=schedule), data, store)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.session_state["language"] = "Español"
+    at.run()
+    at.switch_page("app_pages/compare.py").run()
+    assert not at.exception
+    reports = [d.value for d in at.dataframe if "soporte" in d.value.columns]
+    assert len(reports) == 2
+    for report in reports:
+        headers = [*report.columns, *report.index.names]
+        assert "clase" in headers and not set().union(*map(_words, headers)) & ENGLISH_WORDS, headers
+    runs = at.dataframe[0].value
+    assert sorted(runs[ES["column.lr_schedule"]]) == ["constante", "un ciclo"]
+    cells = [str(v) for v in runs[ES["column.device"]]]
+    assert all("núcleo" in c or c.startswith("GPU") for c in cells) and not _words(" ".join(cells)) & ENGLISH_WORDS

@@ -61,3 +61,30 @@ def test_reproduction_rows_put_the_notebook_beside_ours():
     rows = lessons.reproduction_rows("optimizer", runs, "mnist-5k")
     assert [(r["run"], r["learning_rate"], r["notebook"], r["ours"]) for r in rows] == [
         ("sgd", 0.01, "0.935", 0.835), ("adam", 0.001, "-", 0.972), ("rmsprop", 0.001, "0.978", 0.978)]
+
+
+# Words a Spanish sentence must not hold: knob names and values, and the English of the old sentences.
+ENGLISH = {"activation", "initializer", "optimizer", "linear", "zeros", "constant", "best", "worst", "points",
+           "what", "changed", "neurons", "layers", "cores", "more", "the", "and"}
+
+
+def words(text):
+    import re
+    return {w.lower() for w in re.findall(r"[A-Za-z]+", text)}
+
+
+def test_lessons_speak_spanish_knob_names_values_and_numbers():
+    from digitdash.i18n import say
+    cases = [family("activation", [0.915, 0.975, 0.962]), family("initializer", [0.1135, 0.97, 0.975]),
+             family("optimizer", [0.835, 0.972, 0.978]),
+             family("neurons", [0.96, 0.97, 0.975], params=[171_730, 407_050, 814_090])]
+    said = [say(m, "es") for runs, epochs_of in cases for m in lessons.conclusion(runs, epochs_of)]
+    assert len(said) == 8
+    for sentence in said:
+        assert not words(sentence) & ENGLISH, sentence
+    text = " ".join(said)
+    assert "Qué cambió: Activación. Mejor: relu con 97,5%" in text and "peor: lineal con 91,5%" in text
+    assert "Qué cambió: Inicializador de pesos. Mejor: glorot_uniform con 97,5%" in text and "peor: ceros con 11,3%" in text
+    assert "de 171.730 a 814.090 parámetros" in text and "1,5 puntos" in text
+    english = " ".join(str(m) for runs, epochs_of in cases for m in lessons.conclusion(runs, epochs_of))
+    assert "What changed: Activation. Best: relu at 97.5%" in english and "worst: linear at 91.5%" in english

@@ -168,15 +168,33 @@ CELL_FONT = 15     # px: every cell's number readable on a 1280x720 projector
 
 
 def confusion_heatmap(cm, class_names, title: str, normalized: bool = False, diverging: bool = False,
-                      lang: str = "en") -> go.Figure:
-    """A confusion matrix (true rows, predicted columns); zero cells are left blank."""
+                      lang: str = "en", clickable: bool = False) -> go.Figure:
+    """A confusion matrix (true rows, predicted columns); zero cells are left blank. `clickable`:
+    each cell also carries a square marker holding [true, predicted] as customdata, invisible until
+    picked (outlined then): Plotly reports clicks on markers, never on a heatmap's cells."""
     values = metrics.normalize_rows(cm) if normalized else np.asarray(cm, dtype=float)
     shown = np.where(np.asarray(cm) == 0, np.nan, values)
     text = [["" if np.isnan(v) else (f"{v:.2f}" if normalized else f"{v:+.0f}" if diverging else f"{v:.0f}")
              for v in row] for row in shown]
     names = [str(c) for c in class_names]
+    hover = t("chart.cm_hover", lang) + "<extra></extra>"
     fig = go.Figure(go.Heatmap(z=shown, x=names, y=names, text=text, texttemplate="%{text}", textfont=dict(size=CELL_FONT),
                                colorscale="RdBu" if diverging else "Blues", zmid=0 if diverging else None,
-                               showscale=False, hovertemplate=t("chart.cm_hover", lang) + "<extra></extra>"))
-    return layout(fig, 560, title=label(title), xaxis=dict(title=t("chart.predicted", lang), type="category"),
-                  yaxis=dict(title=t("chart.true", lang), type="category", autorange="reversed"))
+                               showscale=False, hovertemplate=hover, hoverinfo="skip" if clickable else None))
+    if clickable:
+        n = len(names)
+        said = [[text[i][j] or "0" for j in range(n)] for i in range(n)]
+        fig.add_trace(go.Scatter(
+            x=[names[j] for i in range(n) for j in range(n)], y=[names[i] for i in range(n) for j in range(n)],
+            customdata=[[i, j] for i in range(n) for j in range(n)], text=[said[i][j] for i in range(n) for j in range(n)],
+            mode="markers", hovertemplate=hover, showlegend=False, name="",
+            marker=dict(symbol="square-open", size=CLICK_MARKER, color=PICKED, opacity=0, line=dict(width=3, color=PICKED)),
+            selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=0))))
+    return layout(fig, 560, title=label(title), dragmode=False if clickable else None,
+                  xaxis=dict(title=t("chart.predicted", lang), type="category", fixedrange=clickable or None),
+                  yaxis=dict(title=t("chart.true", lang), type="category", autorange="reversed",
+                             fixedrange=clickable or None))
+
+
+CLICK_MARKER = 34      # px: a cell's outline when picked (a 1280-px page's cells are about 45 px)
+PICKED = "#ff7f0e"
