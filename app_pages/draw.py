@@ -1,5 +1,8 @@
-"""Draw or upload digits: see each preprocessing step and every chosen model's prediction, and
-say what was meant, so the drawing joins the class's own handwriting."""
+"""Draw or upload digits: every chosen model's answer beside the canvas, each preprocessing step
+below it, and say what was meant, so the drawing joins the class's own handwriting.
+
+What is read follows the tab the student has open: the drawing, the uploaded photos or the sample
+sent, never an older answer from another tab above the one just asked for."""
 import hashlib
 from pathlib import Path
 
@@ -13,6 +16,8 @@ from digitdash.i18n import Problem
 from digitdash.predict import ModelError, run_probabilities
 
 t = language.t
+CANVAS = 280           # px: the canvas' side
+INPUTS_WIDTH = 300     # px: the canvas' column; the answers take the rest of the row (below it on a phone)
 st.title(t("draw.title"))
 
 
@@ -24,58 +29,81 @@ def mnist_samples() -> dict[int, np.ndarray]:
 
 
 def models_ui() -> list[dict]:
+    """The runs that answer: the ones this student chose last (on another page visit or before a
+    reload too), else the best one."""
     by_id = run_picker.trained_runs("draw.no_model")
-    chosen = st.multiselect(t("draw.models"), list(by_id), default=[next(iter(by_id))], key="models",
-                            format_func=lambda i: run_picker.run_label(by_id[i]), help=t("draw.models_help"))
+    run_picker.restore_models("models", by_id)
+    chosen = st.multiselect(t("draw.models"), list(by_id), key="models", help=t("draw.models_help"),
+                            format_func=lambda i: run_picker.run_label(by_id[i]))
+    run_picker.keep_models("models", chosen)
     return [by_id[i] for i in chosen]
 
 
-def input_ui() -> tuple[list[tuple[str, bytes | np.ndarray, bool]], dict]:
-    """What to read: the canvas drawing, uploaded pictures and the sample sent (name, RGBA array or
-    file bytes, whether the student may add it to the class's handwriting), and the preprocessing
-    options."""
-    draw, upload, sample = st.tabs([t("draw.tab_draw"), t("draw.tab_upload"), t("draw.tab_samples")])
-    with draw:
-        c1, c2 = st.columns([2, 1])
-        with c2:
-            width = st.slider(t("draw.brush"), 5, 40, 18, key="brush", help=t("draw.brush_help"))
-            if st.button(t("draw.clear"), key="clear", help=t("draw.clear_help")):
-                st.session_state["canvas-version"] = st.session_state.get("canvas-version", 0) + 1
-            threshold = st.radio(t("draw.threshold"), ["otsu", "adaptive"], horizontal=True, key="threshold",
-                                 format_func=lambda m: t(f"draw.threshold_{m}"), help=t("draw.threshold_help"))
-            deskew = st.checkbox(t("draw.deskew"), key="deskew", help=t("draw.deskew_help"))
-        with c1, st.container(key="canvas"):
-            result = st_canvas(stroke_width=width, stroke_color="#FFFFFF", background_color="#000000",
-                               height=280, width=280, drawing_mode="freedraw", return_image_data=True,
-                               key=f"canvas-{st.session_state.get('canvas-version', 0)}")
-    with upload:
+def input_ui() -> tuple[str, list[tuple[str, bytes | np.ndarray, bool]]]:
+    """The tab the student has open ("draw", "upload" or "samples") and what it holds to read: (name,
+    RGBA array or file bytes, whether the student may add it to the class's handwriting)."""
+    labels = {"draw": t("draw.tab_draw"), "upload": t("draw.tab_upload"), "samples": t("draw.tab_samples")}
+    if st.session_state.get("draw-input") not in labels.values():    # first visit, or the language changed
+        st.session_state["draw-input"] = labels["draw"]
+    tabs = dict(zip(labels, st.tabs(list(labels.values()), key="draw-input", on_change="rerun")))
+    with tabs["draw"]:
+        drawing = canvas_ui()
+    with tabs["upload"]:
         files = st.file_uploader(t("draw.upload"), accept_multiple_files=True, help=t("draw.upload_help"),
                                  type=["png", "jpg", "jpeg", "bmp", "webp", "gif", "tif", "tiff"], key="upload")
-    with sample:
+    with tabs["samples"]:
         samples_ui()
-    items = [(f.name, f.getvalue(), True) for f in files or []]
-    if st.session_state.get("draw-sample") in samples.names():
-        name = st.session_state["draw-sample"]
-        items.append((t("draw.sample_name", digits=samples.digits_in(name)), samples.read(name), False))
-    if result is not None and result.image_data is not None:
-        items.insert(0, (t("draw.drawing"), result.image_data, True))
-    return items, {"threshold": threshold, "deskew": deskew}
+    source = next((name for name, tab in tabs.items() if tab.open), "draw")
+    if source == "upload":
+        return source, [(f.name, f.getvalue(), True) for f in files or []]
+    if source == "samples":
+        name = st.session_state.get("draw-sample")
+        if name not in samples.names():
+            return source, []
+        return source, [(t("draw.sample_name", digits=samples.digits_in(name)), samples.read(name), False)]
+    return source, [(t("draw.drawing"), drawing, True)] if drawing is not None else []
+
+
+def canvas_ui() -> np.ndarray | None:
+    """The canvas (RGBA drawing, None while nothing is drawn), Clear above it and the brush below. The
+    canvas' own toolbar shows above its right half on hover: Clear sits left of it, nothing under it."""
+    if st.button(t("draw.clear"), key="clear", help=t("draw.clear_help")):
+        st.session_state["canvas-version"] = st.session_state.get("canvas-version", 0) + 1
+    with st.container(key="canvas"):
+        result = st_canvas(stroke_width=st.session_state.get("brush", 18), stroke_color="#FFFFFF",
+                           background_color="#000000", height=CANVAS, width=CANVAS, drawing_mode="freedraw",
+                           return_image_data=True, key=f"canvas-{st.session_state.get('canvas-version', 0)}")
+    st.slider(t("draw.brush"), 5, 40, 18, key="brush", help=t("draw.brush_help"), width=CANVAS)
+    rgba = None if result is None else result.image_data
+    if rgba is None or preprocess.canvas_gray(rgba).max() < preprocess.CANVAS_INK:
+        return None
+    return rgba
 
 
 def samples_ui() -> None:
     """Pictures made by the project, each sent to the models with one click (for a student without
     a camera); they are read like uploads but never join the class's handwriting."""
     st.caption(t("draw.samples_help"))
-    names = samples.names()
-    for col, name in zip(st.columns(max(1, len(names))), names):
-        col.image(str(samples.FOLDER / name), width="stretch")
-        if col.button(t("draw.sample_send", digits=samples.digits_in(name)), key=f"sample-{Path(name).stem}",
-                      help=t("draw.sample_send_help")):
-            st.session_state["draw-sample"] = name
+    with st.container(horizontal=True):
+        for name in samples.names():
+            with st.container(width=88, gap="small"):
+                st.image(str(samples.FOLDER / name), width=88)
+                if st.button(t("draw.sample_send", digits=samples.digits_in(name)), key=f"sample-{Path(name).stem}",
+                             width="stretch", help=t("draw.sample_send_help")):
+                    st.session_state["draw-sample"] = name
     if st.session_state.get("draw-sample") and st.button(t("draw.sample_remove"), key="sample-remove",
                                                            help=t("draw.sample_remove_help")):
         st.session_state.pop("draw-sample")
         st.rerun()
+
+
+def options_ui() -> dict:
+    """How ink is told from paper, for drawings and photos alike."""
+    with st.container(horizontal=True, gap="large"):
+        threshold = st.radio(t("draw.threshold"), ["otsu", "adaptive"], horizontal=True, key="threshold",
+                             format_func=lambda m: t(f"draw.threshold_{m}"), help=t("draw.threshold_help"))
+        deskew = st.checkbox(t("draw.deskew"), key="deskew", help=t("draw.deskew_help"))
+    return {"threshold": threshold, "deskew": deskew}
 
 
 def digits_of(source, opts: dict) -> tuple[list[preprocess.Prepared], np.ndarray]:
@@ -86,18 +114,49 @@ def digits_of(source, opts: dict) -> tuple[list[preprocess.Prepared], np.ndarray
     return uploads.read(source, **opts)
 
 
+def answers_of(digits: list[preprocess.Prepared], models: list[dict]) -> dict[str, np.ndarray | str]:
+    """Each model's probabilities for the digits (one row per digit), or what stopped it, said."""
+    images = np.stack([p.image for p in digits])
+    found = {}
+    for run in models:
+        try:
+            found[run["id"]] = run_probabilities(server.store(), run["id"], images)
+        except ModelError as exc:
+            found[run["id"]] = language.say(exc.message)
+    return found
+
+
+def answer_ui(run: dict, probs) -> None:
+    """One model's answer to a picture, in the `prediction` container: "Prediction: 3 (95.2%)", or
+    the digits left to right when the picture holds several."""
+    if isinstance(probs, str):
+        st.error(probs)
+        return
+    name = language.plain(run["name"])
+    if len(probs) == 1:
+        digit = int(probs[0].argmax())
+        st.markdown(t("draw.prediction", name=name, digit=digit, p=probs[0][digit]))
+        return
+    digits = "".join(str(int(p.argmax())) for p in probs)
+    sure = " · ".join(language.number(float(p.max()), ".0%") for p in probs)
+    st.markdown(t("draw.prediction_digits", name=name, digits=digits, ps=sure))
+
+
 def steps_ui(prepared: preprocess.Prepared) -> None:
-    cols = st.columns(len(prepared.steps))
-    for col, (name, img) in zip(cols, prepared.steps):    # each in a cell of one size, its shape kept
-        col.image(preprocess.framed(img), caption=language.say(name), width=preprocess.CELL)
+    """Each step in a cell of one size, its shape kept; the cells wrap onto more rows, each caption
+    under its own picture."""
+    with st.container(horizontal=True):
+        for name, img in prepared.steps:
+            with st.container(width=preprocess.CELL, gap=None):
+                st.image(preprocess.framed(img), caption=language.say(name), width=preprocess.CELL)
 
 
-def prediction_ui(prepared: preprocess.Prepared, models: list[dict], index: int) -> int | None:
-    """Each model's answer; returns the first answer (None when no model could answer)."""
-    guess = None
-    left, right = st.columns([1, 3])
+def detail_ui(prepared: preprocess.Prepared, answers: dict, models: list[dict], index: int, n: int) -> None:
+    """One digit read: what the model sees, Look inside, each model's probabilities and a real MNIST
+    digit of the answer."""
+    left, right = st.columns([1, 4])
     with left:
-        st.image(prepared.image, caption=t("draw.model_sees"), width=140)
+        st.image(prepared.image, caption=t("draw.model_sees"), width=112)
         keras_runs = [r["id"] for r in models if kinds.of(r["config"].architecture).keras]
         if keras_runs and st.button(t("draw.inside"), key=f"inside-{index}", help=t("draw.inside_help")):
             st.session_state["inside-drawing"] = prepared.image
@@ -105,20 +164,18 @@ def prediction_ui(prepared: preprocess.Prepared, models: list[dict], index: int)
             st.session_state["inside-run-pick"] = keras_runs[0]
             navigation.go("inside")
     with right:
-        cols = st.columns(max(1, len(models)))
-        for col, run in zip(cols, models):
-            try:
-                probs = run_probabilities(server.store(), run["id"], prepared.image[None])[0]
-            except ModelError as exc:
-                col.error(language.say(exc.message))
-                continue
+        shown = [(run, answers[run["id"]][n]) for run in models if not isinstance(answers[run["id"]], str)]
+        for col, (run, probs) in zip(st.columns(max(1, len(shown))), shown):
             digit = int(probs.argmax())
-            guess = digit if guess is None else guess
-            col.markdown(t("draw.prediction", name=language.plain(run["name"]), digit=digit, p=probs[digit]))
+            col.markdown(f"**{language.plain(run['name'])}**")
             col.plotly_chart(charts.probability_bars(probs, language.lang()), key=f"probs-{index}-{run['id']}",
                              width="stretch")
             col.image(mnist_samples()[digit], caption=t("draw.real_mnist", digit=digit), width=70)
-    return guess
+
+
+def guess_of(answers: dict, models: list[dict], n: int) -> int | None:
+    """The first model's answer to digit n (None when no model could answer)."""
+    return next((int(answers[r["id"]][n].argmax()) for r in models if not isinstance(answers[r["id"]], str)), None)
 
 
 def feedback_ui(prepared: preprocess.Prepared, picture: np.ndarray, guess: int | None, index: int) -> None:
@@ -129,9 +186,8 @@ def feedback_ui(prepared: preprocess.Prepared, picture: np.ndarray, guess: int |
     with st.container(key=f"feedback-{index}"):
         if digest in kept:
             drawing, digit = kept[digest]
-            a, b = st.columns([4, 1])
-            a.success(t("draw.kept", digit=digit))
-            if b.button(t("draw.undo"), key=f"undo-{index}", help=t("draw.undo_help")):
+            st.success(t("draw.kept", digit=digit))
+            if st.button(t("draw.undo"), key=f"undo-{index}", help=t("draw.undo_help")):
                 try:
                     handwriting.delete(server.store(), drawing, by=student.owner())
                 except handwriting.HandwritingError:
@@ -162,34 +218,60 @@ def feedback_ui(prepared: preprocess.Prepared, picture: np.ndarray, guess: int |
             if st.session_state[f"meant-{index}-{digest}"] is not None:
                 keep(st.session_state[f"meant-{index}-{digest}"])
 
-        a, b = st.columns([1, 3])
         if guess is not None:
-            a.button(t("draw.right", digit=guess), key=f"right-{index}", on_click=keep, args=(guess,),
-                     help=t("draw.right_help", digit=guess))
-        b.segmented_control(t("draw.meant"), list(range(10)), key=f"meant-{index}-{digest}", on_change=picked,
-                            help=t("draw.meant_help"))
+            st.button(t("draw.right", digit=guess), key=f"right-{index}", on_click=keep, args=(guess,),
+                      help=t("draw.right_help", digit=guess))
+        st.segmented_control(t("draw.meant"), list(range(10)), key=f"meant-{index}-{digest}", on_change=picked,
+                             help=t("draw.meant_help"))
         if f"keep-problem-{index}" in st.session_state:
             st.error(language.say(st.session_state.pop(f"keep-problem-{index}")))
 
 
 models = models_ui()
-items, options = input_ui()
-with st.container(key="prediction"):
-    shown = 0
-    for name, source, students_own in items:
-        st.subheader(language.plain(name))
-        try:
-            digits, picture = digits_of(source, options)
-        except preprocess.ImageError as exc:
-            st.warning(f"{language.plain(name)}: {language.say(exc.message)}")
-            continue
-        if isinstance(source, np.ndarray) and digits:     # the latest drawing is offered on Inside too
-            st.session_state["inside-drawing"] = digits[0].image
-        for prepared in digits:
-            steps_ui(prepared)
-            guess = prediction_ui(prepared, models, shown)
-            if students_own:                   # a sample made by the project is not the class's handwriting
-                feedback_ui(prepared, picture, guess, shown)
-            shown += 1
-    if not items:
-        st.info(t("draw.nothing_yet"))
+with st.container(horizontal=True, gap="large"):
+    with st.container(width=INPUTS_WIDTH):
+        source, items = input_ui()
+    answers_column = st.container()
+st.subheader(t("draw.steps"))
+options = options_ui()
+
+read = []                                  # (name, the student's own, picture, digits, answers)
+for name, data, students_own in items:
+    try:
+        digits, picture = digits_of(data, options)
+    except preprocess.ImageError as exc:
+        read.append((name, students_own, None, [], language.say(exc.message)))
+        continue
+    if source == "draw":                  # the latest drawing is offered on Inside too, after a reload as well
+        run_picker.keep_drawing(digits[0].image)
+    read.append((name, students_own, picture, digits, answers_of(digits, models)))
+
+with answers_column:
+    with st.container(key="prediction"):
+        if not read:
+            st.info(t({"draw": "draw.nothing_yet", "upload": "draw.nothing_uploaded",
+                       "samples": "draw.nothing_sent"}[source]))
+        for name, students_own, picture, digits, answers in read:
+            if isinstance(answers, str):
+                st.warning(f"{language.plain(name)}: {answers}")
+                continue
+            if source != "draw":
+                st.markdown(f"**{language.plain(name)}**")
+            for run in models:
+                answer_ui(run, answers[run["id"]])
+            if source == "samples" and samples.caveat(st.session_state["draw-sample"]):
+                st.caption(t(samples.caveat(st.session_state["draw-sample"])))
+    if source == "draw" and read and read[0][3]:         # the drawing's tick, beside its answer
+        feedback_ui(read[0][3][0], read[0][2], guess_of(read[0][4], models, 0), 0)
+
+index = 0
+for name, students_own, picture, digits, answers in read:
+    for n, prepared in enumerate(digits):
+        part = f" · {t('draw.digit_of', n=n + 1, of=len(digits))}" if len(digits) > 1 else ""
+        st.markdown(f"**{language.plain(name)}**{part}")
+        steps_ui(prepared)
+        detail_ui(prepared, answers, models, index, n)
+        if students_own and source != "draw":  # a sample made by the project is not the class's handwriting
+            feedback_ui(prepared, picture, guess_of(answers, models, n), index)
+        index += 1
+run_picker.cookies_ui()

@@ -19,5 +19,6 @@ def export_ui(run: dict, prefix: str, where=st) -> None:
                       export.file_name(run, ".ipynb"),
                       "application/x-ipynb+json", key=f"{prefix}-notebook", help=t("export.download_help"),
                       icon=":material/code:")
-    b.download_button(t("export.download_script"), export.script(run, lang, changes=changes), export.file_name(run, ".py"),
+    b.download_button(t("export.download_script"), export.script(run, lang, changes=changes),
+                      export.file_name(run, ".py"),
                       "text/x-python", key=f"{prefix}-script", help=t("export.download_help"), icon=":material/code:")

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import language, server, student, teacher_auth
-from digitdash import estimate, handwriting, kinds, leaderboard, limits, teacher_gate
+from digitdash import datasets, estimate, handwriting, kinds, leaderboard, limits, teacher_gate
 from digitdash.config import DATASETS
 from digitdash.i18n import Problem
 from digitdash.store import StoreError
@@ -111,6 +111,8 @@ def limits_ui() -> None:
                                help=t("teacher.kinds_help"))
         saved = st.form_submit_button(t("teacher.save"), help=t("teacher.save_help"))
     st.caption(t("teacher.folders", names=", ".join(sorted(now.folders)) or "-"))
+    for hint in datasets.teacher_hints():        # built-in datasets this server cannot load yet: how to add them
+        st.caption(language.say(hint))
     if saved:
         try:
             limits.save(limits.with_changes(now, max_epochs=int(epochs), max_run_seconds=int(seconds),

@@ -243,7 +243,8 @@ KERAS_FILES = {
     "fashion-mnist": tuple(f"fashion-mnist/{f}" for f in _FASHION_FILES),
     "cifar10": tuple(f"{_CIFAR_FOLDERS[0]}/{f}" for f in _CIFAR_BATCHES),
 }
-_HINT_FILES = {"mnist": "dataset.files_mnist", "fashion-mnist": "dataset.files_fashion", "cifar10": "dataset.files_cifar"}
+_HINT_FILES = {"mnist": "dataset.files_mnist", "fashion-mnist": "dataset.files_fashion",
+               "cifar10": "dataset.files_cifar"}
 
 
 def keras_home() -> Path:

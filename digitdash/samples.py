@@ -27,3 +27,13 @@ def read(name: str) -> bytes:
 def digits_in(name: str) -> str:
     """The digits a sample shows, from its name: 'pen-photo-2026.jpg' -> '2026'."""
     return next((part for part in Path(name).stem.split("-") if part.isdigit()), "")
+
+
+CAVEATS = {          # sample -> what the page says under its answer (a catalogue key)
+    "pen-photo-2026.jpg": "draw.sample_caveat_2026",
+}
+
+
+def caveat(name: str) -> str | None:
+    """Why a model may misread this sample, as a catalogue key (None for a sample most models read)."""
+    return CAVEATS.get(name)

@@ -84,10 +84,11 @@ def test_on_a_projector_compare_fits_its_column_and_a_clicked_cell_shows_its_dig
     pg.goto(app_server.url + "/compare")
     pg.wait_for_selector(".st-key-runs-table")
     wait_for(lambda: pg.locator(".st-key-confusion .js-plotly-plot").count() == 2, timeout=60)
-    pg.wait_for_selector(".st-key-per-digit [data-testid=stDataFrame]")
+    wait_for(lambda: pg.locator("[data-testid=stDataFrame]").count() >= 2, timeout=60)   # runs and per-digit tables
     # the runs table: the test accuracy is among the columns drawn, and hovering its header (within
     # the table's visible width) shows its help
-    heads = pg.evaluate("() => [...document.querySelectorAll('.st-key-runs-table th')].map(h => h.textContent)")
+    heads = wait_for(lambda: pg.evaluate("() => [...document.querySelectorAll('.st-key-runs-table th')]"
+                                         ".map(h => h.textContent)"), timeout=30)     # the columns drawn
     assert "test accuracy" in heads, heads
     table = pg.locator(".st-key-runs-table [data-testid=stDataFrame]").bounding_box()
     assert hover_help(pg, table, "never seen in training") is not None

@@ -56,7 +56,7 @@ def test_change_labels_never_overprint_each_other_nor_the_title():
         assert a.yref == "y2 domain" and a.yanchor == "top" and a.y < 1 and a.y not in title_y
     assert len([s for s in fig.layout.shapes if s.line.dash == "dot"]) == 2 * 3       # a line per step, both panels
     es = charts.curves(EPOCHS, changes=CHANGES, steps_per_epoch=STEPS, lang="es")
-    assert change_labels(es)[0].text == "pausa · lr 0.001 · reanudada"
+    assert change_labels(es)[0].text == "pausa · lr 0,001 · reanudada"      # Spanish decimals
 
 
 def test_compare_epoch_axes_tick_at_whole_epochs():

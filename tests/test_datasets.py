@@ -92,7 +92,8 @@ def fake_keras_cache(root, names=("mnist", "fashion-mnist", "cifar10"), n=20):
     if "mnist" in names:
         folder.mkdir(parents=True, exist_ok=True)
         np.savez(folder / "mnist.npz", x_train=rng.integers(0, 256, (n, 28, 28), dtype=np.uint8),
-                 y_train=np.arange(n, dtype=np.uint8) % 10, x_test=rng.integers(0, 256, (n // 2, 28, 28), dtype=np.uint8),
+                 y_train=np.arange(n, dtype=np.uint8) % 10,
+                 x_test=rng.integers(0, 256, (n // 2, 28, 28), dtype=np.uint8),
                  y_test=np.arange(n // 2, dtype=np.uint8) % 10)
     if "fashion-mnist" in names:
         (folder / "fashion-mnist").mkdir(parents=True, exist_ok=True)
@@ -156,7 +157,8 @@ def test_cached_builtins_load_with_numpy_and_never_import_tensorflow(tmp_path):
         "print('OFFERED', limits.Limits().offered_datasets())\n"
         "for name in ('mnist', 'fashion-mnist', 'cifar10'):\n"
         "    d = datasets.load(name)\n"
-        "    print('SHAPE', name, d.x_train.shape, d.x_test.shape, d.x_train.dtype, d.y_train.dtype, d.class_names[:2])\n"
+        "    print('SHAPE', name, d.x_train.shape, d.x_test.shape, d.x_train.dtype, d.y_train.dtype,\n"
+        "          d.class_names[:2])\n"
         "print('TF', sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))\n"
     )
     env = {**os.environ, "KERAS_HOME": str(tmp_path / "keras")}
