@@ -15,8 +15,6 @@ from digitdash.store import StoreError
 t = language.t
 ALL = "*"   # the family filter's "every run" choice
 GALLERY_PAGE = 40   # misclassified digits shown at first, and added by each "show more"
-HEADER_HELP = {"test accuracy": "compare.test_accuracy_help", "final val_accuracy": "compare.val_accuracy_help",
-               "our handwriting": "compare.our_handwriting_help", "test loss": "compare.test_loss_help"}
 st.title(t("compare.title"))
 store = server.store()
 runs = store.runs()
@@ -45,7 +43,8 @@ def table_ui() -> tuple[list[dict], list[dict]]:
     if len(view):
         view["status"] = [t(f"status.{s}") for s in view["status"]]
     decimals = {t(f"column.{c.replace(' ', '_')}"): st.column_config.NumberColumn(
-        format="%.3f", help=t(HEADER_HELP[c]) if c in HEADER_HELP else None) for c in compare.DECIMALS}
+        format="%.3f", help=t(f"compare.{c.replace(' ', '_')}_help") if c in compare.EXPLAINED else None)
+        for c in compare.DECIMALS}
     event = st.dataframe(language.translated_columns(view, "column"), key="runs-table", on_select="rerun",
                          selection_mode="multi-row", hide_index=True, width="stretch", column_config=decimals)
     st.download_button(t("compare.csv"), text.to_csv(rows), "digitdash-runs.csv", "text/csv",
@@ -234,13 +233,14 @@ def cell_ui(done: list[dict], names, clickable: bool) -> None:
     """The digits of the matrix cell last clicked, and those two runs read differently."""
     with st.container(key="cell-digits"):
         if not clickable:
+            st.session_state.pop("cm-cell", None)      # back on test, the matrices start unpicked too
             st.caption(t("compare.cell_split"))
             return
         picked = st.session_state.get("cm-cell")
         by_id = {r["id"]: r for r in done}
         if picked is None or picked[0] not in by_id or not all(0 <= v < len(names) for v in picked[1:]):
             st.caption(t("compare.cell_hint"))
-            picked, cell = None, None
+            cell = None
         else:
             run, true, pred = by_id[picked[0]], picked[1], picked[2]
             cell = (true, pred)

@@ -5,6 +5,7 @@ What is read follows the tab the student has open: the drawing, the uploaded pho
 sent, never an older answer from another tab above the one just asked for."""
 import hashlib
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import streamlit as st
@@ -142,10 +143,10 @@ def answer_ui(run: dict, probs) -> None:
     st.markdown(t("draw.prediction_digits", name=name, digits=digits, ps=sure))
 
 
-def steps_ui(prepared: preprocess.Prepared) -> None:
+def steps_ui(prepared: preprocess.Prepared, index: int) -> None:
     """Each step in a cell of one size, its shape kept; the cells wrap onto more rows, each caption
     under its own picture."""
-    with st.container(horizontal=True):
+    with st.container(horizontal=True, key=f"steps-{index}"):
         for name, img in prepared.steps:
             with st.container(width=preprocess.CELL, gap=None):
                 st.image(preprocess.framed(img), caption=language.say(name), width=preprocess.CELL)
@@ -227,51 +228,77 @@ def feedback_ui(prepared: preprocess.Prepared, picture: np.ndarray, guess: int |
             st.error(language.say(st.session_state.pop(f"keep-problem-{index}")))
 
 
-models = models_ui()
-with st.container(horizontal=True, gap="large"):
-    with st.container(width=INPUTS_WIDTH):
-        source, items = input_ui()
-    answers_column = st.container()
-st.subheader(t("draw.steps"))
-options = options_ui()
+class Reading(NamedTuple):
+    """A picture read: its name, whether it is the student's own (a sample is not), the picture as
+    gray, its digits and each model's answers (or what stopped the picture being read, said)."""
+    name: str
+    own: bool
+    picture: np.ndarray | None
+    digits: list[preprocess.Prepared]
+    answers: dict | str
 
-read = []                                  # (name, the student's own, picture, digits, answers)
-for name, data, students_own in items:
-    try:
-        digits, picture = digits_of(data, options)
-    except preprocess.ImageError as exc:
-        read.append((name, students_own, None, [], language.say(exc.message)))
-        continue
-    if source == "draw":                  # the latest drawing is offered on Inside too, after a reload as well
-        run_picker.keep_drawing(digits[0].image)
-    read.append((name, students_own, picture, digits, answers_of(digits, models)))
 
-with answers_column:
+def read_all(source: str, items: list, models: list[dict], options: dict) -> list[Reading]:
+    read = []
+    for name, data, own in items:
+        try:
+            digits, picture = digits_of(data, options)
+        except preprocess.ImageError as exc:
+            read.append(Reading(name, own, None, [], language.say(exc.message)))
+            continue
+        if source == "draw":              # the latest drawing is offered on Inside too, after a reload as well
+            run_picker.keep_drawing(digits[0].image)
+        read.append(Reading(name, own, picture, digits, answers_of(digits, models)))
+    return read
+
+
+def answers_panel_ui(source: str, read: list[Reading], models: list[dict]) -> None:
+    """Beside the canvas: every chosen model's answer to what the open tab holds, and the drawing's tick."""
     with st.container(key="prediction"):
         if not read:
             st.info(t({"draw": "draw.nothing_yet", "upload": "draw.nothing_uploaded",
                        "samples": "draw.nothing_sent"}[source]))
-        for name, students_own, picture, digits, answers in read:
-            if isinstance(answers, str):
-                st.warning(f"{language.plain(name)}: {answers}")
+        elif not models:
+            st.info(t("draw.pick_model"))
+        for reading in read:
+            if isinstance(reading.answers, str):
+                st.warning(f"{language.plain(reading.name)}: {reading.answers}")
                 continue
             if source != "draw":
-                st.markdown(f"**{language.plain(name)}**")
+                st.markdown(f"**{language.plain(reading.name)}**")
             for run in models:
-                answer_ui(run, answers[run["id"]])
+                answer_ui(run, reading.answers[run["id"]])
             if source == "samples" and samples.caveat(st.session_state["draw-sample"]):
                 st.caption(t(samples.caveat(st.session_state["draw-sample"])))
-    if source == "draw" and read and read[0][3]:         # the drawing's tick, beside its answer
-        feedback_ui(read[0][3][0], read[0][2], guess_of(read[0][4], models, 0), 0)
+    if source == "draw" and read and read[0].digits:
+        drawing = read[0]
+        feedback_ui(drawing.digits[0], drawing.picture, guess_of(drawing.answers, models, 0), 0)
 
-index = 0
-for name, students_own, picture, digits, answers in read:
-    for n, prepared in enumerate(digits):
-        part = f" · {t('draw.digit_of', n=n + 1, of=len(digits))}" if len(digits) > 1 else ""
-        st.markdown(f"**{language.plain(name)}**{part}")
-        steps_ui(prepared)
-        detail_ui(prepared, answers, models, index, n)
-        if students_own and source != "draw":  # a sample made by the project is not the class's handwriting
-            feedback_ui(prepared, picture, guess_of(answers, models, n), index)
-        index += 1
+
+def details_ui(source: str, read: list[Reading], models: list[dict]) -> None:
+    """Below: each digit's steps, what the model sees and each model's probabilities; a photo's digits
+    are said right or wrong here too (the drawing's beside its answer)."""
+    index = 0
+    for reading in read:
+        for n, prepared in enumerate(reading.digits):
+            part = f" · {t('draw.digit_of', n=n + 1, of=len(reading.digits))}" if len(reading.digits) > 1 else ""
+            st.markdown(f"**{language.plain(reading.name)}**{part}")
+            steps_ui(prepared, index)
+            detail_ui(prepared, reading.answers, models, index, n)
+            if reading.own and source != "draw":     # a sample made by the project is not the class's handwriting
+                feedback_ui(prepared, reading.picture, guess_of(reading.answers, models, n), index)
+            index += 1
+
+
+models = models_ui()
+run_picker.latest_drawing()                # after a reload: the drawing made before it is offered on Inside again
+with st.container(horizontal=True, gap="large"):       # the answers beside the canvas; below it on a phone
+    with st.container(width=INPUTS_WIDTH):
+        source, items = input_ui()
+    answers_column = st.container()
+st.subheader(t("draw.steps"))
+readings = read_all(source, items, models, options_ui())
+with answers_column:
+    answers_panel_ui(source, readings, models)
+details_ui(source, readings, models)
 run_picker.cookies_ui()

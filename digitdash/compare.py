@@ -75,6 +75,7 @@ def table(store, runs: list[dict], all_knobs: bool = False, owner_name=None) -> 
 # Figures the table shows with three decimals (a projector has no room for 0.9812345).
 DECIMALS = ["test accuracy", "test loss", "our handwriting", "drawings accuracy", "loss drop per epoch",
             *(f"{how} {key}" for how in ("final", "best", "mean") for key in ("accuracy", "val_accuracy", "loss", "val_loss"))]
+EXPLAINED = FIRST[1:5]     # their headers say what each figure is (catalogue: compare.<column>_help)
 LETTERS = "ABCD"      # the runs of the per-digit table, in the order the matrices show them
 DIGIT, CHANGE = "digit", "B − A"
 

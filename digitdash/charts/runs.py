@@ -196,5 +196,5 @@ def confusion_heatmap(cm, class_names, title: str, normalized: bool = False, div
                              fixedrange=clickable or None))
 
 
-CLICK_MARKER = 34      # px: a cell's outline when picked (a 1280-px page's cells are about 45 px)
+CLICK_MARKER = 34      # px: a cell's outline when picked (the 560-px matrix's cells are about 40 px high)
 PICKED = "#ff7f0e"
