@@ -10,6 +10,7 @@ from digitdash import charts, compare, kinds, lessons, limits, share, text
 from digitdash import mistakes as cells
 from digitdash import datasets
 from digitdash.datasets import DatasetError, shape_of
+from digitdash.i18n import Problem
 from digitdash.store import StoreError
 
 t = language.t
@@ -109,7 +110,7 @@ def manage_ui(selected: list[dict]) -> None:
             try:
                 store.rename(run["id"], new, by=student.owner(), teacher=teacher)
                 st.rerun()
-            except StoreError as exc:
+            except Problem as exc:      # not theirs, invisible characters, too long, a full disk
                 st.error(language.say(exc.message))
         # the tick belongs to this run: deleting it never leaves the next run's delete armed
         if st.checkbox(t("compare.confirm_delete"), key=f"confirm-delete-{run['id']}",

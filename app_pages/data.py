@@ -10,7 +10,6 @@ from digitdash.i18n import Problem
 
 t = language.t
 st.title(t("data.title"))
-server.saving_ui()
 name = sidebar.dataset_name()
 try:
     data = server.load_dataset(name)
@@ -21,8 +20,8 @@ except DatasetError as exc:
 facts = server.dataset_facts(name)
 h, w, c = data.image_shape
 m1, m2, m3, m4 = st.columns(4)
-m1.metric(t("data.train_images"), f"{len(data.x_train):,}", help=t("data.train_images_help"))
-m2.metric(t("data.test_images"), f"{len(data.x_test):,}", help=t("data.test_images_help"))
+m1.metric(t("data.train_images"), language.number(len(data.x_train)), help=t("data.train_images_help"))
+m2.metric(t("data.test_images"), language.number(len(data.x_test)), help=t("data.test_images_help"))
 m3.metric(t("data.image_size"), f"{w}x{h} " + t("data.rgb" if c == 3 else "data.gray"))
 m4.metric(t("data.pixel_values"), f"{int(data.x_train.min())}..{int(data.x_train.max())} ({data.x_train.dtype})")
 st.caption(t("data.normalization"))
@@ -64,7 +63,7 @@ def handwriting_ui() -> None:
     owners = handwriting.listing(server.store())
     writers = len({d["owner"] for d in owners})
     a, b = st.columns(2)
-    a.metric(t("data.ours_count"), f"{len(ids):,}", help=t("data.ours_count_help"))
+    a.metric(t("data.ours_count"), language.number(len(ids)), help=t("data.ours_count_help"))
     b.metric(t("data.ours_writers"), writers)
     st.plotly_chart(charts.drawing_counts(np.bincount(labels, minlength=10), language.lang()),
                     key="drawing-counts", width="stretch")

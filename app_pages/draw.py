@@ -12,7 +12,7 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from app_pages import language, navigation, run_picker, server, student
-from digitdash import charts, handwriting, kinds, limits, preprocess, samples, uploads
+from digitdash import charts, handwriting, i18n, kinds, limits, preprocess, samples, uploads
 from digitdash.i18n import Problem
 from digitdash.predict import ModelError, run_probabilities
 
@@ -40,15 +40,15 @@ def models_ui() -> list[dict]:
     return [by_id[i] for i in chosen]
 
 
-def input_ui() -> tuple[str, list[tuple[str, bytes | np.ndarray, bool]]]:
+def input_ui(returned: bool) -> tuple[str, list[tuple[str, bytes | np.ndarray, bool]]]:
     """The tab the student has open ("draw", "upload" or "samples") and what it holds to read: (name,
     RGBA array or file bytes, whether the student may add it to the class's handwriting)."""
-    labels = {"draw": t("draw.tab_draw"), "upload": t("draw.tab_upload"), "samples": t("draw.tab_samples")}
-    if st.session_state.get("draw-input") not in labels.values():    # first visit, or the language changed
-        st.session_state["draw-input"] = labels["draw"]
+    labels = {name: t(f"draw.tab_{name}") for name in ("draw", "upload", "samples")}
+    said = {i18n.t(f"draw.tab_{name}", code): name for code in i18n.LANGUAGES for name in labels}   # a language change
+    st.session_state["draw-input"] = labels[said.get(st.session_state.get("draw-input"), "draw")]   # same tab after
     tabs = dict(zip(labels, st.tabs(list(labels.values()), key="draw-input", on_change="rerun")))
     with tabs["draw"]:
-        drawing = canvas_ui()
+        drawing = canvas_ui(returned)
     with tabs["upload"]:
         files = st.file_uploader(t("draw.upload"), accept_multiple_files=True, help=t("draw.upload_help"),
                                  type=["png", "jpg", "jpeg", "bmp", "webp", "gif", "tif", "tiff"], key="upload")
@@ -65,17 +65,30 @@ def input_ui() -> tuple[str, list[tuple[str, bytes | np.ndarray, bool]]]:
     return source, [(t("draw.drawing"), drawing, True)] if drawing is not None else []
 
 
-def canvas_ui() -> np.ndarray | None:
+def canvas_ui(returned: bool) -> np.ndarray | None:
     """The canvas (RGBA drawing, None while nothing is drawn), Clear above it and the brush below. The
-    canvas' own toolbar shows above its right half on hover: Clear sits left of it, nothing under it."""
+    canvas' own toolbar shows above its right half on hover: Clear sits left of it, nothing under it.
+    Back from another page (`returned`), the canvas starts again with the drawing it had."""
+    kept = st.session_state.get("canvas-kept")            # (Fabric JSON, RGBA) of the drawing on the canvas
     if st.button(t("draw.clear"), key="clear", help=t("draw.clear_help")):
         st.session_state["canvas-version"] = st.session_state.get("canvas-version", 0) + 1
+        kept = st.session_state["canvas-kept"] = None
+    elif returned and kept:                   # a new canvas, drawn from the JSON it had (kept for this canvas)
+        st.session_state["canvas-version"] = st.session_state.get("canvas-version", 0) + 1
+        st.session_state["canvas-initial"] = (st.session_state["canvas-version"], kept[0])
+    version = st.session_state.get("canvas-version", 0)
+    initial = st.session_state.get("canvas-initial", (None, None))
     with st.container(key="canvas"):
         result = st_canvas(stroke_width=st.session_state.get("brush", 18), stroke_color="#FFFFFF",
                            background_color="#000000", height=CANVAS, width=CANVAS, drawing_mode="freedraw",
-                           return_image_data=True, key=f"canvas-{st.session_state.get('canvas-version', 0)}")
+                           return_image_data=True, initial_drawing=initial[1] if initial[0] == version else None,
+                           key=f"canvas-{version}")
     st.slider(t("draw.brush"), 5, 40, 18, key="brush", help=t("draw.brush_help"), width=CANVAS)
     rgba = None if result is None else result.image_data
+    if rgba is not None:
+        st.session_state["canvas-kept"] = (result.json_data, rgba)
+    elif kept is not None and initial[0] == version:      # restored: the canvas sends nothing until drawn on
+        rgba = kept[1]
     if rgba is None or preprocess.canvas_gray(rgba).max() < preprocess.CANVAS_INK:
         return None
     return rgba
@@ -290,11 +303,12 @@ def details_ui(source: str, read: list[Reading], models: list[dict]) -> None:
             index += 1
 
 
+returned = "models" not in st.session_state   # Draw's widgets are gone: back from another page, or a new session
 models = models_ui()
 run_picker.latest_drawing()                # after a reload: the drawing made before it is offered on Inside again
 with st.container(horizontal=True, gap="large"):       # the answers beside the canvas; below it on a phone
     with st.container(width=INPUTS_WIDTH):
-        source, items = input_ui()
+        source, items = input_ui(returned)
     answers_column = st.container()
 st.subheader(t("draw.steps"))
 readings = read_all(source, items, models, options_ui())

@@ -1,12 +1,11 @@
 """Home: what DigitDash is, a first run in three steps, the device, and every page."""
 import streamlit as st
 
-from app_pages import language, navigation, server
+from app_pages import language, navigation
 from digitdash import device
 
 t = language.t
 st.title(t("home.title"))
-server.saving_ui()
 st.markdown(t("home.intro"))
 left, right = st.columns([3, 2])
 with left:
@@ -14,7 +13,7 @@ with left:
     st.markdown(t("home.steps"))
 with right:
     st.subheader(t("home.device_title"))
-    st.metric(t("home.device_label"), device.badge(), help=t("common.device_help"))
+    st.metric(t("home.device_label"), device.badge(language.lang()), help=t("common.device_help"))
     st.caption(t("home.device_note"))
 st.subheader(t("home.pages"))
 for key in navigation.PAGES:

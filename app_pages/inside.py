@@ -15,7 +15,6 @@ t = language.t
 MAP_POINTS, TSNE_POINTS = 2000, 600
 st.title(t("inside.title"))
 st.caption(t("inside.intro"))
-server.saving_ui()
 
 
 def run_ui() -> dict:
@@ -153,7 +152,8 @@ def map_ui(model, run: dict, data, image: np.ndarray) -> None:
         xy, placed, pred = map_points(run["id"], space, method, key, model, x, image)
     n = len(xy)
     fig = charts.digit_map(xy, y[:n], pred, data.class_names, placed, language.lang())
-    event = st.plotly_chart(fig, key="map", on_select="rerun", selection_mode="points", width="stretch")
+    event = st.plotly_chart(fig, key="map", on_select="rerun", selection_mode=("points", "box", "lasso"),
+                            width="stretch")
     st.caption(t("inside.map_count", n=n, wrong=int((pred != y[:n]).sum())))
     picked = [p.get("customdata") for p in (event.selection.points if event and event.selection else [])]
     picked = [int(i if np.isscalar(i) else i[0]) for i in picked if i is not None][:12]

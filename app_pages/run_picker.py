@@ -100,8 +100,8 @@ def _write(name: str, value: str) -> None:
 
 
 def _cookie(name: str) -> str:
-    value = st.context.cookies.get(name) or ""
-    return value if _COOKIE_TEXT.fullmatch(value) else ""
+    value = st.context.cookies.get(name)
+    return value if isinstance(value, str) and _COOKIE_TEXT.fullmatch(value) else ""
 
 
 def _drawing(value: str) -> np.ndarray | None:

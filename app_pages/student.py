@@ -6,7 +6,7 @@ import streamlit as st
 from app_pages.language import say, t
 from app_pages.server import store
 from digitdash import identity
-from digitdash.store import StoreError
+from digitdash.i18n import Problem
 
 
 def owner() -> str:
@@ -38,7 +38,7 @@ def identity_ui() -> None:
 def _save_name() -> None:
     try:
         st.session_state["student-name"] = store().set_student_name(owner(), st.session_state["student-name"])
-    except StoreError as exc:
+    except Problem as exc:       # a name taken, invisible characters, a full disk
         st.session_state["name-problem"] = exc.message
 
 

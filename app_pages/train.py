@@ -4,14 +4,14 @@ import time
 import pandas as pd
 import streamlit as st
 
-from digitdash import architecture, charts, controls, estimate, experiments, kinds, metrics, share
+from digitdash import architecture, charts, controls, device, estimate, experiments, kinds, metrics, share
 from digitdash.config import (ACTIVATIONS, BOUNDS, DOWNSAMPLING, INITIALIZERS, LR_SCHEDULES, MONITORS, OPTIMIZERS,
                               PADDINGS, PRESETS, ConfigError, RunConfig)
 from digitdash.datasets import DatasetError, shape_of
 from digitdash.i18n import Problem
 from digitdash.store import StoreError
 from app_pages import export_buttons, language, navigation, server, sidebar, student, teacher_auth
-from app_pages.train_form import config_from_state, load_config, load_preset
+from app_pages.train_form import CUSTOM, config_from_state, load_config, load_preset, matching_preset
 
 t = language.t
 st.title(t("train.title"))
@@ -41,6 +41,8 @@ def link_sync(config: RunConfig | None) -> None:
 
 def knob(widget, field: str, *args, **kwargs):
     """One config knob: its widget keyed cfg-<field>, label and hover help from the catalogue."""
+    if widget is st.selectbox and "format_func" not in kwargs:       # choices said in the session's language
+        kwargs["format_func"] = language.knob_choice(field)
     return widget(t(f"knob.{field}.label"), *args, key=f"cfg-{field}", help=t(f"knob.{field}.help"), **kwargs)
 
 
@@ -49,9 +51,17 @@ def bounds(field: str) -> tuple[float, float]:
     return BOUNDS[field].form_range()
 
 
+def _preset_chosen() -> None:
+    if st.session_state["preset"] != CUSTOM:
+        load_preset(st.session_state["preset"])
+
+
 def form_ui() -> None:
-    st.selectbox(t("train.preset"), list(PRESETS), key="preset", on_change=lambda: load_preset(st.session_state["preset"]),
-                 help=t("train.preset_help"))
+    # the box names what the form holds (custom once a knob differs from every preset), so choosing
+    # any preset, the one it named before included, always loads it
+    st.session_state["preset"] = matching_preset(st.session_state)
+    st.selectbox(t("train.preset"), [CUSTOM, *PRESETS], key="preset", on_change=_preset_chosen,
+                 format_func=lambda p: t("train.preset_custom") if p == CUSTOM else p, help=t("train.preset_help"))
     cnn = st.session_state["cfg-architecture"] == "cnn"
     a, b, c = st.columns(3)
     with a:
@@ -119,7 +129,7 @@ def summary_ui(config: RunConfig | None, specs: list | None, error: str | None) 
     shape, classes = shape_of(config.dataset)
     m1, m2, m3 = st.columns(3)
     params = architecture.parameters(config, specs, shape, len(classes))
-    m1.metric(t("train.params"), f"{params:,}" if params is not None else "n/a", help=t("train.params_help"))
+    m1.metric(t("train.params"), language.number(params) if params is not None else "n/a", help=t("train.params_help"))
     m2.metric(t("train.mflops"), f"{architecture.total_flops(specs) / 1e6:.2f}", help=t("train.mflops_help"))
     m3.metric(t("train.input"), t("train.input_value", shape="x".join(map(str, shape)), classes=len(classes)))
     with st.expander(t("train.model_summary"), expanded=False):
@@ -155,12 +165,16 @@ def family_ui(config: RunConfig | None) -> None:
             title = "vary " + " x ".join(vary)
         else:
             base, vary = experiments.template(choice, sidebar.dataset_name())
+            if config is not None and "epochs" not in vary:      # the epochs the form shows
+                base = base.replace(epochs=config.epochs)
             title = choice
         configs = experiments.expand(base, vary)
     except ConfigError as exc:
         st.error(language.say(exc.message))
         return
-    st.caption(t("train.family_runs", n=len(configs), runs="; ".join(experiments.label(c, vary) for c in configs)))
+    epochs = sorted({c.epochs for c in configs})
+    st.caption(t("train.family_runs", n=len(configs), runs="; ".join(experiments.label(c, vary) for c in configs),
+                 epochs=t("train.n_epochs", n="/".join(map(str, epochs)))))
     if st.button(t("train.launch_family"), key="launch-family", help=t("train.launch_family_help")):
         try:
             group, ids = experiments.launch(server.runner(), base, vary, title, owner=student.owner(),
@@ -200,7 +214,8 @@ def status_line(run: dict, position: int | None) -> str:
         return t("train.status_position", status=status, position=position) if position else \
             t("train.status", status=status)
     if s == "running":
-        return t("train.status_running", status=status, device=run["device"] or t("train.the_worker"))
+        return t("train.status_running", status=status, device=device.said(run["device"], language.lang())
+                 or t("train.the_worker"))
     message = language.say(run["message"])
     if s == "done" and res.get("stopped_early_at"):
         return t("train.status_early", epoch=res["stopped_early_at"], message=message)
@@ -290,15 +305,19 @@ def live_ui() -> None:
                 controls_ui(run, changes, len(epochs))
         else:
             st.caption(t("train.not_yours", owner=language.plain(student.owner_name(run["owner"]))))
-    if run["status"] == "running":
-        elapsed = time.time() - (run["started"] or time.time())
-        done = len(epochs)
-        per_epoch = sum(e["seconds"] for e in epochs) / done if done else None
-        left = t("train.left", seconds=per_epoch * (total - done)) if per_epoch else ""
-        st.progress(done / total, text=t("train.progress", done=done, total=total, elapsed=elapsed, left=left))
     steps = run["info"].get("steps_per_epoch")
     lang = language.lang()
     batches = store.batches(run_id)
+    if run["status"] == "running":
+        elapsed = time.time() - (run["started"] or time.time())
+        fraction, seconds = estimate.progress(epochs, total, batches[-1]["step"] if batches else None, steps)
+        if len(epochs) >= total:      # every epoch done: the test digits are being read
+            text = t("train.progress_testing", total=total, elapsed=elapsed)
+        else:
+            left = t("train.left", seconds=seconds) if seconds is not None else ""
+            text = t("train.progress", done=len(epochs), total=total, elapsed=elapsed, left=left,
+                     percent=fraction)
+        st.progress(fraction, text=text)
     if epochs or batches:
         st.plotly_chart(charts.curves(epochs, batches, steps, lang, changes), key="live-curves", width="stretch")
     else:       # nothing learnt yet: no empty axes, no gaps of nothing
@@ -313,7 +332,7 @@ def live_ui() -> None:
         c1.metric(t("train.test_accuracy"), f"{res['test_accuracy']:.4f}", help=t("train.test_accuracy_help"))
         c2.metric(t("train.test_loss"), f"{res['test_loss']:.4f}", help=t("train.test_loss_help"))
         kind, sentence = metrics.verdict(epochs, res["test_accuracy"], st.session_state["acc-threshold"],
-                                         st.session_state["loss-threshold"])
+                                         st.session_state["loss-threshold"], config=run["config"])
         (st.warning if kind in ("underfitting", "overfitting") else st.success)(language.say(sentence))
         l1, l2 = st.columns(2)
         navigation.link("compare", label=t("train.to_compare"), where=l1)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import MutableMapping
 
-from digitdash.config import PRESETS, RunConfig
+from digitdash.config import PRESETS, ConfigError, RunConfig
 
 TEXT_FIELDS = ("layers", "conv_filters")   # edited as text such as "512-128"
 FIELDS = [f for f in RunConfig().to_dict() if f != "dataset"]
@@ -33,3 +33,22 @@ def config_from_state(state: MutableMapping, dataset: str) -> RunConfig:
         if isinstance(default, float) and isinstance(values.get(field), int) and not isinstance(values[field], bool):
             values[field] = float(values[field])
     return RunConfig(dataset=dataset).replace(**values).with_settings(texts).validate()
+
+
+CUSTOM = "custom"      # the preset box's choice when the form matches no preset
+
+
+def matching_preset(state: MutableMapping) -> str:
+    """The preset the form holds now, knob for knob; CUSTOM when a knob differs from every preset
+    (or the form does not validate): the preset box never names what the form does not hold."""
+    try:
+        held = config_from_state(state, RunConfig().dataset).to_dict()
+    except (ConfigError, ValueError, TypeError):
+        return CUSTOM
+    held.pop("dataset", None)
+    for name, preset in PRESETS.items():
+        wanted = preset.to_dict()
+        wanted.pop("dataset", None)
+        if wanted == held:
+            return name
+    return CUSTOM

@@ -512,9 +512,14 @@ def quiet_tensorflow() -> None:
     _quieted = True
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     sys.stderr.flush()
+    try:      # in memory, not on disk: a full disk must still give its one clear line
+        held = os.fdopen(os.memfd_create("digitdash-stderr"), "w+b") if hasattr(os, "memfd_create") \
+            else tempfile.TemporaryFile()
+    except OSError:
+        return
     saved = os.dup(2)
     try:
-        with tempfile.TemporaryFile() as held:
+        with held:
             os.dup2(held.fileno(), 2)
             try:
                 import tensorflow as tf
@@ -542,6 +547,7 @@ def quiet_tensorflow() -> None:
         pass
 
 
-COMMANDS = {"train": cmd_train, "experiment": cmd_experiment, "reproduce": cmd_reproduce, "export": cmd_export, "runs": cmd_runs, "show": cmd_show, "predict": cmd_predict,
+COMMANDS = {"train": cmd_train, "experiment": cmd_experiment, "reproduce": cmd_reproduce, "export": cmd_export,
+            "runs": cmd_runs, "show": cmd_show, "predict": cmd_predict,
             "delete": cmd_delete, "bench": cmd_bench, "robustness": cmd_robustness, "handwriting": cmd_handwriting,
             "teacher-link": cmd_teacher_link, "worker": cmd_worker}

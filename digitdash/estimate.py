@@ -73,3 +73,22 @@ def _safe(config: RunConfig, runs: list[dict], rate: float) -> float:
         return run_seconds(config, runs, rate)
     except (ConfigError, datasets.DatasetError):   # a dataset gone since it was queued: a typical run
         return 60.0
+
+
+def progress(epochs: list[dict], total: int, last_step: int | None, steps_per_epoch: int | None) -> tuple[float, float | None]:
+    """(the fraction of a running run's training done, seconds left) from what the store holds: whole
+    epochs, plus the batches of the epoch under way (`last_step`, counted from 0 across epochs, when the
+    run records batch losses). The bar and its text both come from here, so they never disagree; with
+    every epoch done, (1.0, 0.0): what remains is the test, which the page names."""
+    done = len(epochs)
+    if total <= 0:
+        return 1.0, 0.0
+    if done >= total:
+        return 1.0, 0.0
+    within = 0.0
+    if steps_per_epoch and last_step is not None:
+        within = min(max((last_step + 1) / steps_per_epoch - done, 0.0), 0.999)
+    fraction = (done + within) / total
+    seconds = [e["seconds"] for e in epochs if e.get("seconds")]
+    per_epoch = sum(seconds) / len(seconds) if seconds else None
+    return fraction, (per_epoch * (total - done - within) if per_epoch else None)

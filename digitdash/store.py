@@ -175,8 +175,8 @@ class Store:
     def create(self, config: RunConfig, name: str | None = None, owner: str | None = None,
                group: str | None = None, status: str = "queued") -> str:
         run_id = time.strftime("%m%d-%H%M%S-") + secrets.token_hex(2)
-        name = _clean(str(name)[:text.RUN_NAME_MAX], "run_name", text.RUN_NAME_MAX) if name is not None else None
-        group = _clean(str(group)[:text.RUN_NAME_MAX], "family", text.RUN_NAME_MAX) if group is not None else None
+        name = text.clean(str(name)[:text.RUN_NAME_MAX], "run_name", text.RUN_NAME_MAX) if name is not None else None
+        group = text.clean(str(group)[:text.RUN_NAME_MAX], "family", text.RUN_NAME_MAX) if group is not None else None
         now = time.time()
         # A run created running is in the hands of this process (the command line trains it at once).
         hands = (os.getpid(), now, now) if status == "running" else (None, None, None)
@@ -256,7 +256,7 @@ class Store:
     def set_student_name(self, student_id: str, name: str) -> str:
         """Record (or change) the name a student goes by; returns it cleaned (text.clean). Two
         students of the class never share a name (case, spacing and look-alike letters ignored)."""
-        name = _clean(name, "name", text.NAME_MAX)
+        name = text.clean(name, "name", text.NAME_MAX)        # text.TextError: one message, nothing stored
         key = text.same_key(name)
         with self._db() as db:
             db.execute("BEGIN IMMEDIATE")
@@ -301,7 +301,7 @@ class Store:
     # Who may change a run: `by` is the asking browser session's id. None is the command line, which
     # acts for whoever owns the machine; a teacher (unlocked by the password) may change any run.
     def rename(self, run_id: str, name: str, by: str | None = None, teacher: bool = False) -> None:
-        name = _clean(name, "run_name", text.RUN_NAME_MAX)
+        name = text.clean(name, "run_name", text.RUN_NAME_MAX)
         _check_owner(self.get(run_id), by, teacher)
         self.update(run_id, name=name)
 
@@ -682,14 +682,6 @@ def _run(row: sqlite3.Row) -> dict:
 def _check_owner(run: dict, by: str | None, teacher: bool) -> None:
     if by is not None and not teacher and run["owner"] != by:
         raise StoreError("store.not_yours", run=run["name"])
-
-
-def _clean(value, what: str, limit: int) -> str:
-    """Typed text as stored (text.clean), its refusal as the store's own error."""
-    try:
-        return text.clean(value, what, limit)
-    except text.TextError as exc:
-        raise StoreError(exc.message) from None
 
 
 def _unavailable(exc: Exception) -> StoreError:

@@ -44,10 +44,19 @@ def browser():
         chromium.close()
 
 
-def new_page(browser, **context):
-    pg = browser.new_context(**context).new_page()
-    pg.set_default_timeout(60_000)
-    return pg
+@pytest.fixture
+def new_page(browser):
+    """A page in a browser context of its own (viewport, touch), closed after the test."""
+    contexts = []
+
+    def opened(**context):
+        contexts.append(browser.new_context(**context))
+        pg = contexts[-1].new_page()
+        pg.set_default_timeout(60_000)
+        return pg
+    yield opened
+    for context in contexts:
+        context.close()
 
 
 def boxes(pg, selector: str) -> list[dict]:
@@ -69,10 +78,10 @@ def wider_than_the_column(pg) -> list[str]:
         const main = document.querySelector('[data-testid=stMainBlockContainer]');
         const r = main.getBoundingClientRect(), style = getComputedStyle(main);
         const left = r.left + parseFloat(style.paddingLeft), right = r.right - parseFloat(style.paddingRight);
-        return [...main.querySelectorAll('*')].filter(e => e instanceof HTMLElement || e.tagName === 'svg').filter(e => {
-            const b = e.getBoundingClientRect();
-            return b.width > 0 && (b.right > right + 1 || b.left < left - 1);
-        }).slice(0, 5).map(e => `${e.tagName} ${e.getAttribute('data-testid') || ''} ${e.getBoundingClientRect().right}`);
+        const boxes = [...main.querySelectorAll('*')].filter(e => e instanceof HTMLElement || e.tagName === 'svg')
+            .map(e => [e, e.getBoundingClientRect()]);
+        return boxes.filter(([e, b]) => b.width > 0 && (b.right > right + 1 || b.left < left - 1)).slice(0, 5)
+            .map(([e, b]) => `${e.tagName} ${e.getAttribute('data-testid') || ''} ${b.right}`);
     }""")
 
 
@@ -97,8 +106,8 @@ def choose_both_models(pg) -> None:
     wait_for(lambda: sorted(model_chips(pg)) == sorted(MODELS), timeout=30)
 
 
-def test_a_drawing_is_answered_beside_the_canvas_on_a_projector(server, browser):
-    pg = new_page(browser, viewport=PROJECTOR)
+def test_a_drawing_is_answered_beside_the_canvas_on_a_projector(server, new_page):
+    pg = new_page(viewport=PROJECTOR)
     pg.goto(server + "/draw")
     pg.wait_for_selector(".st-key-canvas canvas.upper-canvas")
     choose_both_models(pg)
@@ -138,8 +147,8 @@ def test_a_drawing_is_answered_beside_the_canvas_on_a_projector(server, browser)
     assert answer["y"] + answer["height"] <= PROJECTOR["height"], answer
 
 
-def test_the_chosen_models_and_the_drawing_stay_across_pages_and_reloads(server, browser):
-    pg = new_page(browser, viewport=PROJECTOR)
+def test_the_chosen_models_and_the_drawing_stay_across_pages_and_reloads(server, new_page):
+    pg = new_page(viewport=PROJECTOR)
     pg.goto(server + "/draw")
     pg.wait_for_selector(".st-key-canvas canvas.upper-canvas")
     assert model_chips(pg) == ["first mlp"]                     # the best run, preselected
@@ -153,6 +162,7 @@ def test_the_chosen_models_and_the_drawing_stay_across_pages_and_reloads(server,
     pg.locator("[data-testid=stSidebarNav] a", has_text="Draw").click()
     pg.wait_for_selector(".st-key-canvas canvas.upper-canvas")
     wait_for(lambda: sorted(model_chips(pg)) == sorted(MODELS), timeout=30)
+    wait_for(lambda: prediction_text(pg).count("Prediction:") == 2, timeout=30)    # the drawing, still read
 
     pg.reload()
     pg.wait_for_selector(".st-key-canvas canvas.upper-canvas")
@@ -178,8 +188,8 @@ def touch_draw(pg, strokes) -> None:
 
 @pytest.mark.parametrize("device", [dict(viewport={"width": 390, "height": 844}, is_mobile=True, device_scale_factor=2),
                                     dict(viewport={"width": 1024, "height": 768})], ids=["phone", "tablet"])
-def test_a_finger_draws_a_digit_and_reads_the_answer(server, browser, device):
-    pg = new_page(browser, has_touch=True, **device)
+def test_a_finger_draws_a_digit_and_reads_the_answer(server, new_page, device):
+    pg = new_page(has_touch=True, **device)
     pg.goto(server + "/draw")
     pg.wait_for_selector(".st-key-canvas canvas.upper-canvas")
     pg.locator(".st-key-canvas").scroll_into_view_if_needed()

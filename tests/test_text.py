@@ -40,7 +40,7 @@ def test_display_names_are_unique_within_the_class(digitdash_home):
     with pytest.raises(StoreError, match="already goes by"):
         store.set_student_name("s-b", "student  a")
     assert store.set_student_name("s-a", "studenta") == "studenta"       # one's own name may change its case
-    with pytest.raises(StoreError):
+    with pytest.raises(text.TextError):
         store.set_student_name("s-b", "Ana\u202e")
     assert store.student_names() == {"s-a": "studenta"}
 
@@ -49,11 +49,11 @@ def test_run_names_are_stored_clean(digitdash_home):
     store = Store(digitdash_home)
     run_id = store.create(RunConfig(), name="mine", owner="me")
     for bad in ("a\x00b", "\u202egnp.exe", "", "x" * 81):
-        with pytest.raises(StoreError):
+        with pytest.raises(text.TextError):
             store.rename(run_id, bad, by="me")
     store.rename(run_id, "  =HYPERLINK(1)  ", by="me")
     assert store.get(run_id)["name"] == "=HYPERLINK(1)"
-    with pytest.raises(StoreError):
+    with pytest.raises(text.TextError):
         store.create(RunConfig(), name="nul\x00", owner="me")
 
 

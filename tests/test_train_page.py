@@ -95,6 +95,7 @@ def test_run_names_are_shown_as_typed_never_as_markup():
     name = "**bold** <b>x</b> [link](http://x) :red[hi] $x$ # title"
     html = MarkdownIt().render(plain(name))
     assert "<strong>" not in html and "<a " not in html and "<b>" not in html and "<h1>" not in html
+    html = html.replace("\u2060", "")        # text.WORD_JOINER: keeps a bare address from becoming a link
     assert "**bold**" in html and "[link](http://x)" in html and "&lt;b&gt;" in html
 
 
@@ -154,3 +155,37 @@ def test_a_links_unknown_names_are_shown_as_typed_never_as_markup():
     (notice,) = [i.value for i in at.info if "left out" in i.value]
     assert r"\[click\]" in notice and "[click](" not in notice                      # escaped: no link
     assert notice.count(", ") == 7 and "(+5)" in notice                               # 8 named, the rest counted
+
+
+def test_the_preset_box_names_what_the_form_holds_and_always_loads_a_choice():
+    from digitdash import share
+    at = AppTest.from_file(str(ROOT / "app_pages" / "train.py"), default_timeout=60)
+    for key, value in share.to_params(PRESETS["mlp-128-64-dropout"]).items():   # a shared link
+        at.query_params[key] = value
+    at.run()
+    assert at.selectbox(key="preset").value == "mlp-128-64-dropout"
+    at.selectbox(key="cfg-architecture").set_value("cnn").run()                   # a knob differs from every preset
+    assert at.selectbox(key="preset").value == "custom"
+    at.selectbox(key="preset").set_value("mlp-512").run()                          # choosing a preset loads it
+    assert at.session_state["cfg-architecture"] == "mlp" and at.session_state["cfg-layers"] == "512"
+    assert at.selectbox(key="preset").value == "mlp-512"
+    at.session_state["cfg-epochs"] = 7
+    at.run()
+    assert at.selectbox(key="preset").value == "custom"
+
+
+def test_a_family_trains_the_epochs_the_form_shows_and_says_so():
+    at = page()
+    at.number_input(key="cfg-epochs").set_value(3).run()
+    at.selectbox(key="family").set_value("activation").run()
+    said = [c.value for c in at.caption if "runs, " in c.value]
+    assert said and "3 epochs each" in said[0]
+
+
+def test_the_progress_bar_and_its_text_come_from_one_figure():
+    from digitdash import estimate
+    epochs = [{"epoch": 1, "seconds": 10.0}]
+    fraction, left = estimate.progress(epochs, 5, last_step=149, steps_per_epoch=100)   # half of epoch 2
+    assert fraction == pytest.approx(0.3) and left == pytest.approx(35.0)
+    assert estimate.progress(epochs * 4, 4, 399, 100) == (1.0, 0.0)                    # all done: the test remains
+    assert estimate.progress(epochs, 5, None, None)[0] == pytest.approx(0.2)
