@@ -23,7 +23,7 @@ m1, m2, m3, m4 = st.columns(4)
 m1.metric(t("data.train_images"), language.number(len(data.x_train)), help=t("data.train_images_help"))
 m2.metric(t("data.test_images"), language.number(len(data.x_test)), help=t("data.test_images_help"))
 m3.metric(t("data.image_size"), f"{w}x{h} " + t("data.rgb" if c == 3 else "data.gray"))
-m4.metric(t("data.pixel_values"), f"{int(data.x_train.min())}..{int(data.x_train.max())} ({data.x_train.dtype})")
+m4.metric(t("data.pixel_values_of", dtype=data.x_train.dtype), f"{int(data.x_train.min())}..{int(data.x_train.max())}")
 st.caption(t("data.normalization"))
 
 st.subheader(t("data.samples"))

@@ -66,7 +66,7 @@ def plain_image(img: np.ndarray) -> np.ndarray:
 
 def digit_source_ui(data) -> tuple[np.ndarray, int | None, str]:
     """The digit to look at: the Draw page's drawing, or one picked from the test set."""
-    drawing = st.session_state.get("inside-drawing")
+    drawing = run_picker.latest_drawing()      # after a reload too (kept by the browser)
     if data.image_shape != (28, 28, 1):      # a drawing is a 28x28 gray digit: only for MNIST-shaped runs
         drawing = None
     c1, c2 = st.columns([2, 1])

@@ -131,7 +131,7 @@ def summary_ui(config: RunConfig | None, specs: list | None, error: str | None) 
     params = architecture.parameters(config, specs, shape, len(classes))
     m1.metric(t("train.params"), language.number(params) if params is not None else "n/a", help=t("train.params_help"))
     m2.metric(t("train.mflops"), f"{architecture.total_flops(specs) / 1e6:.2f}", help=t("train.mflops_help"))
-    m3.metric(t("train.input"), t("train.input_value", shape="x".join(map(str, shape)), classes=len(classes)))
+    m3.metric(t("train.input_classes", classes=len(classes)), "x".join(map(str, shape)))   # short: never cut
     with st.expander(t("train.model_summary"), expanded=False):
         frame = language.translated_columns(pd.DataFrame(architecture.summary_rows(specs)), "column")
         st.dataframe(frame, hide_index=True, width="stretch")
