@@ -78,7 +78,7 @@ def test_pick_preset_train_live_and_stop(server, page):  # noqa: F811
     wait_for(lambda: "Paused at epoch" not in pg.inner_text("body") and points(pg, "live-curves") > held + 1)
     marks = lambda: pg.evaluate("""() => [...document.querySelectorAll('.st-key-live-curves .annotation-text')]
                                         .map(a => a.textContent)""")  # noqa: E731
-    wait_for(lambda: {"paused", "resumed", "lr 0.05"} <= set(marks()), timeout=30)
+    wait_for(lambda: all(m in " · ".join(marks()) for m in ("paused", "resumed", "lr 0.05")), timeout=30)
     pg.locator(".st-key-stop button:visible").click()
     wait_for(lambda: "stopped" in status(pg), timeout=60)
     assert "weights learnt so far are kept" in status(pg)

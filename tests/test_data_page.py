@@ -9,7 +9,7 @@ from conftest import ROOT
 def test_data_page_describes_mnist_5k():
     at = AppTest.from_file(str(ROOT / "app_pages" / "data.py"), default_timeout=60).run()
     assert not at.exception
-    assert [m.value for m in at.metric] == ["4,000", "1,000", "28x28 gray", "0..255 (uint8)"]
+    assert [m.value for m in at.metric] == ["4,000", "1,000", "28x28 gray", "0..255"]
     at.button(key="reshuffle").click().run()
     assert at.session_state["sample-seed"] == 1 and not at.exception
 

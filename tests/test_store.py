@@ -6,6 +6,7 @@ import pytest
 
 from digitdash import leaderboard
 from digitdash.config import RunConfig
+from digitdash.i18n import Problem
 from digitdash.store import Store, StoreError, fair_order
 
 A, B, C = "s-aaaaaaaaaaaaaaaa", "s-bbbbbbbbbbbbbbbb", "s-cccccccccccccccc"
@@ -76,7 +77,7 @@ def test_fair_order_is_plain_submission_order_when_every_owner_differs():
 def test_store_names_and_leaderboard(digitdash_home):
     store = Store(digitdash_home)
     assert store.set_student_name(A, "  Ana   María ") == "Ana María"
-    with pytest.raises(StoreError):
+    with pytest.raises(Problem):          # text.TextError: one message, nothing stored
         store.set_student_name(A, "   ")
     for owner, acc in ((A, 0.9), (A, 0.95), (B, 0.97), (C, None)):
         run_id = store.create(RunConfig(), owner=owner)

@@ -30,14 +30,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from tools import app_server  # noqa: E402
-from tools.load import PAGES, Session, rss_mb, start_server, stop_workers, student  # noqa: E402
+from tools.load import rss_mb, start_server, stop_workers, student  # noqa: E402
+from tools.tour import tour  # noqa: E402  (one student's two visits of every page)
 
 STUDENTS = 30
 DRAWINGS = 200
 BASE_RUNS = [("--preset", "mlp-512", "--set", "epochs=1"), ("--set", "layers=64", "--set", "epochs=2"),
              ("--preset", "mlp-128-64-dropout", "--set", "epochs=1"), ("--preset", "cnn-basic", "--set", "epochs=1"),
              ("--preset", "random-forest",)]
-READ_SECONDS = 3.0
 
 
 def _cli(home: Path, *args: str) -> str:
@@ -97,20 +97,6 @@ def build(home: Path, runs: int, students: int = STUDENTS, drawings: int = DRAWI
                 os.link(path, dst / path.name)
     return {"runs": len(store.runs()), "students": students, "drawings": drawings,
             "trained_s": round(trained, 1), "built_s": round(time.perf_counter() - t0, 1)}
-
-
-async def tour(port: int, server_pid: int) -> dict:
-    session = Session(port)
-    await session.connect()
-    first, again = {}, {}
-    try:
-        for visits in (first, again):
-            for page in PAGES:
-                visits[page or "home"] = round(await session.run(page), 3)
-                await session.idle(READ_SECONDS)
-    finally:
-        await session.close()
-    return {"page_render_s": first, "page_render_again_s": again, "tour_rss_mb": round(rss_mb(server_pid), 1)}
 
 
 async def clicking(port: int, server_pid: int, sessions: int, seconds: float, think: tuple[float, float]) -> dict:
