@@ -174,6 +174,8 @@ def test_the_teacher_reviews_deletes_and_pauses_the_class_handwriting(runs, cloc
     at.text_input(key="teacher-password").set_value("s3cret").run()
     at.button(key="unlock").click().run()
     assert any(EN["teacher.drawings"] in h.value for h in at.subheader)
+    counts = [c.value for c in at.caption if "per digit" in c.value]       # read as digit: count, not a raw list
+    assert counts and "[" not in counts[0] and "0: " in counts[0] and " · 9: " in counts[0]
     at.toggle(key="collect-drawings").set_value(False).run()
     assert limits.load().collect_drawings is False
     with pytest.raises(handwriting.HandwritingError):
