@@ -9,9 +9,10 @@ from digitdash.i18n import Problem
 server_guard.install()
 st.set_page_config(page_title="DigitDash", page_icon=":material/draw:", layout="wide")
 try:
-    sidebar.sidebar()
-    server.saving_ui()        # once, on every page, when new work cannot be saved (a full disk)
-    st.navigation(navigation.st_pages()).run()
+    with server.store().request():     # one connection to the store for the whole render
+        sidebar.sidebar()
+        server.saving_ui()        # once, on every page, when new work cannot be saved (a full disk)
+        st.navigation(navigation.st_pages()).run()
     server.warm_up()          # after the first page is drawn: the first visitor does not wait for it
 except Problem as exc:    # the store unwritable (disk full), a limits file broken: one message, no traceback
     st.error(language.say(exc.message))

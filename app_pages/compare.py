@@ -35,11 +35,23 @@ def table_ui() -> tuple[list[dict], list[dict]]:
                           help=t("compare.family_help"))
     typed = c2.text_input(t("compare.filter"), key="filter", help=t("compare.filter_help"))
     show_all = c3.toggle(t("compare.all_knobs"), key="all-knobs", help=t("compare.all_knobs_help"))
-    shown = [r for r in runs if typed.lower() in f"{r['name']} {r['config'].summary()} {limits.display(r['dataset'])} "
-                                                f"{r['status']}".lower() and family in (ALL, r["grp"])]
+    matching = [r for r in runs if typed.lower() in f"{r['name']} {r['config'].summary()} {limits.display(r['dataset'])} "
+                                                   f"{r['status']}".lower() and family in (ALL, r["grp"])]
     names = store.student_names()
-    rows = compare.table(store, shown, all_knobs=show_all, owner_name=lambda o: student.owner_name(o, names))
-    frame = pd.DataFrame(rows)
+    rows = compare.table(store, compare.newest_mine_first(matching, student.owner()), all_knobs=show_all,
+                         owner_name=lambda o: student.owner_name(o, names), predict=False)
+    pages = compare.pages(len(rows))
+    if pages > 1:        # a lesson's hundreds of runs: one page of the table at a time
+        page = st.selectbox(t("compare.page"), range(pages), key="table-page", help=t("compare.page_help"),
+                            format_func=lambda n: t("compare.page_rows", first=n * compare.PAGE_ROWS + 1,
+                                                    last=min(len(rows), (n + 1) * compare.PAGE_ROWS), total=len(rows)))
+    else:
+        page = 0
+    page = page if isinstance(page, int) and 0 <= page < pages else 0
+    on_page = rows[page * compare.PAGE_ROWS:(page + 1) * compare.PAGE_ROWS]
+    by_id = {r["id"]: r for r in runs}
+    shown = [by_id[row["id"]] for row in on_page]
+    frame = pd.DataFrame(on_page)
     view = frame.drop(columns=["id"]) if len(frame) else frame
     if len(view):
         view["status"] = [t(f"status.{s}") for s in view["status"]]
@@ -68,13 +80,13 @@ def table_ui() -> tuple[list[dict], list[dict]]:
         if len(picked) < len(linked):
             st.info(t("compare.link_missing", n=len(linked) - len(picked)), icon=":material/link_off:")
     if not picked:
-        finished = [r for r in shown if r["results"].get("test_accuracy") is not None]
+        finished = [r for r in matching if r["results"].get("test_accuracy") is not None]
         if family == ALL:
             st.caption(t("compare.select_hint"))
             finished = finished[-4:]
         picked = finished
-    by_id = {row["id"]: row for row in rows}
-    return picked, [by_id[r["id"]] for r in picked]
+    # the chosen runs' figures, their answers to the newest drawings included (a few models at most)
+    return picked, compare.table(store, picked, predict=True)
 
 
 def lesson_ui(family: list[dict]) -> None:

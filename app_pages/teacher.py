@@ -60,6 +60,11 @@ def signed_in_ui() -> None:
 
 @st.fragment(run_every=2.0)
 def class_ui() -> None:
+    with store.request():        # one connection for the tick's reads
+        class_tick()
+
+
+def class_tick() -> None:
     """Every run waiting or training, live: whose it is, progress, the wait; stop, cancel or move one."""
     runs = store.runs()
     order = store.queue()
@@ -186,6 +191,46 @@ def drawings_ui() -> None:
                 st.error(language.say(exc.message))
 
 
+ARCHIVES_SHOWN = 20      # the newest archives listed, each with its button
+
+
+def archive_ui() -> None:
+    """A lesson's finished runs put away (kept on disk, out of the class's views) and back with one click."""
+    st.subheader(t("teacher.archive_title"))
+    if "archive-said" in st.session_state:        # what the last click did, said once after the page is redrawn
+        st.success(st.session_state.pop("archive-said"))
+    finished = [r for r in store.runs() if r["status"] not in ("queued", "running")]
+    st.caption(t("teacher.archive_note", n=len(finished)))
+    if finished:
+        a, b = st.columns([3, 2], vertical_alignment="bottom")
+        name = a.text_input(t("teacher.archive_name"), t("teacher.archive_default", date=time.strftime("%Y-%m-%d %H:%M")),
+                            key="archive-name", max_chars=80, help=t("teacher.archive_name_help"))
+        if b.button(t("teacher.archive", n=len(finished)), key="archive-runs", help=t("teacher.archive_help")):
+            try:
+                _, moved = store.archive(name, by=student.owner(), teacher=teacher_auth.is_teacher())
+            except Problem as exc:     # a name with invisible characters, nothing left to archive, a full disk
+                st.error(language.say(exc.message))
+            else:
+                st.session_state["archive-said"] = t("teacher.archived", n=moved, name=language.plain(name))
+                st.rerun()
+    archives = store.archives()
+    st.markdown(f"**{t('teacher.archives')}**")
+    if not archives:
+        st.caption(t("teacher.no_archives"))
+    for archive in archives[:ARCHIVES_SHOWN]:
+        a, b = st.columns([4, 1], vertical_alignment="center")
+        a.text(t("teacher.archive_line", name=archive["name"], n=archive["runs"],
+                 date=time.strftime("%Y-%m-%d %H:%M", time.localtime(archive["created"]))))
+        if b.button(t("teacher.unarchive"), key=f"unarchive-{archive['id']}", help=t("teacher.unarchive_help")):
+            try:
+                back = store.unarchive(archive["id"], by=student.owner(), teacher=teacher_auth.is_teacher())
+            except Problem as exc:
+                st.error(language.say(exc.message))
+            else:
+                st.session_state["archive-said"] = t("teacher.unarchived", n=back)
+                st.rerun()
+
+
 def clear_ui() -> None:
     st.subheader(t("teacher.clear_title"))
     if st.checkbox(t("teacher.confirm_clear"), key="confirm-clear", help=t("teacher.confirm_clear_help")):
@@ -205,4 +250,5 @@ class_ui()
 limits_ui()
 leaderboard_ui()
 drawings_ui()
+archive_ui()
 clear_ui()

@@ -250,12 +250,12 @@ def watch_ui() -> None:
         st.query_params["run"] = chosen
 
 
-def queue_ui(store) -> dict[str, float]:
+def queue_ui(store) -> tuple[list[str], dict[str, float]]:
     """Every waiting run in the order it will start: whose it is and about how long until it starts.
-    Returns the estimated seconds each waiting run has to wait."""
+    Returns the order and the estimated seconds each waiting run has to wait."""
     order = store.queue()
     if not order:
-        return {}
+        return order, {}
     runs = store.runs()
     waits = estimate.waits(runs, order, server.runner().workers)
     by_id, names = {r["id"]: r for r in runs}, store.student_names()
@@ -266,7 +266,7 @@ def queue_ui(store) -> dict[str, float]:
     with st.expander(t("train.queue_title", n=len(order)), expanded=st.session_state.get("watch") in order):
         st.dataframe(rows, hide_index=True, width="stretch", key="queue-table")
         st.caption(t("train.queue_note"))
-    return waits
+    return order, waits
 
 
 POLL_SECONDS = {"running": 1.0, "queued": 2.0}   # how often the live part redraws; finished runs: once
@@ -278,7 +278,7 @@ def live_ui() -> None:
     whole page is drawn again (and a finished run stops polling)."""
     run_id = st.session_state.get("watch")
     store = server.store()
-    waits = queue_ui(store)
+    order, waits = queue_ui(store)
     if not run_id:
         st.info(t("train.press_train"))
         return
@@ -292,7 +292,7 @@ def live_ui() -> None:
     epochs, total = store.epochs(run_id), run["config"].epochs
     st.subheader(language.plain(run["name"]))
     with st.container(key="run-status"):
-        line = status_line(run, store.queue_position(run_id))
+        line = status_line(run, order.index(run_id) + 1 if run_id in order else None)
         if run_id in waits:
             line += " · " + t("train.queue_about", minutes=max(1, round(waits[run_id] / 60)))
         st.markdown(line)
@@ -373,4 +373,11 @@ def watched_status() -> str | None:
 watch_ui()
 st.session_state["live-status"] = watched_status()
 poll = POLL_SECONDS.get(st.session_state["live-status"]) or (POLL_SECONDS["queued"] if server.store().queue() else None)
-st.fragment(run_every=poll)(live_ui)()
+
+
+def live_tick() -> None:
+    with server.store().request():      # one connection for the tick's reads
+        live_ui()
+
+
+st.fragment(run_every=poll)(live_tick)()

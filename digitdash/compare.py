@@ -1,7 +1,7 @@
 """Runs side by side: one table row per run, and the knobs that differ between runs."""
 from __future__ import annotations
 
-from statistics import mean
+import threading
 
 from . import handwriting, limits, metrics
 
@@ -25,19 +25,14 @@ def differing_knobs(configs: list[dict]) -> list[str]:
 FIRST = ["name", "test accuracy", "final val_accuracy", "our handwriting", "test loss", "status"]
 
 
-def row(run: dict, epochs: list[dict], knobs: list[str], owner: str | None = None,
+def row(run: dict, figures: dict, knobs: list[str], owner: str | None = None,
         ours: dict | None = None) -> dict:
-    """One run as a flat table row (`owner`: who it belongs to, as people read it; `ours`: its
-    handwriting.score on the class's drawings): its id, the FIRST columns, then the rest."""
+    """One run as a flat table row (`figures`: its metrics.epoch_figures; `owner`: who it belongs
+    to, as people read it; `ours`: its handwriting.score on the class's drawings): its id, the FIRST
+    columns, then the rest."""
     cfg = run["config"].to_dict()
     res = run["results"]
-    figures = {}
-    for key in ("accuracy", "val_accuracy", "loss", "val_loss"):
-        values = [e[key] for e in epochs if e.get(key) is not None]
-        best = (max if "accuracy" in key else min)(values) if values else None
-        figures[f"final {key}"] = values[-1] if values else None
-        figures[f"best {key}"] = best
-        figures[f"mean {key}"] = mean(values) if values else None
+    figures = dict(figures)
     out = {"id": run["id"], "name": run["name"], "test accuracy": res.get("test_accuracy"),
            "final val_accuracy": figures.pop("final val_accuracy"),
            "our handwriting": round(ours["accuracy"], 4) if ours and ours["accuracy"] is not None else None,
@@ -47,29 +42,61 @@ def row(run: dict, epochs: list[dict], knobs: list[str], owner: str | None = Non
     for k in knobs:
         value = cfg.get(k)
         out[k] = "-".join(map(str, value)) if isinstance(value, list) else value
-    out["epochs run"] = len(epochs)
+    out["epochs run"] = figures.pop("epochs run")
+    timing = {k: figures.pop(k) for k in ("train time s", "s per epoch", "loss drop per epoch")}
     out.update(figures)
     out["drawings accuracy"] = res.get("drawings_accuracy")
     out["drawings read"] = f"{ours['right']}/{ours['total']}" if ours else None
     out["params"] = run["params"]
     out["MFLOPs"] = round(run["flops"] / 1e6, 3) if run["flops"] else None
-    seconds = sum(e["seconds"] or 0 for e in epochs)
-    out["train time s"] = round(seconds, 2)
-    out["s per epoch"] = round(seconds / len(epochs), 3) if epochs else None
-    out["loss drop per epoch"] = metrics.mean_drop_per_epoch([e["loss"] for e in epochs])
+    out["train time s"] = timing["train time s"]
+    out["s per epoch"] = timing["s per epoch"]
+    out["loss drop per epoch"] = timing["loss drop per epoch"]
     out["device"] = run["device"]
     return out
 
 
-def table(store, runs: list[dict], all_knobs: bool = False, owner_name=None) -> list[dict]:
+def table(store, runs: list[dict], all_knobs: bool = False, owner_name=None, predict: bool = True) -> list[dict]:
     """Rows of the runs table; owner_name(owner id) says whose each run is (default: the id). Each
-    finished run is scored on the class's handwriting (new drawings are predicted once, then cached)."""
-    configs = [r["config"].to_dict() for r in runs]
-    knobs = sorted(set().union(*configs) - {"dataset"}) if all_knobs and configs else differing_knobs(configs)
-    knobs = [k for k in knobs if k != "dataset"]
+    finished run is scored on the class's handwriting: with `predict`, drawings it has not answered
+    yet are predicted (then kept); without, the score counts the drawings it has answered (a page
+    showing hundreds of runs loads no model). Built from one read of the epochs' figures and of the
+    answers, and kept per process until the store changes (Store.changes)."""
+    key = (str(store.db_path), store.changes(), tuple(r["id"] for r in runs), all_knobs, predict)
+    with _lock:
+        hit = _tables.get(key)
+    if hit is None:
+        configs = [r["config"].to_dict() for r in runs]
+        knobs = sorted(set().union(*configs) - {"dataset"}) if all_knobs and configs else differing_knobs(configs)
+        knobs = [k for k in knobs if k != "dataset"]
+        ours = handwriting.scores(store, runs, predict=predict)
+        figures = store.figures(runs)
+        hit = [row(r, figures[r["id"]], knobs, None, ours.get(r["id"])) for r in runs]
+        with _lock:
+            _tables[key] = hit
+            while len(_tables) > TABLES_KEPT:
+                _tables.pop(next(iter(_tables)))
     name = owner_name or (lambda o: o)
-    ours = handwriting.scores(store, runs)
-    return [row(r, store.epochs(r["id"]), knobs, name(r["owner"]), ours.get(r["id"])) for r in runs]
+    return [{**one, "owner": name(r["owner"])} for one, r in zip(hit, runs)]
+
+
+PAGE_ROWS = 100         # the runs table shows this many rows at a time (a lesson leaves hundreds)
+
+
+def newest_mine_first(runs: list[dict], me: str | None) -> list[dict]:
+    """The order of the runs table: the student's own runs, newest first, then everyone else's,
+    newest first (a lesson's end holds hundreds; the ones a student looks for come first)."""
+    return sorted(runs, key=lambda r: (r["owner"] != me, -r["seq"]))
+
+
+def pages(rows: int) -> int:
+    """How many pages of PAGE_ROWS rows the table takes (at least one)."""
+    return max(1, -(-rows // PAGE_ROWS))
+
+
+TABLES_KEPT = 16        # tables kept per process (a filter or family each), the oldest dropped first
+_tables: dict[tuple, list[dict]] = {}
+_lock = threading.Lock()
 
 
 # Figures the table shows with three decimals (a projector has no room for 0.9812345).

@@ -182,22 +182,26 @@ def not_digits(dataset: str):
     return Message("handwriting.not_digits", dataset=_limits.display(dataset))
 
 
-def score(store: Store, run: dict | str, labels: dict[int, int] | None = None) -> dict | None:
+def score(store: Store, run: dict | str, labels: dict[int, int] | None = None, known: dict | None = None,
+          predict: bool = True) -> dict | None:
     """How many of the class's drawings a finished run reads right: {right, total, accuracy}, over
     the drawings it did not train on (accuracy None while there are none). None for a run without
-    a usable model. New drawings are predicted once and cached. `labels` (drawing id -> digit) may
-    be passed by a caller scoring many runs, so the drawings are read once."""
+    a usable model. New drawings are predicted once and cached (`predict=False`: not predicted, the
+    score counts the drawings answered so far). `labels` (drawing id -> digit) and `known` (its
+    answers, drawing id -> digit) may be passed by a caller scoring many runs, so each is read once."""
     from .predict import ModelError, run_probabilities
     run = store.get(run) if isinstance(run, str) else run
     if run["status"] not in SCORED or store.model_path(run["id"]) is None:
         return None
     trained = set(run["info"].get("class_drawings", ()))
     labels = _labels(store) if labels is None else labels
-    with store.connection() as db:
-        known = dict(db.execute("SELECT drawing_id, digit FROM answers WHERE run_id = ?", (run["id"],)).fetchall())
+    if known is None:
+        with store.connection() as db:
+            known = dict(db.execute("SELECT drawing_id, digit FROM answers WHERE run_id = ?", (run["id"],)).fetchall())
+    known = dict(known)
     wanted = [i for i in labels if i not in trained]
     missing = [i for i in wanted if i not in known]
-    if missing:
+    if missing and predict:
         ids, images, _ = arrays(store, missing)
         try:
             digits = np.concatenate([run_probabilities(store, run["id"], images[s:s + 512]).argmax(1)
@@ -221,13 +225,25 @@ def _labels(store: Store) -> dict[int, int]:
         return dict(db.execute("SELECT id, label FROM drawings").fetchall())
 
 
-def scores(store: Store, runs: list[dict]) -> dict[str, dict]:
-    """score() of each finished run with a model, by run id."""
+def scores(store: Store, runs: list[dict], predict: bool = True) -> dict[str, dict]:
+    """score() of each finished run with a model, by run id; the drawings and every run's answers
+    are read in one go (`predict` as for score)."""
     finished = [run for run in runs if run["status"] in SCORED]
-    labels = _labels(store) if finished else {}
+    if not finished:
+        return {}
+    labels = _labels(store)
+    answers: dict[str, dict[int, int]] = {run["id"]: {} for run in finished}
+    ids = list(answers)
+    with store.connection() as db:
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            for run_id, drawing, digit in db.execute(
+                    f"SELECT run_id, drawing_id, digit FROM answers WHERE run_id IN ({','.join('?' * len(chunk))})",
+                    chunk):
+                answers[run_id][drawing] = digit
     out = {}
     for run in finished:
-        figures = score(store, run, labels)
+        figures = score(store, run, labels, answers[run["id"]], predict)
         if figures is not None:
             out[run["id"]] = figures
     return out

@@ -423,6 +423,16 @@ def _read_drawings(store: Store, run_id: str, results: dict) -> None:
         pass                       # the run keeps its other figures
 
 
+def _answer_class_drawings(store: Store, run_id: str) -> None:
+    """The finished run's answers to the class's drawings, kept now by the worker: Compare's table of
+    hundreds of runs reads them and loads no model (drawings added later are answered when a
+    student selects the run)."""
+    try:
+        handwriting.score(store, run_id)
+    except Exception:              # noqa: BLE001 - only a cache: the page predicts what is missing
+        pass
+
+
 def prepared(store: Store, config: RunConfig) -> tuple[datasets.Dataset, dict]:
     """The arrays a run trains on (the class's drawings added when it asks) and what to record of
     them in the run's info."""
@@ -459,7 +469,9 @@ def record(store: Store, run_id: str, config: RunConfig, digits: bool, outcome, 
         return
     if outcome.model is not None and digits:
         _read_drawings(store, run_id, outcome.results)
-    end(store, run_id, outcome.status, outcome.message, outcome.results, settle=settle, retry_seconds=retry_seconds)
+    if end(store, run_id, outcome.status, outcome.message, outcome.results, settle=settle,
+           retry_seconds=retry_seconds) and outcome.model is not None and digits:
+        _answer_class_drawings(store, run_id)
 
 
 def end(store: Store, run_id: str, status: str, message, results: dict | None = None, settle=None,

@@ -145,3 +145,22 @@ def mean_drop_per_epoch(losses: list[float]) -> float | None:
     """How much of the first epoch's loss goes, on average, each later epoch."""
     norm = convergence(losses)
     return (norm[0] - norm[-1]) / (len(norm) - 1) if len(norm) > 1 else None
+
+
+def epoch_figures(epochs: list[dict]) -> dict:
+    """What a run's epochs add up to, as the Compare table shows it: the final, best and mean of each
+    figure, how many epochs ran, the training seconds, seconds per epoch and the mean loss drop per
+    epoch. Kept in the store when the run ends (store.figures), so a table of hundreds of runs never
+    reads their epochs again."""
+    out = {}
+    for key in ("accuracy", "val_accuracy", "loss", "val_loss"):
+        values = [e[key] for e in epochs if e.get(key) is not None]
+        out[f"final {key}"] = values[-1] if values else None
+        out[f"best {key}"] = (max if "accuracy" in key else min)(values) if values else None
+        out[f"mean {key}"] = sum(values) / len(values) if values else None
+    seconds = sum(e.get("seconds") or 0 for e in epochs)
+    out["epochs run"] = len(epochs)
+    out["train time s"] = round(seconds, 2)
+    out["s per epoch"] = round(seconds / len(epochs), 3) if epochs else None
+    out["loss drop per epoch"] = mean_drop_per_epoch([e["loss"] for e in epochs if e.get("loss") is not None])
+    return out

@@ -1,7 +1,8 @@
 """The run store: one SQLite database (WAL) plus a folder of artifacts per run.
 
-Every call opens its own short-lived connection, so any thread or process may read and write.
-Reading writes nothing: with the disk full (or the folder read-only) every stored run can still be
+Every call opens its own short-lived connection, so any thread or process may read and write; a
+page's request may hold one connection for all its calls (`with store.request():`). Reading writes
+nothing: with the disk full (or the folder read-only) every stored run can still be
 read, and `unwritable()` says why new work cannot be saved.
 
 A run in hand has a worker: the process that claimed it (worker_pid) beats every HEARTBEAT_SECONDS
@@ -24,11 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-from . import kinds, paths, text
+from . import kinds, metrics, paths, text
 from .config import RunConfig
 from .i18n import Message, Problem, from_json
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 STATUSES = ("queued", "running", "done", "stopped", "diverged", "failed", "interrupted")
 FINISHED = ("done", "stopped", "diverged", "failed", "interrupted")
 
@@ -51,6 +52,29 @@ _GATE = [
     "CREATE TABLE IF NOT EXISTS wrong_tries (at REAL NOT NULL, student TEXT)",
     "CREATE TABLE IF NOT EXISTS teachers (student TEXT PRIMARY KEY, expires REAL NOT NULL)",
 ]
+# A lesson's runs put away by the teacher (archive): kept with everything they hold, out of the class's views.
+_ARCHIVES = [
+    "CREATE TABLE IF NOT EXISTS archives (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, created REAL NOT NULL)",
+    lambda db: _add_column(db, "runs", "archive INTEGER"),
+    "CREATE INDEX IF NOT EXISTS runs_archive ON runs(archive, seq)",
+]
+# What each finished run's epochs add up to (metrics.epoch_figures), kept when it ends.
+_FIGURES = [lambda db: _add_column(db, "runs", "figures TEXT")]
+# Two change counters in `meta`, raised by triggers: `runs` when a run's row changes (anything but its
+# heartbeat), `data` when anything a table of runs shows changes (a run, an epoch, a drawing, an
+# answer, a name). A reader caches what it built until its counter moves (Store.changes).
+_TRACKED = ("name", "status", "kind", "dataset", "config", "owner", "grp", "message", "message_data", "device",
+            "started", "finished", "worker_pid", "stop_requested", "params", "flops", "info", "results", "pin",
+            "archive", "figures")
+# They start at a random number: a store made anew in the same folder never meets an old cache.
+_COUNTERS = [f"INSERT OR IGNORE INTO meta VALUES ('{c}', abs(random() % 1000000000000))" for c in ("runs", "data")] + [
+    f"CREATE TRIGGER IF NOT EXISTS counted_{table}_{event.split()[0].lower()} AFTER {event} ON {table} BEGIN "
+    f"UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key IN ({counters}); END"
+    for table, event, counters in [
+        ("runs", "INSERT", "'runs', 'data'"), ("runs", "DELETE", "'runs', 'data'"),
+        ("runs", f"UPDATE OF {', '.join(_TRACKED)}", "'runs', 'data'"),
+        ("epochs", "INSERT", "'data'"), ("drawings", "INSERT", "'data'"), ("drawings", "DELETE", "'data'"),
+        ("answers", "INSERT", "'data'"), ("students", "INSERT", "'data'"), ("students", "UPDATE", "'data'")]]
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
@@ -59,8 +83,10 @@ CREATE TABLE IF NOT EXISTS runs (
     owner TEXT, grp TEXT, message TEXT NOT NULL DEFAULT '', message_data TEXT, device TEXT,
     created REAL NOT NULL, started REAL, finished REAL, heartbeat REAL, worker_pid INTEGER,
     stop_requested INTEGER NOT NULL DEFAULT 0, params INTEGER, flops INTEGER,
-    info TEXT NOT NULL DEFAULT '{}', results TEXT NOT NULL DEFAULT '{}', pin INTEGER NOT NULL DEFAULT 0);
+    info TEXT NOT NULL DEFAULT '{}', results TEXT NOT NULL DEFAULT '{}', pin INTEGER NOT NULL DEFAULT 0,
+    archive INTEGER, figures TEXT);
 CREATE INDEX IF NOT EXISTS runs_status ON runs(status, seq);
+CREATE INDEX IF NOT EXISTS runs_archive ON runs(archive, seq);
 CREATE TABLE IF NOT EXISTS epochs (
     run_id TEXT NOT NULL, epoch INTEGER NOT NULL, loss REAL, accuracy REAL, val_loss REAL,
     val_accuracy REAL, lr REAL, seconds REAL, PRIMARY KEY (run_id, epoch));
@@ -68,7 +94,8 @@ CREATE TABLE IF NOT EXISTS batches (
     run_id TEXT NOT NULL, step INTEGER NOT NULL, epoch INTEGER NOT NULL, loss REAL,
     PRIMARY KEY (run_id, step));
 CREATE TABLE IF NOT EXISTS students (id TEXT PRIMARY KEY, name TEXT NOT NULL, created REAL NOT NULL);
-""" + "".join(s + ";\n" for s in _HANDWRITING + _CHANGES + _GATE)
+""" + "".join(s + ";\n" for s in _HANDWRITING + _CHANGES + _GATE + _ARCHIVES[:1])
+
 TEACHER = "teacher"     # the owner of command-line runs unless --owner says otherwise
 
 HEARTBEAT_SECONDS = 2.0   # a worker's sign of life for each run in hand, whatever it is doing
@@ -93,10 +120,11 @@ class Store:
             raise StoreError("store.unavailable", reason=exc.strerror or type(exc).__name__) from None
         self.db_path = self.home / "digitdash.sqlite"
         self._trouble: tuple[float, str] | None = None     # (when, why) the store last failed to be written
+        self._held = threading.local()                       # this thread's request's connection (request())
         with self._db() as db:
             if _version(db) is None:                 # a new store: the only open that writes a schema
                 db.execute("PRAGMA journal_mode=WAL")    # kept by the file: later connections need not set it
-                db.executescript(_SCHEMA)
+                db.executescript(_SCHEMA + "".join(s + ";\n" for s in _COUNTERS))
                 db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             _refuse_newer(db)
             _migrate(db)                             # reads only, unless the store is older
@@ -112,10 +140,27 @@ class Store:
         return self._db()
 
     @contextmanager
-    def _db(self):
-        """A connection; a database that cannot be written (disk full, read-only, damaged) becomes one
-        StoreError naming the reason, and the open transaction is rolled back: nothing stored is lost."""
+    def request(self):
+        """One connection for every call this thread makes on the store within the block (a page's
+        render, a live tick), instead of one per call. Nested blocks share the outer one."""
+        if getattr(self._held, "db", None) is not None:
+            yield self
+            return
         db = self._open()
+        self._held.db = db
+        try:
+            yield self
+        finally:
+            self._held.db = None
+            db.close()
+
+    @contextmanager
+    def _db(self):
+        """A connection (this thread's request's, if one is open); a database that cannot be written
+        (disk full, read-only, damaged) becomes one StoreError naming the reason, and the open
+        transaction is rolled back: nothing stored is lost."""
+        held = getattr(self._held, "db", None)
+        db = held if held is not None else self._open()
         try:
             yield db
         except sqlite3.Error as exc:
@@ -128,7 +173,8 @@ class Store:
                 self._trouble = (time.monotonic(), str(exc))
             raise _unavailable(exc) from None
         finally:
-            db.close()
+            if held is None:
+                db.close()
 
     def _open(self) -> sqlite3.Connection:
         """A connection that can at least read. A WAL database is read through its index file (-shm),
@@ -209,14 +255,49 @@ class Store:
             raise StoreError("store.no_run", run=repr(run_id))
         return self._seen(_run(row))
 
-    def runs(self, statuses: tuple[str, ...] | None = None) -> list[dict]:
+    def runs(self, statuses: tuple[str, ...] | None = None, archived: bool = False) -> list[dict]:
+        """The runs in the order they were made (`statuses`: only those), without the archived ones
+        (`archived=True`: only those). Parsed once per process and change of a run (the `runs`
+        counter): a page polling a store of hundreds of runs reads one number."""
         self._look()
-        query, args = "SELECT * FROM runs", ()
+        statuses = tuple(statuses) if statuses else None
+        where = ["archive IS NOT NULL" if archived else "archive IS NULL"]
         if statuses:
-            query += f" WHERE status IN ({','.join('?' * len(statuses))})"
-            args = tuple(statuses)
+            where.append(f"status IN ({','.join('?' * len(statuses))})")
+        key = (str(self.db_path), statuses, archived)
         with self._db() as db:
-            return [self._seen(_run(r)) for r in db.execute(query + " ORDER BY seq", args)]
+            version = _counter(db, "runs")
+            cached = _parsed.get(key)
+            if version is None or cached is None or cached[0] != version:
+                rows = [_run(r) for r in db.execute(f"SELECT * FROM runs WHERE {' AND '.join(where)} ORDER BY seq",
+                                                    statuses or ())]
+                cached = (version, rows)
+                if version is not None:
+                    with _lock:
+                        _parsed[key] = cached
+        return [self._seen(dict(r)) for r in cached[1]]
+
+    def changes(self) -> tuple[int, int]:
+        """The store's change counters (runs, data): `runs` moves when any run's row changes (its
+        heartbeat aside), `data` also with epochs, drawings, answers and names. Equal counters,
+        equal tables: what was built from them may be reused."""
+        with self._db() as db:
+            return _counter(db, "runs") or 0, _counter(db, "data") or 0
+
+    def figures(self, runs: list[dict]) -> dict[str, dict]:
+        """metrics.epoch_figures of each run, by id: kept in the store for a finished run, added up
+        from its epochs (one query for them all) for the others."""
+        out = {r["id"]: r["figures"] for r in runs if r.get("figures") is not None}
+        todo = [r["id"] for r in runs if r["id"] not in out]
+        epochs: dict[str, list[dict]] = {i: [] for i in todo}
+        with self._db() as db:
+            for start in range(0, len(todo), 500):
+                chunk = todo[start:start + 500]
+                for row in db.execute(f"SELECT * FROM epochs WHERE run_id IN ({','.join('?' * len(chunk))})"
+                                      " ORDER BY run_id, epoch", chunk):
+                    epochs[row["run_id"]].append(dict(row))
+        out.update({i: metrics.epoch_figures(e) for i, e in epochs.items()})
+        return out
 
     def queue(self) -> list[str]:
         """The waiting runs in the order they will start (see fair_order)."""
@@ -287,16 +368,25 @@ class Store:
             fields.setdefault("finished", time.time())
         sets = ", ".join(f"{k} = ?" for k in fields)
         with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
             db.execute(f"UPDATE runs SET {sets} WHERE id = ?", (*fields.values(), run_id))
+            if fields.get("status") in FINISHED:
+                _keep_figures(db, run_id)
+            db.execute("COMMIT")
 
     def finish(self, run_id: str, status: str, message: str = "", results: dict | None = None) -> None:
         """Record a run's end, unless it has already ended (a stop racing an end keeps the first)."""
         now = time.time()
         with self._db() as db:
-            db.execute("UPDATE runs SET status = ?, message = ?, message_data = ?, results = COALESCE(?, results),"
-                       " finished = ?, heartbeat = ? WHERE id = ? AND status IN ('queued', 'running')",
-                       (status, str(message), message.to_json() if isinstance(message, Message) else None,
-                        json.dumps(results) if results is not None else None, now, now, run_id))
+            db.execute("BEGIN IMMEDIATE")
+            ended = db.execute(
+                "UPDATE runs SET status = ?, message = ?, message_data = ?, results = COALESCE(?, results),"
+                " finished = ?, heartbeat = ? WHERE id = ? AND status IN ('queued', 'running')",
+                (status, str(message), message.to_json() if isinstance(message, Message) else None,
+                 json.dumps(results) if results is not None else None, now, now, run_id)).rowcount
+            if ended:
+                _keep_figures(db, run_id)
+            db.execute("COMMIT")
 
     # Who may change a run: `by` is the asking browser session's id. None is the command line, which
     # acts for whoever owns the machine; a teacher (unlocked by the password) may change any run.
@@ -331,6 +421,46 @@ class Store:
                 self.delete(run["id"])
                 gone += 1
         return gone
+
+    # ---- archives: a lesson's runs put away, back with one call -----------------------
+    def archive(self, name: str, by: str | None = None, teacher: bool = False) -> tuple[int, int]:
+        """Put every finished run of the class's views away as one archive called `name`: kept with
+        its epochs, figures and model, out of every page's lists. Only the teacher (or the command
+        line) may. Returns (the archive's id, how many runs went)."""
+        if by is not None and not teacher:
+            raise StoreError("store.teacher_only")
+        name = text.clean(name, "archive", text.RUN_NAME_MAX)
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            finished = f"status IN ({','.join('?' * len(FINISHED))}) AND archive IS NULL"
+            if not db.execute(f"SELECT COUNT(*) FROM runs WHERE {finished}", FINISHED).fetchone()[0]:
+                db.execute("ROLLBACK")
+                raise StoreError("store.nothing_to_archive")
+            archive_id = db.execute("INSERT INTO archives (name, created) VALUES (?, ?)", (name, time.time())).lastrowid
+            moved = db.execute(f"UPDATE runs SET archive = ? WHERE {finished}", (archive_id, *FINISHED)).rowcount
+            db.execute("COMMIT")
+        return archive_id, moved
+
+    def unarchive(self, archive_id: int, by: str | None = None, teacher: bool = False) -> int:
+        """Bring an archive's runs back into the class's views; returns how many came back."""
+        if by is not None and not teacher:
+            raise StoreError("store.teacher_only")
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            if db.execute("SELECT id FROM archives WHERE id = ?", (int(archive_id),)).fetchone() is None:
+                db.execute("ROLLBACK")
+                raise StoreError("store.no_archive", archive=repr(archive_id))
+            back = db.execute("UPDATE runs SET archive = NULL WHERE archive = ?", (int(archive_id),)).rowcount
+            db.execute("DELETE FROM archives WHERE id = ?", (int(archive_id),))
+            db.execute("COMMIT")
+        return back
+
+    def archives(self) -> list[dict]:
+        """Every archive, newest first: {id, name, created, runs}."""
+        with self._db() as db:
+            return [dict(r) for r in db.execute(
+                "SELECT a.id, a.name, a.created, COUNT(r.id) AS runs FROM archives a LEFT JOIN runs r"
+                " ON r.archive = a.id GROUP BY a.id ORDER BY a.id DESC")]
 
     # ---- stopping --------------------------------------------------------------------
     def stop_file(self, run_id: str) -> Path:
@@ -615,6 +745,32 @@ def _forget(store: "Store", run_id: str) -> None:
             table.pop((str(store.db_path), run_id), None)
 
 
+_parsed: dict[tuple, tuple[int, list[dict]]] = {}   # (store, statuses, archived) -> (runs counter, runs parsed)
+
+
+def _add_column(db: sqlite3.Connection, table: str, column: str) -> None:
+    """ALTER TABLE ... ADD COLUMN, unless the table has it already (a migration met twice)."""
+    if column.split()[0] not in [c[1] for c in db.execute(f"PRAGMA table_info({table})")]:
+        db.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
+
+
+def _counter(db: sqlite3.Connection, name: str) -> int | None:
+    """A change counter's value (None in a store from before counters, read but not yet migrated)."""
+    try:
+        row = db.execute("SELECT value FROM meta WHERE key = ?", (name,)).fetchone()
+    except sqlite3.OperationalError:
+        return None
+    return int(row[0]) if row else None
+
+
+def _keep_figures(db: sqlite3.Connection, run_id: str | None) -> None:
+    """Keep a finished run's metrics.epoch_figures in its row (every finished run without them: None)."""
+    where = "id = ?" if run_id else f"figures IS NULL AND status IN ({','.join('?' * len(FINISHED))})"
+    for (rid,) in db.execute(f"SELECT id FROM runs WHERE {where}", (run_id,) if run_id else FINISHED).fetchall():
+        epochs = [dict(r) for r in db.execute("SELECT * FROM epochs WHERE run_id = ? ORDER BY epoch", (rid,))]
+        db.execute("UPDATE runs SET figures = ? WHERE id = ?", (json.dumps(metrics.epoch_figures(epochs)), rid))
+
+
 def _run_tables(db: sqlite3.Connection) -> list[str]:
     """Every table with a run_id column (a new one is covered by delete without being named there)."""
     names = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
@@ -676,6 +832,7 @@ def _run(row: sqlite3.Row) -> dict:
     run["results"] = json.loads(run["results"] or "{}")
     run["stop_requested"] = bool(run["stop_requested"])
     run["message"] = from_json(run.pop("message_data", None), run["message"])
+    run["figures"] = json.loads(run["figures"]) if run.get("figures") else None
     return run
 
 
@@ -716,7 +873,8 @@ def _library(config: RunConfig) -> str:
 
 # Each step takes the store from version N to N + 1 (index N - 1). Version 1 had no message_data;
 # version 2 had no teacher's queue moves (pin) and no students' names; version 3 wrote 'keras' as
-# every run's kind; version 4 had no class handwriting.
+# every run's kind; version 4 had no class handwriting; version 7 had no archives, no figures kept
+# at a run's end and no change counters (its finished runs get their figures on the way up).
 _MIGRATIONS = [
     ["ALTER TABLE runs ADD COLUMN message_data TEXT"],
     ["ALTER TABLE runs ADD COLUMN pin INTEGER NOT NULL DEFAULT 0",
@@ -727,6 +885,7 @@ _MIGRATIONS = [
     _HANDWRITING,
     _CHANGES,
     _GATE,
+    _ARCHIVES + _FIGURES + _COUNTERS + [lambda db: _keep_figures(db, None)],
 ]
 
 
@@ -753,7 +912,7 @@ def _migrate(db: sqlite3.Connection) -> None:
     try:
         for step in range(_version(db), SCHEMA_VERSION):   # read again under the lock
             for statement in _MIGRATIONS[step - 1]:
-                db.execute(statement)
+                statement(db) if callable(statement) else db.execute(statement)
         db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
         db.execute("COMMIT")
     except BaseException:

@@ -49,7 +49,8 @@ def test_page_shows_both_runs_and_their_confusion_matrices(two_runs):
     at = AppTest.from_file(str(ROOT / "app_pages" / "compare.py"), default_timeout=60).run()
     assert not at.exception
     table = at.dataframe[0].value
-    assert list(table["name"]) == ["small", "bigger"] and list(table["layers"]) == ["16", "64"]
+    # newest first (the page's order: the student's own runs, then everyone's, newest first)
+    assert list(table["name"]) == ["bigger", "small"] and list(table["layers"]) == ["64", "16"]
     assert at.radio(key="cm-split").value == "test"
     at.text_input(key="filter").set_value("bigger").run()
     assert list(at.dataframe[0].value["name"]) == ["bigger"]
@@ -150,7 +151,7 @@ def test_a_command_line_runs_server_path_is_never_shown(digitdash_home):
     assert str(MNIST_PARTIAL.parent) not in csv and "/srv" not in csv and "idx:…/mnist-partial" in csv
     at = AppTest.from_file(str(ROOT / "app_pages" / "compare.py"), default_timeout=60).run()
     assert not at.exception
-    assert list(at.dataframe[0].value["dataset"]) == ["idx:…/mnist-partial", "our-digits"]
+    assert list(at.dataframe[0].value["dataset"]) == ["our-digits", "idx:…/mnist-partial"]     # newest first
 
 
 def test_the_figures_a_student_compares_come_first(digitdash_home):
