@@ -310,6 +310,37 @@ def tour_figures() -> dict:
     return {"page_render_s": tour["page_render_s"], "tour_rss_mb": tour["tour_rss_mb"], "tour": tour}
 
 
+PAGES = ("home", "train", "compare", "draw", "inside", "data")
+
+
+def lesson_figures(sizes=(300, 1000), archived: int = 5000, sessions: int = 30, seconds: float = 120.0) -> dict:
+    """A lesson's end (tools/lesson.py): stores of `sizes` finished runs of 30 students with 200
+    labelled drawings, and the first size again with `archived` more runs put away; on each, one
+    student's tour (each page's first and second render) and `sessions` students clicking through
+    the pages for `seconds` (median, p90 and max render, the server's memory). lesson_ratio_* holds
+    each figure at the largest size over the same at the first (the goal: at most 1.5)."""
+    out = _tool("lesson", "--runs", ",".join(map(str, sizes)), "--archived", str(archived), "--sessions",
+                str(sessions), "--seconds", str(seconds), timeout=3600 * 2)
+    if "error" in out:
+        return {"lesson_error": out["error"]}
+    figures = {"lesson": out}
+    for label, one in out.items():
+        name = label.replace("+", "_").replace("archived", "_archived")
+        figures[f"lesson_{name}"] = {
+            "page_first_s": one["page_render_s"], "page_again_s": one["page_render_again_s"],
+            "render_median_s": one["class"]["render_s_median"], "render_p90_s": one["class"]["render_s_p90"],
+            "render_max_s": one["class"]["render_s_max"], "rss_mb": max(one["class"]["rss_mb_max"] or 0, one["rss_mb_end"]),
+            "errors": one["class"]["errors"]}
+    small, large = str(sizes[0]), str(sizes[-1])
+    if small in out and large in out and small != large:
+        a, b = figures[f"lesson_{small}"], figures[f"lesson_{large}"]
+        figures["lesson_ratio"] = {
+            **{f"first_{p}": round(b["page_first_s"][p] / a["page_first_s"][p], 2) for p in PAGES
+               if a["page_first_s"].get(p) and b["page_first_s"].get(p)},
+            **{k: round(b[k] / a[k], 2) for k in ("render_median_s", "render_p90_s", "render_max_s") if a[k] and b[k]}}
+    return figures
+
+
 def machine() -> dict:
     import os
     import psutil
