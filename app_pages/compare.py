@@ -18,6 +18,7 @@ ALL = "*"   # the family filter's "every run" choice
 GALLERY_PAGE = 40   # misclassified digits shown at first, and added by each "show more"
 st.title(t("compare.title"))
 store = server.store()
+VERSION = store.changes()     # what this render reads of the store; a figure built from it is kept under it
 runs = store.runs()
 if not runs:
     st.info(t("compare.no_runs"))
@@ -60,7 +61,7 @@ def table_ui() -> tuple[list[dict], list[dict]]:
         for c in compare.DECIMALS}
     event = st.dataframe(language.translated_columns(view, "column"), key="runs-table", on_select="rerun",
                          selection_mode="multi-row", hide_index=True, width="stretch", column_config=decimals)
-    st.download_button(t("compare.csv"), text.to_csv(rows), "digitdash-runs.csv", "text/csv",
+    st.download_button(t("compare.csv"), lambda: text.to_csv(rows), "digitdash-runs.csv", "text/csv",   # made on a click
                        key="download-csv", help=t("compare.csv_help"))
     if family != ALL:
         lesson_ui([r for r in runs if r["grp"] == family])
@@ -138,24 +139,35 @@ def manage_ui(selected: list[dict]) -> None:
                     st.error(language.say(exc.message))
 
 
-def bars(rows: list[dict], columns: list[str], title: str, key: str, where) -> None:
+def kept(name: str, runs: list[dict], build, *more):
+    """The figure `name` of `runs`, built once per server process until the store changes (every
+    session choosing the same runs, in the same language, shares it)."""
+    return server.kept((name, VERSION, tuple(r["id"] for r in runs), language.lang(), *more), build)
+
+
+def bars(rows: list[dict], columns: list[str], title: str, key: str, where, selected: list[dict]) -> None:
     labels = [t(f"column.{c.replace(' ', '_')}") for c in columns]
-    where.plotly_chart(charts.grouped_bars(rows, columns, t(title), labels), key=key, width="stretch")
+    where.plotly_chart(kept(key, selected, lambda: charts.grouped_bars(rows, columns, t(title), labels)),
+                       key=key, width="stretch")
 
 
 def charts_ui(selected: list[dict], rows: list[dict]) -> None:
     lang = language.lang()
-    series = [(r["name"], store.epochs(r["id"]), r["id"]) for r in selected]
-    st.plotly_chart(charts.overlay_curves(series, lang), key="overlay", width="stretch")
+
+    def series():
+        return [(r["name"], store.epochs(r["id"]), r["id"]) for r in selected]
+    st.plotly_chart(kept("overlay", selected, lambda: charts.overlay_curves(series(), lang)), key="overlay",
+                    width="stretch")
     st.caption(t("compare.overlay_note"))
     a, b = st.columns(2)
-    bars(rows, compare.ACCURACY_COLUMNS, "chart.accuracy", "acc-bars", a)
-    bars(rows, compare.LOSS_COLUMNS, "chart.loss", "loss-bars", b)
+    bars(rows, compare.ACCURACY_COLUMNS, "chart.accuracy", "acc-bars", a, selected)
+    bars(rows, compare.LOSS_COLUMNS, "chart.loss", "loss-bars", b, selected)
     c, d, e = st.columns(3)
-    bars(rows, [compare.PARAMS], "train.params", "param-bars", c)
-    bars(rows, [compare.FLOPS], "train.mflops", "flop-bars", d)
-    bars(rows, [compare.TIME], "compare.train_time", "time-bars", e)
-    st.plotly_chart(charts.convergence_lines(series, lang), key="convergence", width="stretch")
+    bars(rows, [compare.PARAMS], "train.params", "param-bars", c, selected)
+    bars(rows, [compare.FLOPS], "train.mflops", "flop-bars", d, selected)
+    bars(rows, [compare.TIME], "compare.train_time", "time-bars", e, selected)
+    st.plotly_chart(kept("convergence", selected, lambda: charts.convergence_lines(series(), lang)),
+                    key="convergence", width="stretch")
     st.caption(t("compare.convergence_note"))
 
 
@@ -191,16 +203,17 @@ def confusion_ui(selected: list[dict]) -> None:
                 col.info(t("compare.no_split", name=language.plain(run["name"]), split=t(f"compare.split_{split}")))
                 continue
             key = f"cm-{run['id']}"
-            col.plotly_chart(charts.confusion_heatmap(cm, names, run["name"], normalized, lang=lang, clickable=clickable),
-                             key=key, width="stretch", selection_mode="points",
+            figure = kept("confusion", [run], lambda: charts.confusion_heatmap(
+                cm, names, run["name"], normalized, lang=lang, clickable=clickable), split, normalized)
+            col.plotly_chart(figure, key=key, width="stretch", selection_mode="points",
                              on_select=partial(pick_cell, run["id"], key, len(cm)) if clickable else "ignore")
     cell_ui(done, names, clickable)
     if len(done) >= 2:
         a, b = done[0], done[1]
         diff = np.array(b["results"]["confusion"][split]) - np.array(a["results"]["confusion"][split])
         title = t("compare.difference", b=b["name"], a=a["name"], split=t(f"compare.split_{split}"))
-        st.plotly_chart(charts.confusion_heatmap(diff, names, title, diverging=True, lang=lang), key="cm-diff",
-                        width="stretch")
+        st.plotly_chart(kept("difference", [a, b], lambda: charts.confusion_heatmap(
+            diff, names, title, diverging=True, lang=lang), split), key="cm-diff", width="stretch")
     per_digit_ui(done, names)
     for run in done:
         with st.expander(t("compare.report", name=language.plain(run["name"]))):
@@ -239,7 +252,7 @@ def digit_row(arrays: dict, captions: list[str], where=st) -> None:
     """Digits in one flowing row that wraps (as many as the column's width holds per line)."""
     pictures = cells.pictures(arrays)[:GALLERY_PAGE]
     if pictures:
-        where.image(pictures, width=56, caption=captions[:GALLERY_PAGE])
+        where.image(server.pngs(pictures), width=56, caption=captions[:GALLERY_PAGE], output_format="PNG")
 
 
 def cell_ui(done: list[dict], names, clickable: bool) -> None:
@@ -328,7 +341,7 @@ def gallery_ui(selected: list[dict]) -> None:
     cols = st.columns(10)
     for n, i in enumerate(idx):
         conf = float(wrong["probs"][i].max())
-        cols[n % 10].image(wrong["images"][i][..., 0], width=56,
+        cols[n % 10].image(server.pngs([wrong["images"][i][..., 0]])[0], width=56, output_format="PNG",
                            caption=t("compare.mistake", true=wrong["true"][i], pred=wrong["pred"][i], conf=conf))
     if len(matching) > len(idx) and st.button(t("compare.show_more", n=min(GALLERY_PAGE, len(matching) - len(idx))),
                                               key="gallery-more", help=t("compare.show_more_help")):

@@ -1,13 +1,16 @@
 """What one server process holds for every session: the run store and its runner, decoded datasets."""
 from __future__ import annotations
 
+import hashlib
+import io
 import sys
 import threading
 
+import numpy as np
 import streamlit as st
 
 from app_pages.language import say, t
-from digitdash import datasets, i18n, paths, runners, teacher_gate
+from digitdash import datasets, i18n, memo, paths, runners, teacher_gate
 from digitdash.config import ConfigError
 from digitdash.jobs import Runner
 from digitdash.store import Store, StoreError
@@ -36,6 +39,36 @@ def runner() -> Runner:
 
 def store() -> Store:
     return runner().store
+
+
+_KEPT = memo.Kept(256)     # figures built from the store, shared by every session (pages are run anew each time)
+
+
+def kept(key: tuple, build):
+    """What `build` makes, kept per server process under `key` (which holds the store's change counters
+    the caller read, so a change of the store is a new key) and shared by every session."""
+    return _KEPT.get((str(paths.home()), *key), build)
+
+
+_PNGS = memo.Kept(4096)    # small pictures (a digit each) as PNG files, by their pixels
+
+
+def pngs(images) -> list[bytes]:
+    """Each picture (uint8, gray or RGB) as PNG bytes, encoded once per server process: a gallery of
+    digits redrawn on every click sends files already made instead of encoding each again."""
+    out = []
+    for image in images:
+        image = np.ascontiguousarray(image, dtype=np.uint8)
+        key = (image.shape, hashlib.blake2b(image.tobytes(), digest_size=16).digest())
+        out.append(_PNGS.get(key, lambda: _png(image)))
+    return out
+
+
+def _png(image: np.ndarray) -> bytes:
+    from PIL import Image
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def saving_ui() -> None:

@@ -1,9 +1,8 @@
 """Runs side by side: one table row per run, and the knobs that differ between runs."""
 from __future__ import annotations
 
-import threading
 
-from . import handwriting, limits, metrics
+from . import handwriting, limits, memo, metrics
 
 # Table columns the Compare page charts (pages show them through the catalogue's column.* entries).
 ACCURACY_COLUMNS = ["mean accuracy", "mean val_accuracy", "test accuracy", "drawings accuracy", "our handwriting"]
@@ -62,20 +61,14 @@ def table(store, runs: list[dict], all_knobs: bool = False, owner_name=None, pre
     yet are predicted (then kept); without, the score counts the drawings it has answered (a page
     showing hundreds of runs loads no model). Built from one read of the epochs' figures and of the
     answers, and kept per process until the store changes (Store.changes)."""
-    key = (str(store.db_path), store.changes(), tuple(r["id"] for r in runs), all_knobs, predict)
-    with _lock:
-        hit = _tables.get(key)
-    if hit is None:
+    def build() -> list[dict]:
         configs = [r["config"].to_dict() for r in runs]
         knobs = sorted(set().union(*configs) - {"dataset"}) if all_knobs and configs else differing_knobs(configs)
         knobs = [k for k in knobs if k != "dataset"]
         ours = handwriting.scores(store, runs, predict=predict)
         figures = store.figures(runs)
-        hit = [row(r, figures[r["id"]], knobs, None, ours.get(r["id"])) for r in runs]
-        with _lock:
-            _tables[key] = hit
-            while len(_tables) > TABLES_KEPT:
-                _tables.pop(next(iter(_tables)))
+        return [row(r, figures[r["id"]], knobs, None, ours.get(r["id"])) for r in runs]
+    hit = _tables.get((str(store.db_path), store.changes(), tuple(r["id"] for r in runs), all_knobs, predict), build)
     name = owner_name or (lambda o: o)
     return [{**one, "owner": name(r["owner"])} for one, r in zip(hit, runs)]
 
@@ -94,9 +87,7 @@ def pages(rows: int) -> int:
     return max(1, -(-rows // PAGE_ROWS))
 
 
-TABLES_KEPT = 16        # tables kept per process (a filter or family each), the oldest dropped first
-_tables: dict[tuple, list[dict]] = {}
-_lock = threading.Lock()
+_tables = memo.Kept(16)     # tables kept per process (a filter or family each), the oldest dropped first
 
 
 # Figures the table shows with three decimals (a projector has no room for 0.9812345).
