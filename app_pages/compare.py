@@ -252,7 +252,7 @@ def digit_row(arrays: dict, captions: list[str], where=st) -> None:
     """Digits in one flowing row that wraps (as many as the column's width holds per line)."""
     pictures = cells.pictures(arrays)[:GALLERY_PAGE]
     if pictures:
-        where.image(server.pngs(pictures), width=56, caption=captions[:GALLERY_PAGE], output_format="PNG")
+        server.image(where, pictures, width=56, caption=captions[:GALLERY_PAGE])
 
 
 def cell_ui(done: list[dict], names, clickable: bool) -> None:
@@ -341,7 +341,7 @@ def gallery_ui(selected: list[dict]) -> None:
     cols = st.columns(10)
     for n, i in enumerate(idx):
         conf = float(wrong["probs"][i].max())
-        cols[n % 10].image(server.pngs([wrong["images"][i][..., 0]])[0], width=56, output_format="PNG",
+        server.image(cols[n % 10], wrong["images"][i][..., 0], width=56,
                            caption=t("compare.mistake", true=wrong["true"][i], pred=wrong["pred"][i], conf=conf))
     if len(matching) > len(idx) and st.button(t("compare.show_more", n=min(GALLERY_PAGE, len(matching) - len(idx))),
                                               key="gallery-more", help=t("compare.show_more_help")):

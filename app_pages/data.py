@@ -34,21 +34,22 @@ pick = rng.choice(len(data.x_train), min(24, len(data.x_train)), replace=False)
 cols = st.columns(12)
 for i, idx in enumerate(pick):
     img = data.x_train[idx]
-    cols[i % 12].image(img[..., 0] if c == 1 else img, caption=data.class_names[data.y_train[idx]], width=64)
+    server.image(cols[i % 12], img[..., 0] if c == 1 else img, caption=data.class_names[data.y_train[idx]], width=64)
 
 st.subheader(t("data.per_class"))
-st.plotly_chart(charts.class_counts(facts["train_counts"], facts["test_counts"], data.class_names, language.lang()),
-                key="class-counts", width="stretch")
+st.plotly_chart(server.kept(("class-counts", data.name, language.lang()), lambda: charts.class_counts(
+    facts["train_counts"], facts["test_counts"], data.class_names, language.lang())), key="class-counts", width="stretch")
 
 st.subheader(t("data.means"))
 st.caption(t("data.means_note"))
 cols = st.columns(data.num_classes)
 for k, col in enumerate(cols):
     mean = facts["means"][k]
-    col.image(mean[..., 0] if c == 1 else mean, caption=data.class_names[k], width=64)
+    server.image(col, mean[..., 0] if c == 1 else mean, caption=data.class_names[k], width=64)
 
 st.subheader(t("data.pixels"))
-st.plotly_chart(charts.pixel_histogram(facts["histogram"], language.lang()), key="pixel-hist", width="stretch")
+st.plotly_chart(server.kept(("pixel-hist", data.name, language.lang()), lambda: charts.pixel_histogram(
+    facts["histogram"], language.lang())), key="pixel-hist", width="stretch")
 st.caption(t("data.pixels_note"))
 
 
@@ -65,27 +66,29 @@ def handwriting_ui() -> None:
     a, b = st.columns(2)
     a.metric(t("data.ours_count"), language.number(len(ids)), help=t("data.ours_count_help"))
     b.metric(t("data.ours_writers"), writers)
-    st.plotly_chart(charts.drawing_counts(np.bincount(labels, minlength=10), language.lang()),
+    counts = np.bincount(labels, minlength=10)
+    st.plotly_chart(server.kept(("drawing-counts", tuple(counts.tolist()), language.lang()),
+                                lambda: charts.drawing_counts(counts, language.lang())),
                     key="drawing-counts", width="stretch")
     st.caption(t("data.ours_newest"))
     cols = st.columns(12)
     for i, n in enumerate(range(len(ids) - 1, max(-1, len(ids) - 25), -1)):
-        cols[i % 12].image(images[n], caption=str(labels[n]), width=56)
+        server.image(cols[i % 12], images[n], caption=str(labels[n]), width=56)
     st.caption(t("data.ours_means"))
     ours = handwriting.means(images, labels)
     cols = st.columns(10)
     for d, col in enumerate(cols):
         if d in ours:
-            col.image(ours[d], caption=t("data.ours_mean", digit=d), width=56)
+            server.image(col, ours[d], caption=t("data.ours_mean", digit=d), width=56)
         if digit_shaped(data.image_shape, data.num_classes):
-            col.image(facts["means"][d][..., 0], caption=t("data.theirs_mean", digit=d), width=56)
+            server.image(col, facts["means"][d][..., 0], caption=t("data.theirs_mean", digit=d), width=56)
     mine = [d for d in owners if d["owner"] == student.owner()]
     with st.expander(t("data.mine", n=len(mine))):
         by_id = dict(zip(ids.tolist(), images))
         cols = st.columns(10)
         for i, drawing in enumerate(mine[-60:]):
             with cols[i % 10]:
-                st.image(by_id[drawing["id"]], caption=str(drawing["label"]), width=56)
+                server.image(st, by_id[drawing["id"]], caption=str(drawing["label"]), width=56)
                 if st.button("✕", key=f"drop-mine-{drawing['id']}", help=t("data.drop_mine_help")):
                     try:
                         handwriting.delete(server.store(), drawing["id"], by=student.owner())

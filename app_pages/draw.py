@@ -35,7 +35,7 @@ def models_ui() -> list[dict]:
     by_id = run_picker.trained_runs("draw.no_model")
     run_picker.restore_models("models", by_id)
     chosen = st.multiselect(t("draw.models"), list(by_id), key="models", help=t("draw.models_help"),
-                            format_func=lambda i: run_picker.run_label(by_id[i]))
+                            format_func=run_picker.run_labels(by_id).get)
     run_picker.keep_models("models", chosen)
     return [by_id[i] for i in chosen]
 
@@ -101,7 +101,7 @@ def samples_ui() -> None:
     with st.container(horizontal=True):
         for name in samples.names():
             with st.container(width=88, gap="small"):
-                st.image(str(samples.FOLDER / name), width=88)
+                st.image(server.thumbnail(samples.FOLDER / name, 88), width=88, output_format="PNG")
                 if st.button(t("draw.sample_send", digits=samples.digits_in(name)), key=f"sample-{Path(name).stem}",
                              width="stretch", help=t("draw.sample_send_help")):
                     st.session_state["draw-sample"] = name
@@ -162,7 +162,7 @@ def steps_ui(prepared: preprocess.Prepared, index: int) -> None:
     with st.container(horizontal=True, key=f"steps-{index}"):
         for name, img in prepared.steps:
             with st.container(width=preprocess.CELL, gap=None):
-                st.image(preprocess.framed(img), caption=language.say(name), width=preprocess.CELL)
+                server.image(st, preprocess.framed(img), caption=language.say(name), width=preprocess.CELL)
 
 
 def detail_ui(prepared: preprocess.Prepared, answers: dict, models: list[dict], index: int, n: int) -> None:
@@ -170,7 +170,7 @@ def detail_ui(prepared: preprocess.Prepared, answers: dict, models: list[dict], 
     digit of the answer."""
     left, right = st.columns([1, 4])
     with left:
-        st.image(prepared.image, caption=t("draw.model_sees"), width=112)
+        server.image(st, prepared.image, caption=t("draw.model_sees"), width=112)
         keras_runs = [r["id"] for r in models if kinds.of(r["config"].architecture).keras]
         if keras_runs and st.button(t("draw.inside"), key=f"inside-{index}", help=t("draw.inside_help")):
             st.session_state["inside-drawing"] = prepared.image
@@ -184,7 +184,7 @@ def detail_ui(prepared: preprocess.Prepared, answers: dict, models: list[dict], 
             col.markdown(f"**{language.plain(run['name'])}**")
             col.plotly_chart(charts.probability_bars(probs, language.lang()), key=f"probs-{index}-{run['id']}",
                              width="stretch")
-            col.image(mnist_samples()[digit], caption=t("draw.real_mnist", digit=digit), width=70)
+            server.image(col, mnist_samples()[digit], caption=t("draw.real_mnist", digit=digit), width=70)
 
 
 def guess_of(answers: dict, models: list[dict], n: int) -> int | None:

@@ -23,7 +23,7 @@ def run_ui() -> dict:
     if wanted in by_id:
         st.session_state["inside-run"] = wanted
     chosen = st.selectbox(t("inside.run"), list(by_id), key="inside-run", help=t("inside.run_help"),
-                          format_func=lambda i: run_picker.run_label(by_id[i]))
+                          format_func=run_picker.run_labels(by_id).get)
     return by_id[chosen]
 
 
@@ -46,11 +46,11 @@ def weights_ui(model, run: dict, data) -> None:
     idx = np.argsort(-norms) if order == "norm" else np.arange(len(pictures))
     cols = st.columns(12)
     for n, i in enumerate(idx[:shown]):
-        cols[n % 12].image(inside.as_gray(pictures[i]), width=56, clamp=True,
-                           caption=t("inside.picture", index=int(i)))
+        server.image(cols[n % 12], inside.as_gray(pictures[i]), width=56, caption=t("inside.picture", index=int(i)))
     st.caption(t("inside.picture_note_" + kind))
     rows, kept_initial, dead = weight_facts(run["id"], model, data.x_test[:500])
-    st.plotly_chart(charts.weight_histograms(rows, language.lang()), key="weight-hist", width="stretch")
+    st.plotly_chart(server.kept(("weights", run["id"], language.lang()),
+                                lambda: charts.weight_histograms(rows, language.lang())), key="weight-hist", width="stretch")
     st.caption(t("inside.hist_note" if kept_initial else "inside.hist_note_no_initial"))
     if dead:
         frame = pd.DataFrame([{t("column.layer"): language.say(row["layer"]), t("inside.units"): row["units"],
@@ -83,8 +83,9 @@ def digit_source_ui(data) -> tuple[np.ndarray, int | None, str]:
     return plain_image(data.x_test[index]), int(data.y_test[index]), t("inside.test_digit", index=index)
 
 
-def activations_ui(model, image: np.ndarray, data) -> None:
+def activations_ui(model, run: dict, image: np.ndarray, data) -> None:
     st.subheader(t("inside.activations"))
+    seen = hashlib.sha1(image.tobytes()).hexdigest()[:12]
     st.caption(t("inside.activations_note"))
     with st.container(key="activations"):
         for n, layer in enumerate(inside.activations(model, image)):
@@ -92,15 +93,16 @@ def activations_ui(model, image: np.ndarray, data) -> None:
             title = t("inside.output_layer" if layer["output"] else "inside.layer", name=layer["layer"])
             if layer["kind"] == "dense":
                 classes = data.class_names if layer["output"] else None
-                st.plotly_chart(charts.activation_bars(values, title, language.lang(), classes), key=f"act-{n}",
-                                width="stretch")
+                st.plotly_chart(server.kept(("activations", run["id"], seen, n, language.lang()),
+                                            lambda: charts.activation_bars(values, title, language.lang(), classes)),
+                                key=f"act-{n}", width="stretch")
                 continue
             st.markdown(f"**{title}**")
             maps = values.transpose(2, 0, 1)[:32]
             cols = st.columns(16)
             for i, fmap in enumerate(maps):
                 top = float(fmap.max()) or 1.0
-                cols[i % 16].image((np.clip(fmap / top, 0, 1) * 255).astype(np.uint8), width=44, caption=str(i))
+                server.image(cols[i % 16], (np.clip(fmap / top, 0, 1) * 255).astype(np.uint8), width=44, caption=str(i))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -117,7 +119,8 @@ def saliency_ui(model, run: dict, image: np.ndarray, probs: np.ndarray) -> None:
               t("inside.for_digit", digit=second, p=float(probs[second]))]
     key = hashlib.sha1(image.tobytes()).hexdigest()[:12]
     maps = saliency_maps(run["id"], key, (first, second), model, image)
-    st.plotly_chart(charts.saliency(image, maps, titles), key="saliency", width="stretch")
+    st.plotly_chart(server.kept(("saliency", run["id"], key, first, second, language.lang()),
+                                lambda: charts.saliency(image, maps, titles)), key="saliency", width="stretch")
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -151,7 +154,8 @@ def map_ui(model, run: dict, data, image: np.ndarray) -> None:
     with st.spinner(t("inside.computing")):
         xy, placed, pred = map_points(run["id"], space, method, key, model, x, image)
     n = len(xy)
-    fig = charts.digit_map(xy, y[:n], pred, data.class_names, placed, language.lang())
+    fig = server.kept(("map", run["id"], space, method, key, language.lang()),
+                      lambda: charts.digit_map(xy, y[:n], pred, data.class_names, placed, language.lang()))
     event = st.plotly_chart(fig, key="map", on_select="rerun", selection_mode=("points", "box", "lasso"),
                             width="stretch")
     st.caption(t("inside.map_count", n=n, wrong=int((pred != y[:n]).sum())))
@@ -160,7 +164,7 @@ def map_ui(model, run: dict, data, image: np.ndarray) -> None:
     if picked:
         cols = st.columns(12)
         for col, i in zip(cols, picked):
-            col.image(plain_image(x[i]), width=56, caption=t("inside.hover", true=int(y[i]), pred=int(pred[i])))
+            server.image(col, plain_image(x[i]), width=56, caption=t("inside.hover", true=int(y[i]), pred=int(pred[i])))
     else:
         st.caption(t("inside.pick_hint"))
 
@@ -177,7 +181,7 @@ except (ModelError, DatasetError, inside.InsideError) as exc:
 image, true, caption = digit_source_ui(data)
 probs = probabilities(path, image[None])[0]
 left, right = st.columns([1, 4])
-left.image(image, caption=caption, width=112)
+server.image(left, image, caption=caption, width=112)
 right.markdown(t("inside.answer", digit=int(probs.argmax()), p=float(probs.max())) +
                (" " + t("inside.truth", digit=true) if true is not None else ""))
 weights_tab, digit_tab, map_tab = st.tabs([t("inside.tab_weights"), t("inside.tab_digit"), t("inside.tab_map")])
@@ -185,6 +189,6 @@ with weights_tab:
     weights_ui(model, run, data)
 with digit_tab:
     saliency_ui(model, run, image, probs)
-    activations_ui(model, image, data)
+    activations_ui(model, run, image, data)
 with map_tab:
     map_ui(model, run, data, image)

@@ -16,10 +16,10 @@ import zlib
 import numpy as np
 import streamlit as st
 
-from app_pages import navigation
+from app_pages import language, navigation
 from app_pages.language import t
 from app_pages.server import store
-from digitdash import kinds
+from digitdash import i18n, kinds
 
 MODELS_COOKIE = "digitdash_draw_models"
 DRAWING_COOKIE = "digitdash_drawing"
@@ -31,8 +31,9 @@ _COOKIE_TEXT = re.compile(r"[A-Za-z0-9_,=-]{1,3000}")    # run ids, commas and b
 def trained_runs(empty_key: str, keras_only: bool = False) -> dict[str, dict]:
     """Finished runs that have a model, best test accuracy first (by id). With none, the page says
     `empty_key`, points to Train and stops."""
-    runs = [r for r in store().runs(("done", "stopped")) if store().model_path(r["id"])
-            and (not keras_only or kinds.of(r["config"].architecture).keras)]
+    runs_store = store()
+    runs = [r for r in runs_store.runs(("done", "stopped")) if (not keras_only or kinds.of(r["config"].architecture).keras)
+            and runs_store.model_path(r["id"])]
     if not runs:
         st.info(t(empty_key))
         navigation.link("train", label=t("compare.to_train"))
@@ -41,8 +42,11 @@ def trained_runs(empty_key: str, keras_only: bool = False) -> dict[str, dict]:
     return {r["id"]: r for r in runs}
 
 
-def run_label(run: dict) -> str:
-    return t("draw.model_label", name=run["name"], acc=run["results"].get("test_accuracy") or 0)
+def run_labels(by_id: dict[str, dict]) -> dict[str, str]:
+    """Each run's label in the model boxes ("name (test accuracy)"), by id."""
+    lang = language.lang()
+    return {i: i18n.t("draw.model_label", lang, name=r["name"], acc=r["results"].get("test_accuracy") or 0)
+            for i, r in by_id.items()}
 
 
 def restore_models(key: str, by_id: dict[str, dict]) -> None:

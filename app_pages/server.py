@@ -54,14 +54,27 @@ _PNGS = memo.Kept(4096)    # small pictures (a digit each) as PNG files, by thei
 
 
 def pngs(images) -> list[bytes]:
-    """Each picture (uint8, gray or RGB) as PNG bytes, encoded once per server process: a gallery of
-    digits redrawn on every click sends files already made instead of encoding each again."""
+    """Each picture (gray or RGB: uint8, or floats from 0 to 1) as PNG bytes, encoded once per server
+    process: a gallery of digits redrawn on every click sends files already made instead of encoding
+    each again (and Streamlit, given a gray array, would make it a JPEG on every rerun)."""
     out = []
     for image in images:
+        image = np.asarray(image)
+        if image.dtype != np.uint8:
+            image = np.clip(image, 0.0, 1.0) * 255 if image.dtype.kind == "f" else np.clip(image, 0, 255)
         image = np.ascontiguousarray(image, dtype=np.uint8)
+        if image.ndim == 3 and image.shape[-1] == 1:
+            image = image[..., 0]
         key = (image.shape, hashlib.blake2b(image.tobytes(), digest_size=16).digest())
         out.append(_PNGS.get(key, lambda: _png(image)))
     return out
+
+
+def image(where, pictures, **kwargs) -> None:
+    """`where.image` for one picture or a list of them, given as PNG files made once (pngs)."""
+    one = isinstance(pictures, np.ndarray) and pictures.ndim <= 3 and not (pictures.ndim == 3 and pictures.shape[-1] > 4)
+    files = pngs([pictures] if one else list(pictures))
+    where.image(files[0] if one else files, output_format="PNG", **kwargs)
 
 
 def _png(image: np.ndarray) -> bytes:
@@ -69,6 +82,16 @@ def _png(image: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(image).save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def thumbnail(path, width: int) -> bytes:
+    """A picture file made `width` px wide (or left narrower), as PNG, once per server process."""
+    def build() -> bytes:
+        from PIL import Image
+        with Image.open(path) as picture:
+            picture.thumbnail((width, width * 4))
+            return _png(np.asarray(picture.convert("RGB")))
+    return _PNGS.get(("file", str(path), width), build)
 
 
 def saving_ui() -> None:

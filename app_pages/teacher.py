@@ -174,7 +174,7 @@ def drawings_ui() -> None:
     cols = st.columns(10)
     for n, drawing in enumerate(shown):
         with cols[n % 10]:
-            st.image(by_id[drawing["id"]], width=56,
+            server.image(st, by_id[drawing["id"]], width=56,
                      caption=t("teacher.drawing_caption", digit=drawing["label"],
                                owner=student.owner_name(drawing["owner"], names)))
             if st.button("✕", key=f"drop-drawing-{drawing['id']}", help=t("teacher.drop_drawing_help")):

@@ -275,6 +275,8 @@ class Store:
                 if version is not None:
                     with _lock:
                         _parsed[key] = cached
+        if not _verdicts:         # the usual case: no run ended in memory only
+            return [dict(r) for r in cached[1]]
         return [self._seen(dict(r)) for r in cached[1]]
 
     def changes(self) -> tuple[int, int]:
