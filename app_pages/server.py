@@ -122,10 +122,13 @@ def load_dataset(name: str) -> datasets.Dataset:
 
 @st.cache_resource(show_spinner=False)
 def warm_up() -> threading.Thread:
-    """Once per server process, in the background, as the first student arrives: decode the default
-    dataset and import what Inside and Data compute with, so that nobody's first visit waits for it."""
+    """Once per server process, in the background, as the first student arrives: import what the
+    pages draw tables and figures with, decode the default dataset and import what Inside and Data
+    compute with, so that nobody's first visit waits for it."""
     def work() -> None:
         try:
+            import pandas  # noqa: F401  (the tables of Train, Compare, Inside and Teacher)
+            import plotly.graph_objects  # noqa: F401  (every page's figures)
             datasets.load(datasets.DEFAULT)
             import scipy.special  # noqa: F401  (Inside's activations)
             import sklearn.decomposition  # noqa: F401  (Inside's map)
