@@ -36,8 +36,9 @@ def table_ui() -> tuple[list[dict], list[dict]]:
                           help=t("compare.family_help"))
     typed = c2.text_input(t("compare.filter"), key="filter", help=t("compare.filter_help"))
     show_all = c3.toggle(t("compare.all_knobs"), key="all-knobs", help=t("compare.all_knobs_help"))
-    matching = [r for r in runs if typed.lower() in f"{r['name']} {r['config'].summary()} {limits.display(r['dataset'])} "
-                                                   f"{r['status']}".lower() and family in (ALL, r["grp"])]
+    typed = typed.lower()
+    matching = [r for r in runs if family in (ALL, r["grp"]) and (not typed or typed in f"{r['name']} {r['config'].summary()} "
+                                                                  f"{limits.display(r['dataset'])} {r['status']}".lower())]
     names = store.student_names()
     rows = compare.table(store, compare.newest_mine_first(matching, student.owner()), all_knobs=show_all,
                          owner_name=lambda o: student.owner_name(o, names), predict=False)

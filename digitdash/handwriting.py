@@ -227,12 +227,25 @@ def _labels(store: Store) -> dict[int, int]:
 
 def scores(store: Store, runs: list[dict], predict: bool = True) -> dict[str, dict]:
     """score() of each finished run with a model, by run id; the drawings and every run's answers
-    are read in one go (`predict` as for score)."""
-    finished = [run for run in runs if run["status"] in SCORED]
+    are read in one go (`predict` as for score). Without predicting, the runs that trained on none
+    of the drawings are counted by the database itself (a lesson's hundreds of runs at once)."""
+    finished = [run for run in runs if run["status"] in SCORED and store.model_path(run["id"]) is not None]
     if not finished:
         return {}
+    counted = [run["id"] for run in finished if not predict and not run["info"].get("class_drawings")]
+    out = {run_id: {"right": 0, "total": 0, "accuracy": None} for run_id in counted}
+    with store.connection() as db:
+        for start in range(0, len(counted), 500):
+            chunk = counted[start:start + 500]
+            for run_id, right, total in db.execute(
+                    "SELECT a.run_id, SUM(a.digit = d.label), COUNT(*) FROM answers a JOIN drawings d ON d.id = a.drawing_id"
+                    f" WHERE a.run_id IN ({','.join('?' * len(chunk))}) GROUP BY a.run_id", chunk):
+                out[run_id] = {"right": right, "total": total, "accuracy": right / total if total else None}
+    rest = [run for run in finished if run["id"] not in out]
+    if not rest:
+        return out
     labels = _labels(store)
-    answers: dict[str, dict[int, int]] = {run["id"]: {} for run in finished}
+    answers: dict[str, dict[int, int]] = {run["id"]: {} for run in rest}
     ids = list(answers)
     with store.connection() as db:
         for start in range(0, len(ids), 500):
@@ -241,8 +254,7 @@ def scores(store: Store, runs: list[dict], predict: bool = True) -> dict[str, di
                     f"SELECT run_id, drawing_id, digit FROM answers WHERE run_id IN ({','.join('?' * len(chunk))})",
                     chunk):
                 answers[run_id][drawing] = digit
-    out = {}
-    for run in finished:
+    for run in rest:
         figures = score(store, run, labels, answers[run["id"]], predict)
         if figures is not None:
             out[run["id"]] = figures
