@@ -220,7 +220,6 @@ class Store:
     # ---- runs ------------------------------------------------------------------------
     def create(self, config: RunConfig, name: str | None = None, owner: str | None = None,
                group: str | None = None, status: str = "queued") -> str:
-        run_id = time.strftime("%m%d-%H%M%S-") + secrets.token_hex(2)
         name = text.clean(str(name)[:text.RUN_NAME_MAX], "run_name", text.RUN_NAME_MAX) if name is not None else None
         group = text.clean(str(group)[:text.RUN_NAME_MAX], "family", text.RUN_NAME_MAX) if group is not None else None
         now = time.time()
@@ -228,6 +227,10 @@ class Store:
         hands = (os.getpid(), now, now) if status == "running" else (None, None, None)
         with self._db() as db:
             db.execute("BEGIN IMMEDIATE")
+            while True:     # the second and four hex digits: a class submitting at once may meet one twice
+                run_id = time.strftime("%m%d-%H%M%S-") + secrets.token_hex(2)
+                if db.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
+                    break
             seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM runs").fetchone()[0]
             db.execute(
                 "INSERT INTO runs (id, seq, name, status, kind, dataset, config, owner, grp, created,"

@@ -211,3 +211,14 @@ def test_compare_shows_a_hundred_rows_at_a_time_own_runs_first(store):
     assert store.get(mine)["name"] == "my run"
     at.selectbox(key="table-page").set_value(1).run()
     assert list(at.dataframe[0].value["name"]) == [f"other {n:03d}" for n in range(21, -1, -1)]
+
+
+def test_runs_made_in_the_same_second_with_the_same_four_hex_digits_get_different_ids(store, monkeypatch):
+    """A class submitting at once: an id's second and its 4 random hex digits may meet an existing one."""
+    digits = iter(["abcd", "abcd", "abcd", "beef"])
+    monkeypatch.setattr(store_module.secrets, "token_hex", lambda n: next(digits))
+    monkeypatch.setattr(store_module.time, "strftime", lambda fmt: "1202-101010-")
+    first = store.create(RunConfig(layers=(8,)), name="first")
+    second = store.create(RunConfig(layers=(8,)), name="second")
+    assert (first, second) == ("1202-101010-abcd", "1202-101010-beef")
+    assert [r["name"] for r in store.runs()] == ["first", "second"]
