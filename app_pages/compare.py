@@ -1,4 +1,5 @@
 """Compare: runs side by side in a table, curves, bars, confusion matrices and mistakes."""
+import hashlib
 from functools import partial
 
 import numpy as np
@@ -37,42 +38,42 @@ def table_ui() -> tuple[list[dict], list[dict]]:
     typed = c2.text_input(t("compare.filter"), key="filter", help=t("compare.filter_help"))
     show_all = c3.toggle(t("compare.all_knobs"), key="all-knobs", help=t("compare.all_knobs_help"))
     typed = typed.lower()
-    matching = [r for r in runs if family in (ALL, r["grp"]) and (not typed or typed in f"{r['name']} {r['config'].summary()} "
-                                                                  f"{limits.display(r['dataset'])} {r['status']}".lower())]
+    matching = [r for r in runs if family in (ALL, r["grp"]) and (not typed or typed in haystack(r))]
     names = store.student_names()
     rows = compare.table(store, compare.newest_mine_first(matching, student.owner()), all_knobs=show_all,
                          owner_name=lambda o: student.owner_name(o, names), predict=False)
-    pages = compare.pages(len(rows))
-    if pages > 1:        # a lesson's hundreds of runs: one page of the table at a time
-        page = st.selectbox(t("compare.page"), range(pages), key="table-page", help=t("compare.page_help"),
-                            format_func=lambda n: t("compare.page_rows", first=n * compare.PAGE_ROWS + 1,
-                                                    last=min(len(rows), (n + 1) * compare.PAGE_ROWS), total=len(rows)))
-    else:
-        page = 0
-    page = page if isinstance(page, int) and 0 <= page < pages else 0
+    page = page_ui(len(rows))
     on_page = rows[page * compare.PAGE_ROWS:(page + 1) * compare.PAGE_ROWS]
     by_id = {r["id"]: r for r in runs}
     shown = [by_id[row["id"]] for row in on_page]
-    frame = pd.DataFrame(on_page)
-    view = frame.drop(columns=["id"]) if len(frame) else frame
-    if len(view):
-        view["status"] = [t(f"status.{s}") for s in view["status"]]
-    decimals = {t(f"column.{c.replace(' ', '_')}"): st.column_config.NumberColumn(
-        format="%.3f", help=t(f"compare.{c.replace(' ', '_')}_help") if c in compare.EXPLAINED else None)
-        for c in compare.DECIMALS}
-    event = st.dataframe(language.translated_columns(view, "column"), key="runs-table", on_select="rerun",
-                         selection_mode="multi-row", hide_index=True, width="stretch", column_config=decimals)
+    # The table is drawn anew, nothing ticked, whenever the runs it shows change (another page, a
+    # filter, a run added by anyone): a tick always belongs to the run beside it. The runs chosen
+    # stay in the address bar (?runs=), and the charts below keep showing them.
+    view_key = hashlib.blake2b(",".join(r["id"] for r in shown).encode(), digest_size=6).hexdigest()
+    rows_picked = []
+    with st.container(key="runs-table"):
+        if on_page:
+            frame = pd.DataFrame(on_page)
+            view = frame.drop(columns=["id"])
+            view["status"] = [t(f"status.{s}") for s in view["status"]]
+            decimals = {t(f"column.{c.replace(' ', '_')}"): st.column_config.NumberColumn(
+                format="%.3f", help=t(f"compare.{c.replace(' ', '_')}_help") if c in compare.EXPLAINED else None)
+                for c in compare.DECIMALS}
+            event = st.dataframe(language.translated_columns(view, "column"), key=f"runs-table-{view_key}",
+                                 on_select="rerun", selection_mode="multi-row", hide_index=True, width="stretch",
+                                 column_config=decimals)
+            rows_picked = event.selection.rows if event else []   # a browser may send any list: only real rows count
+        else:
+            st.info(t("compare.no_match"), icon=":material/filter_alt_off:")
     st.download_button(t("compare.csv"), lambda: text.to_csv(rows), "digitdash-runs.csv", "text/csv",   # made on a click
                        key="download-csv", help=t("compare.csv_help"))
     if family != ALL:
         lesson_ui([r for r in runs if r["grp"] == family])
-    rows_picked = event.selection.rows if event else []     # a browser may send any list: only real rows count
     picked = [shown[i] for i in rows_picked if isinstance(i, int) and 0 <= i < len(shown)]
-    ids = [r["id"] for r in picked]
-    before = st.session_state.get("picked-rows")
-    if before is not None and before[0] == list(rows_picked) and before[1] != ids:
-        picked, ids = [], []      # the table changed under the selection (a run deleted): select nothing
-    st.session_state["picked-rows"] = (list(rows_picked), ids)
+    before = st.session_state.get("picked-view")          # (the table drawn last, whether rows were ticked)
+    st.session_state["picked-view"] = (view_key, bool(picked))
+    if not picked and before == (view_key, True) and "runs" in st.query_params:
+        del st.query_params["runs"]                       # the student unticked every row: nothing chosen
     linked = share.run_ids(st.query_params.get("runs"))
     if picked:                                    # the address bar carries the selection (?runs=ID,ID)
         st.query_params["runs"] = ",".join(r["id"] for r in picked[:share.MAX_RUNS])
@@ -89,6 +90,27 @@ def table_ui() -> tuple[list[dict], list[dict]]:
         picked = finished
     # the chosen runs' figures, their answers to the newest drawings included (a few models at most)
     return picked, compare.table(store, picked, predict=True)
+
+
+def haystack(run: dict) -> str:
+    """What the filter box searches in a run: its name, model, dataset and status (in both words)."""
+    status = run["status"]
+    return f"{run['name']} {run['config'].summary()} {limits.display(run['dataset'])} {status} {t('status.' + status)}".lower()
+
+
+def page_ui(rows: int) -> int:
+    """The page of the table to show (0 for the first hundred rows). The box is drawn anew when the
+    number of rows or the language changes, so its label never goes stale; the page stays."""
+    pages = compare.pages(rows)
+    page = min(st.session_state.get("table-page-at", 0), pages - 1)
+    if pages > 1:        # a lesson's hundreds of runs: one page of the table at a time
+        page = st.selectbox(t("compare.page"), range(pages), index=page, key=f"table-page-{rows}-{language.lang()}",
+                            help=t("compare.page_help"), width=260,
+                            format_func=lambda n: t("compare.page_rows", first=n * compare.PAGE_ROWS + 1,
+                                                    last=min(rows, (n + 1) * compare.PAGE_ROWS), total=rows))
+        page = page if isinstance(page, int) and 0 <= page < pages else 0
+    st.session_state["table-page-at"] = page
+    return page
 
 
 def lesson_ui(family: list[dict]) -> None:

@@ -201,12 +201,14 @@ def archive_ui() -> None:
     if "archive-said" in st.session_state:        # what the last click did, said once after the page is redrawn
         st.success(st.session_state.pop("archive-said"))
     finished = [r for r in store.runs() if r["status"] not in ("queued", "running")]
-    st.caption(t("teacher.archive_note", n=len(finished)))
+    st.caption(t("teacher.archive_note", n=len(finished)) if finished else t("teacher.archive_none"))
     if finished:
         a, b = st.columns([3, 2], vertical_alignment="bottom")
-        name = a.text_input(t("teacher.archive_name"), t("teacher.archive_default", date=time.strftime("%Y-%m-%d %H:%M")),
-                            key="archive-name", max_chars=80, help=t("teacher.archive_name_help"))
+        typed = a.text_input(t("teacher.archive_name"), key="archive-name", max_chars=80, help=t("teacher.archive_name_help"),
+                             placeholder=t("teacher.archive_default", date="…"))
         if b.button(t("teacher.archive", n=len(finished)), key="archive-runs", help=t("teacher.archive_help")):
+            # left empty: named by the moment of the click, in the teacher's language
+            name = typed or t("teacher.archive_default", date=time.strftime("%Y-%m-%d %H:%M"))
             try:
                 _, moved = store.archive(name, by=student.owner(), teacher=teacher_auth.is_teacher())
             except Problem as exc:     # a name with invisible characters, nothing left to archive, a full disk

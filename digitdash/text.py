@@ -12,7 +12,7 @@ import io
 import re
 import unicodedata
 
-from .i18n import Problem
+from .i18n import Message, Problem
 
 NAME_MAX = 40            # a student's display name
 RUN_NAME_MAX = 80        # a run's name, a family's title
@@ -39,16 +39,17 @@ class TextError(Problem):
 def clean(value, what: str, limit: int) -> str:
     """`value` as it is stored: spaces collapsed, at least one visible character, at most `limit`
     characters; control, zero-width and direction characters refused. `what` names the field in
-    the message ("name", "run_name", "family")."""
+    the message (the catalogue's text.what_<what>: "name", "run_name", "family", "archive")."""
     text = str(value)
+    field = Message(f"text.what_{what}")      # the field's name, said in the reader's language
     bad = sorted({f"U+{ord(c):04X}" for c in text if unicodedata.category(c) in _REFUSED and c not in " \t"})
     if bad:
-        raise TextError("text.invisible", what=what, chars=", ".join(bad[:5]))
+        raise TextError("text.invisible", what=field, chars=", ".join(bad[:5]))
     text = " ".join(text.split())
     if not text:
-        raise TextError("text.empty", what=what, limit=limit)
+        raise TextError("text.empty", what=field, limit=limit)
     if len(text) > limit:
-        raise TextError("text.too_long", what=what, limit=limit, length=len(text))
+        raise TextError("text.too_long", what=field, limit=limit, length=len(text))
     return text
 
 

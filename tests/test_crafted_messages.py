@@ -165,7 +165,8 @@ def test_a_crafted_table_selection_shows_no_traceback(server, value):
         b = Browser(port)
         await b.connect()
         await b.send("compare")
-        said = await b.send("compare", [("runs-table", "string_value", value)])
+        table = next(k for k in b.ids if k.startswith("runs-table-"))     # keyed by the rows it shows
+        said = await b.send("compare", [(table, "string_value", value)])
         said += await b.send("compare", [("$$ID-0123456789abcdef-no-such-widget", "string_value", "x")])
         await b.close()
         return said, b.exceptions

@@ -181,6 +181,7 @@ def test_archived_runs_leave_every_page_and_come_back_from_the_teacher_page(stor
     at.text_input(key="teacher-password").set_value("s3cret").run()
     at.button(key="unlock").click().run()
     assert not at.exception
+    assert at.text_input(key="archive-name").value == ""        # named by the click's time if left empty
     at.text_input(key="archive-name").set_value("Monday 3B").run()
     at.button(key="archive-runs").click().run()
     assert any(EN["teacher.archived"].format(n=3, name="Monday 3B") == s.value for s in at.success)
@@ -209,8 +210,29 @@ def test_compare_shows_a_hundred_rows_at_a_time_own_runs_first(store):
     assert len(table) == compare.PAGE_ROWS
     assert list(table["name"][:3]) == ["my run", "newest other", "other 119"]
     assert store.get(mine)["name"] == "my run"
-    at.selectbox(key="table-page").set_value(1).run()
+    (rows_box,) = [b for b in at.selectbox if b.key.startswith("table-page")]
+    assert rows_box.format_func(1) == "101-122 of 122"
+    first_table = at.dataframe[0].proto.id
+    rows_box.set_value(1).run()
     assert list(at.dataframe[0].value["name"]) == [f"other {n:03d}" for n in range(21, -1, -1)]
+    assert at.dataframe[0].proto.id != first_table      # a new table, nothing ticked: ticks never change runs
+    (again,) = [b for b in at.selectbox if b.key.startswith("table-page")]
+    assert again.value == 1
+    at.text_input(key="filter").set_value("no such run").run()
+    assert not at.dataframe and any(EN["compare.no_match"] in i.value for i in at.info)
+
+
+def test_a_refused_name_says_the_field_in_the_readers_language(store):
+    from digitdash.i18n import say
+    finished_run(store, "kept")
+    with pytest.raises(Exception) as refused:
+        store.archive("   ", teacher=True)
+    assert store.archives() == []
+    assert "archive name" in str(refused.value.message)
+    assert "nombre de la clase archivada" in say(refused.value.message, "es")
+    with pytest.raises(Exception) as renamed:
+        store.rename(finished_run(store, "one"), "\u200b")
+    assert "run name" in str(renamed.value.message) and "run_name" not in str(renamed.value.message)
 
 
 def test_runs_made_in_the_same_second_with_the_same_four_hex_digits_get_different_ids(store, monkeypatch):
