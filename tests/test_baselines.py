@@ -2,6 +2,7 @@
 import dataclasses
 
 import numpy as np
+import pytest
 
 from digitdash import training
 from digitdash.config import PRESETS
@@ -12,12 +13,17 @@ from digitdash.store import Store
 from conftest import finished, wait_for
 
 
-def test_every_run_kind_goes_through_queue_worker_and_store():
+@pytest.mark.slow
+def test_every_run_kind_goes_through_queue_worker_and_store(seeded):
     runner = LocalRunner(Store())
     kinds = ["random-forest", "sklearn-mlp", "logreg", "svc", "numpy-mlp"]
     ids = {k: runner.submit(PRESETS[k].replace(epochs=min(PRESETS[k].epochs, 3))) for k in kinds}
+    try:
+        runs = {kind: wait_for(finished(runner.store, run_id), timeout=300) for kind, run_id in ids.items()}
+    finally:
+        runner.shutdown(timeout=10)
     for kind, run_id in ids.items():
-        run = wait_for(finished(runner.store, run_id), timeout=300)
+        run = runs[kind]
         assert run["status"] == "done", (kind, run["message"])
         assert run["results"]["test_accuracy"] > 0.8, kind
         assert np.array(run["results"]["confusion"]["test"]).sum() == 1000

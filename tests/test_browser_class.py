@@ -22,9 +22,9 @@ def stop_button(pg):
 
 
 @pytest.fixture
-def class_server(tmp_path):
-    srv = Server(tmp_path)
-    srv.home.mkdir(parents=True)
+def class_server(tmp_path, mnist5k_cached):
+    srv = Server(tmp_path, cached=mnist5k_cached)
+    srv.home.mkdir(parents=True, exist_ok=True)
     (srv.home / "limits.toml").write_text("max_epochs = 400\nmax_run_seconds = 100000\n")
     yield srv.start()
     srv.stop()

@@ -18,9 +18,9 @@ MODELS = {"first mlp": "layers=32", "second mlp": "layers=16"}
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(tmp_path_factory, mnist5k_cached):
     """The server's URL, its store holding two finished Keras MLPs (trained at once, a few seconds each)."""
-    srv = Server(tmp_path_factory.mktemp("draw-layout"))
+    srv = Server(tmp_path_factory.mktemp("draw-layout"), cached=mnist5k_cached)
     env = {**os.environ, "DIGITDASH_HOME": str(srv.home)}
     training = [subprocess.Popen([sys.executable, "-m", "digitdash", "train", "--set", layers, "--set", "epochs=1",
                                   "--name", name], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,

@@ -4,6 +4,8 @@ import pytest
 from browser import CHROMIUM, CHROMIUM_ARGS, app_server, server  # noqa: F401
 from digitdash.i18n import catalogue
 
+pytestmark = pytest.mark.browser
+
 EN, ES = catalogue("en"), catalogue("es")
 
 

@@ -109,10 +109,10 @@ def test_two_sessions_each_see_their_own_run_and_the_queue(server, page):  # noq
 
 
 @pytest.fixture
-def ray_server(tmp_path):
+def ray_server(tmp_path, mnist5k_cached):
     """The app with its runs on a local Ray (DIGITDASH_RUNNER=ray); its dispatcher ended after."""
     from browser import Server
-    srv = Server(tmp_path, env={"DIGITDASH_RUNNER": "ray", "DIGITDASH_RAY_LOCAL_CPUS": "2"})
+    srv = Server(tmp_path, env={"DIGITDASH_RUNNER": "ray", "DIGITDASH_RAY_LOCAL_CPUS": "2"}, cached=mnist5k_cached)
     srv.start()
     yield srv
     srv.stop()

@@ -33,13 +33,13 @@ def confusion_results():
             "report": report}
 
 
-def test_names_written_as_markup_are_shown_as_typed_and_fetch_nothing(tmp_path):
+def test_names_written_as_markup_are_shown_as_typed_and_fetch_nothing(tmp_path, mnist5k_cached):
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Counter)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     there = f"http://127.0.0.1:{httpd.server_address[1]}"
     names = [f"![x]({there}/run-a.png)", f"<img src='{there}/run-b.png'> {there}/bare-link",
              f"**bold** [go]({there}/c) www.example.org a@b.org"]
-    srv = Server(tmp_path)
+    srv = Server(tmp_path, cached=mnist5k_cached)
     store = Store(srv.home)
     store.set_student_name("s-aaaaaaaaaaaaaaaa", f"![m]({there}/s.png)")
     for name in names:

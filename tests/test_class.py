@@ -19,7 +19,7 @@ from digitdash.jobs import LocalRunner, admit
 from digitdash.limits import LimitError
 from digitdash.store import Store
 
-from conftest import ROOT
+from conftest import ROOT, copy_home, seed_cache
 
 A, B, C = "s-aaaaaaaaaaaaaaaa", "s-bbbbbbbbbbbbbbbb", "s-cccccccccccccccc"
 
@@ -121,6 +121,16 @@ def cli(*args, home, preexec=None):
                           env={**os.environ, "DIGITDASH_HOME": str(home)}, preexec_fn=preexec, timeout=300)
 
 
+@pytest.fixture(scope="module")
+def cli_trained(tmp_path_factory, mnist5k_cached):
+    """A home where `python -m digitdash train --set layers=16 --set epochs=1` has trained one run (the
+    teacher's); each test that uses it gets a copy."""
+    home = seed_cache(tmp_path_factory.mktemp("cli-trained"), mnist5k_cached)
+    out = cli("train", "--set", "layers=16", "--set", "epochs=1", home=home)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return home
+
+
 @pytest.mark.parametrize("args,needle", [
     (["--set", "layers=8192-8192-8192-8192"], "at most 50,000,000 parameters"),
     (["--preset", "cnn-basic", "--set", "conv_filters=32-32-32-32-32", "--set", "kernel_size=5"], "shrunk to nothing"),
@@ -128,17 +138,18 @@ def cli(*args, home, preexec=None):
     (["--set", "epochs=٣"], "a whole number"),
     (["--owner", "alice", "--set", "epochs=31"], "class limit of 30 epochs"),
 ])
-def test_cli_refusals_exit_2_before_any_run_exists(args, needle, digitdash_home):
+def test_cli_refusals_exit_2_before_any_run_exists(args, needle, seeded, digitdash_home):
     out = cli("train", *args, home=digitdash_home)
     assert out.returncode == 2 and needle in out.stderr and "Traceback" not in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
     assert Store(digitdash_home).runs() == []
 
 
-def test_cli_runs_belong_to_the_teacher_or_the_named_owner(digitdash_home):
-    for extra in ([], ["--owner", "Ana"]):
-        out = cli("train", "--set", "layers=16", "--set", "epochs=1", "--json", *extra, home=digitdash_home)
-        assert out.returncode == 0, out.stderr
+@pytest.mark.slow
+def test_cli_runs_belong_to_the_teacher_or_the_named_owner(cli_trained, digitdash_home):
+    copy_home(cli_trained, digitdash_home)          # trained without --owner: the teacher's
+    out = cli("train", "--set", "layers=16", "--set", "epochs=1", "--json", "--owner", "Ana", home=digitdash_home)
+    assert out.returncode == 0, out.stderr
     runs = json.loads(cli("runs", "--json", home=digitdash_home).stdout)
     assert [r["owner"] for r in runs] == ["teacher", "Ana"]
 
@@ -149,8 +160,9 @@ def full_disk():
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
 
 
-def test_a_full_disk_is_one_message_in_the_cli_and_nothing_is_lost(digitdash_home):
-    assert cli("train", "--set", "layers=16", "--set", "epochs=1", home=digitdash_home).returncode == 0
+@pytest.mark.slow
+def test_a_full_disk_is_one_message_in_the_cli_and_nothing_is_lost(cli_trained, digitdash_home):
+    copy_home(cli_trained, digitdash_home)          # one run trained by the command line
     run_id = Store(digitdash_home).runs()[0]["id"]
     for args in (["runs"], ["show", run_id]):                  # reading needs no free space
         out = cli(*args, home=digitdash_home, preexec=full_disk)
@@ -291,8 +303,9 @@ print(json.dumps(out))
 """
 
 
-def test_a_full_disk_is_one_message_in_the_pages(digitdash_home):
-    assert cli("train", "--set", "layers=16", "--set", "epochs=1", home=digitdash_home).returncode == 0
+@pytest.mark.slow
+def test_a_full_disk_is_one_message_in_the_pages(cli_trained, digitdash_home):
+    copy_home(cli_trained, digitdash_home)          # one run trained by the command line
     out = subprocess.run([sys.executable, "-c", PAGE_ON_A_FULL_DISK, str(ROOT / "app.py")], cwd=ROOT,
                          capture_output=True, text=True, env={**os.environ, "DIGITDASH_HOME": str(digitdash_home)},
                          timeout=300)

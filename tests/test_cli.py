@@ -83,7 +83,8 @@ def test_teacher_link_prints_a_link_that_opens_the_gate_and_new_changes_it(digit
 
 # ---- TensorFlow's start-up chatter stays out of the command line's output (issue 21) -------------
 
-def test_a_training_command_prints_no_tensorflow_start_up_lines(digitdash_home):
+@pytest.mark.slow
+def test_a_training_command_prints_no_tensorflow_start_up_lines(seeded, digitdash_home):
     """oneDNN, CUDA and absl lines came before and between the command's own lines."""
     out = run_cli("train", "--set", "epochs=1", "--set", "layers=8", home=digitdash_home)
     assert out.returncode == 0, out.stderr[-2000:]

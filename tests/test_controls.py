@@ -18,7 +18,8 @@ def applied(store, run_id, seq):
     return lambda: next((c for c in controls.changes(store, run_id) if c["seq"] == seq and c["applied"]), None)
 
 
-def test_pause_holds_the_run_a_new_rate_takes_effect_and_resume_goes_on(digitdash_home):
+@pytest.mark.slow
+def test_pause_holds_the_run_a_new_rate_takes_effect_and_resume_goes_on(seeded, digitdash_home):
     runner = LocalRunner(Store(digitdash_home), workers=1)
     store = runner.store
     run_id = runner.submit(LONG, owner=A, teacher=True)

@@ -23,6 +23,9 @@ from conftest import ROOT, finished, wait_for
 SMALL = RunConfig(layers=(32,), epochs=3, batch_size=64)
 NOTICED_WITHIN = 10     # seconds: the one timed bound (issue 26)
 
+# Every test here has real worker processes train (each loads TensorFlow) and waits out a death.
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("seeded")]
+
 
 def ended(store, run_id):
     """What the Train page's live view reads every second: the run, once it is no longer running."""

@@ -1,6 +1,8 @@
 """Families of runs: templates, one or two knobs varied, launched as one group (pages and CLI)."""
 import json
 
+import pytest
+
 from digitdash import experiments
 from digitdash.config import RunConfig
 from digitdash.jobs import LocalRunner
@@ -9,11 +11,15 @@ from digitdash.store import Store
 from conftest import cli, finished, wait_for
 
 
-def test_a_three_run_experiment_lands_as_one_group():
-    runner = LocalRunner(Store())
+@pytest.mark.slow
+def test_a_three_run_experiment_lands_as_one_group(seeded):
+    runner = LocalRunner(Store(), workers=1)        # the family waits in the queue: one worker trains all three
     base = RunConfig(layers=(16,), epochs=1)
     group, ids = experiments.launch(runner, base, {"activation": ["linear", "relu", "sigmoid"]}, "activation")
-    runs = [wait_for(finished(runner.store, i)) for i in ids]
+    try:
+        runs = [wait_for(finished(runner.store, i)) for i in ids]
+    finally:
+        runner.shutdown(timeout=10)
     assert {r["grp"] for r in runs} == {group} and len(ids) == 3
     assert [r["config"].activation for r in runs] == ["linear", "relu", "sigmoid"]
     assert all(r["status"] == "done" for r in runs)
@@ -30,7 +36,8 @@ def test_templates_and_two_knob_families():
     assert configs[2].layers == (512, 128)
 
 
-def test_cli_experiment_groups_its_runs(digitdash_home):
+@pytest.mark.slow
+def test_cli_experiment_groups_its_runs(seeded, digitdash_home):
     out = cli("experiment", "--vary", "layers=8,16", "--set", "epochs=1", "--json", home=digitdash_home)
     assert out.returncode == 0, out.stderr[-1500:]
     runs = json.loads(out.stdout.strip().splitlines()[-1])

@@ -26,6 +26,7 @@ def cnn_run(tmp_path_factory):
     return store, store.get(run_id)
 
 
+@pytest.mark.slow
 def test_the_exported_notebook_runs_and_matches_the_run(cnn_run, monkeypatch):
     store, run = cnn_run
     monkeypatch.delenv("MPLBACKEND", raising=False)   # importing Streamlit (other tests) sets Agg: no figures
@@ -43,6 +44,7 @@ def test_the_exported_notebook_runs_and_matches_the_run(cnn_run, monkeypatch):
     assert abs(accuracy - run["results"]["test_accuracy"]) <= 0.02, (accuracy, run["results"]["test_accuracy"])
 
 
+@pytest.mark.slow
 def test_the_script_is_the_same_code_and_the_cli_writes_both(cnn_run, tmp_path):
     store, run = cnn_run
     text = export.script(run)
@@ -198,7 +200,8 @@ def _trained_with_changes(store, config, steps_per_epoch, rate_at, rate):
     return run_id
 
 
-def test_the_exported_script_runs_from_any_folder_once_digitdash_is_installed(tmp_path, digitdash_home):
+@pytest.mark.slow
+def test_the_exported_script_runs_from_any_folder_once_digitdash_is_installed(tmp_path, seeded, digitdash_home):
     """A downloaded script run by its path (python ~/Downloads/digitdash-RUN.py) failed with
     ModuleNotFoundError: No module named 'digitdash'. Installed (pip install -e ., scripts/test.sh and
     scripts/start.sh do it), it trains from any folder; not installed, it says how in one line."""
@@ -225,7 +228,7 @@ def test_the_exported_script_runs_from_any_folder_once_digitdash_is_installed(tm
     assert "No module named 'digitdash'" in lines[0] and "pip install -r requirements.txt -e ." in lines[0]
 
 
-def test_a_learning_rate_changed_while_training_is_set_again_at_its_step(digitdash_home, mnist5k, monkeypatch):
+def test_a_learning_rate_changed_while_training_is_set_again_at_its_step(seeded, digitdash_home, mnist5k, monkeypatch):
     """The export trained at the constant rate, the change made on the Train page silently left out:
     the exported code sets the new rate at the step where it took effect (run here on 64 images,
     6 batches an epoch, the learning rate read at every batch)."""

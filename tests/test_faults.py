@@ -22,12 +22,13 @@ from digitdash.jobs import LocalRunner
 from digitdash.predict import ModelError, run_probabilities
 from digitdash.store import SCHEMA_VERSION, Store, StoreError
 
-from conftest import ROOT, finished, wait_for
+from conftest import ROOT, at_home, copy_home, finished, wait_for
 
 SMALL = RunConfig(layers=(32,), epochs=2, batch_size=64)
 
 
-def test_the_server_restarted_mid_run_loses_nothing(digitdash_home):
+@pytest.mark.slow
+def test_the_server_restarted_mid_run_loses_nothing(seeded, digitdash_home):
     # The "server": one process holding the runner, as the app does; it submits and is killed.
     code = ("import sys, time\n"
             "from digitdash.config import RunConfig\nfrom digitdash.jobs import LocalRunner\n"
@@ -52,6 +53,7 @@ def test_the_server_restarted_mid_run_loses_nothing(digitdash_home):
     assert wait_for(finished(runner.store, again))["status"] == "done"
 
 
+@pytest.mark.slow
 def test_a_full_disk_while_saving_the_model_keeps_the_figures(digitdash_home, monkeypatch):
     store = Store(digitdash_home)
     run_id = store.create(SMALL, status="running")
@@ -74,10 +76,9 @@ def test_a_full_disk_while_saving_the_model_keeps_the_figures(digitdash_home, mo
     assert jobs.execute(store, again)["status"] == "done" and store.model_path(again) is not None
 
 
-def test_a_corrupt_model_file_is_reported_once_and_set_aside(digitdash_home):
+def test_a_corrupt_model_file_is_reported_once_and_set_aside(digitdash_home, one_trained_run):
     store = Store(digitdash_home)
-    run_id = store.create(SMALL.replace(epochs=1), status="running")
-    assert jobs.execute(store, run_id)["status"] == "done"
+    run_id = one_trained_run
     store.model_path(run_id).write_bytes(b"PK\x03\x04 this is not a keras archive")
     with pytest.raises(ModelError, match="damaged and cannot be loaded"):
         run_probabilities(store, run_id, np.zeros((1, 28, 28, 1), np.uint8))
@@ -150,9 +151,21 @@ def test_a_store_from_a_newer_digitdash_is_refused_with_one_message(digitdash_ho
         assert db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 1
 
 
-def trained_run(store) -> str:
-    run_id = store.create(SMALL.replace(epochs=1), status="running")
-    assert jobs.execute(store, run_id)["status"] == "done"
+@pytest.fixture(scope="module")
+def trained_store(tmp_path_factory):
+    """A store with one run trained a single epoch, trained once for the module."""
+    with at_home(tmp_path_factory.mktemp("one-trained-run")) as home:
+        store = Store(home)
+        run_id = store.create(SMALL.replace(epochs=1), status="running")
+        assert jobs.execute(store, run_id)["status"] == "done"
+    return home, run_id
+
+
+@pytest.fixture
+def one_trained_run(trained_store, digitdash_home) -> str:
+    """That run, in a copy of its store that is this test's home (tests here spoil its files)."""
+    home, run_id = trained_store
+    copy_home(home, digitdash_home)
     return run_id
 
 
@@ -160,10 +173,11 @@ def trained_run(store) -> str:
                                      OSError(errno.EMFILE, os.strerror(errno.EMFILE)),
                                      OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)),
                                      ValueError("a whole file this Keras cannot read")])
-def test_a_model_the_machine_cannot_load_just_now_is_left_untouched(digitdash_home, monkeypatch, trouble):
+def test_a_model_the_machine_cannot_load_just_now_is_left_untouched(digitdash_home, monkeypatch, trouble,
+                                                                   one_trained_run):
     from digitdash import predict
     store = Store(digitdash_home)
-    run_id = trained_run(store)
+    run_id = one_trained_run
     path, data = store.model_path(run_id), store.model_path(run_id).read_bytes()
     path.touch()                                    # newer than its layers: the Keras file itself is loaded
 
@@ -179,9 +193,9 @@ def test_a_model_the_machine_cannot_load_just_now_is_left_untouched(digitdash_ho
     assert run_probabilities(store, run_id, np.zeros((1, 28, 28, 1), np.uint8)).shape == (1, 10)
 
 
-def test_keras_missing_on_the_server_does_not_set_a_model_aside(digitdash_home, monkeypatch):
+def test_keras_missing_on_the_server_does_not_set_a_model_aside(digitdash_home, monkeypatch, one_trained_run):
     store = Store(digitdash_home)
-    run_id = trained_run(store)
+    run_id = one_trained_run
     (store.run_dir(run_id) / "layers.npz").unlink()      # only the Keras file: it needs Keras to load
     store.model_path(run_id).touch()                      # (and is loaded anew, not from this process's cache)
     monkeypatch.setitem(sys.modules, "keras", None)       # `import keras` fails: ImportError
@@ -192,9 +206,9 @@ def test_keras_missing_on_the_server_does_not_set_a_model_aside(digitdash_home, 
 
 
 @pytest.mark.parametrize("spoil", ["truncated", "garbage", "one byte flipped"])
-def test_a_model_file_broken_by_its_own_format_is_set_aside(digitdash_home, spoil):
+def test_a_model_file_broken_by_its_own_format_is_set_aside(digitdash_home, spoil, one_trained_run):
     store = Store(digitdash_home)
-    run_id = trained_run(store)
+    run_id = one_trained_run
     path = store.model_path(run_id)
     data = bytearray(path.read_bytes())
     if spoil == "truncated":

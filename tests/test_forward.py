@@ -62,7 +62,8 @@ def test_a_layer_it_cannot_run_is_said_not_guessed():
         forward.layers_of(network_numpy_cannot_run())
 
 
-def test_the_page_server_reads_and_looks_inside_without_tensorflow(digitdash_home):
+@pytest.mark.slow
+def test_the_page_server_reads_and_looks_inside_without_tensorflow(seeded, digitdash_home):
     import json
     import subprocess
     import sys

@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from digitdash import handwriting, jobs
 from digitdash.config import RunConfig
@@ -63,6 +64,7 @@ def fingerprint(home) -> dict:
             if p.is_file() and not p.name.endswith(("-shm", "-wal"))}
 
 
+@pytest.mark.slow
 def test_with_the_disk_full_the_pages_show_what_is_stored_and_say_once_it_cannot_be_saved(digitdash_home, mnist5k):
     store = Store(digitdash_home)
     store.set_student_name(ANA, "Ana")

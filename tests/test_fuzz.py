@@ -65,6 +65,7 @@ def test_any_config_is_either_valid_or_one_config_error(values):
     check(values)
 
 
+@pytest.mark.slow
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(configs())
 def test_valid_configs_build_and_take_a_training_step_in_keras(values):

@@ -216,14 +216,26 @@ def english_only_fragments() -> set[str]:
     return pieces
 
 
-@pytest.fixture
-def finished_run(digitdash_home):
+@pytest.fixture(scope="module")
+def two_trained_runs(tmp_path_factory):
+    """A store with two trained runs, trained once for the module."""
     from digitdash.bench import _engine_fit
     from digitdash.datasets import load
     from digitdash.store import Store
-    store = Store(digitdash_home)
-    data = load("mnist-5k")
-    ids = [_engine_fit(RunConfig(layers=(n,), epochs=2), data, store)[1] for n in (16, 32)]
+    from conftest import at_home
+    with at_home(tmp_path_factory.mktemp("i18n-runs")) as home:
+        store = Store(home)
+        data = load("mnist-5k")
+        ids = [_engine_fit(RunConfig(layers=(n,), epochs=2), data, store)[1] for n in (16, 32)]
+    return home, ids
+
+
+@pytest.fixture
+def finished_run(two_trained_runs, digitdash_home):
+    """This test's home: a copy of the two trained runs' store (the pages may write to it)."""
+    from conftest import copy_home
+    home, ids = two_trained_runs
+    copy_home(home, digitdash_home)
     return ids
 
 

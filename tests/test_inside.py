@@ -109,15 +109,28 @@ def test_a_baseline_has_no_inside():
         inside.require_keras(object())
 
 
-@pytest.fixture
-def trained(digitdash_home):
+@pytest.fixture(scope="module")
+def trained_store(tmp_path_factory):
+    """A store with one small MLP trained 2 epochs, trained once for the module."""
+    from conftest import at_home
     from digitdash.config import RunConfig
     from digitdash.jobs import execute
     from digitdash.store import Store
-    store = Store(digitdash_home)
-    run_id = store.create(RunConfig(layers=(32,), epochs=2), name="small mlp", status="running")
-    assert execute(store, run_id)["status"] == "done"
-    return store, run_id
+    with at_home(tmp_path_factory.mktemp("inside-run")) as home:
+        store = Store(home)
+        run_id = store.create(RunConfig(layers=(32,), epochs=2), name="small mlp", status="running")
+        assert execute(store, run_id)["status"] == "done"
+    return home, run_id
+
+
+@pytest.fixture
+def trained(trained_store, digitdash_home):
+    """That run in a copy of its store, this test's home (the page keeps the drawing it was shown)."""
+    from conftest import copy_home
+    from digitdash.store import Store
+    home, run_id = trained_store
+    copy_home(home, digitdash_home)
+    return Store(digitdash_home), run_id
 
 
 def test_the_page_follows_a_drawing_through_the_network(trained, digit):

@@ -14,15 +14,32 @@ from digitdash.store import Store
 
 from conftest import cli, finished, wait_for
 
+# Real workers train: each one is a fresh interpreter loading TensorFlow (seconds). Their home's cache
+# already holds mnist-5k, as a server's does after its first run.
+pytestmark = pytest.mark.usefixtures("seeded")
+
 SMALL = RunConfig(layers=(64,), epochs=2, batch_size=64)
 
 
 @pytest.fixture
 def runner():
-    return LocalRunner(Store())
+    """The pages' runner: as many workers as the machine gives (default_workers)."""
+    runner = LocalRunner(Store())
+    yield runner
+    runner.shutdown(timeout=10)
 
 
-def test_a_run_goes_through_queue_worker_and_store(runner):
+@pytest.fixture
+def one_worker():
+    """One worker: one run at a time, and a second worker starts only when the first is gone."""
+    runner = LocalRunner(Store(), workers=1)
+    yield runner
+    runner.shutdown(timeout=10)
+
+
+@pytest.mark.slow
+def test_a_run_goes_through_queue_worker_and_store(one_worker):
+    runner = one_worker
     store = runner.store
     run_id = runner.submit(SMALL, name="first")
     assert store.get(run_id)["status"] in ("queued", "running")  # submit returned at once
@@ -46,7 +63,9 @@ def test_a_run_goes_through_queue_worker_and_store(runner):
     assert run["params"] == 784 * 64 + 64 + 64 * 10 + 10
 
 
-def test_stop_ends_within_a_batch_and_keeps_the_weights(runner):
+@pytest.mark.slow
+def test_stop_ends_within_a_batch_and_keeps_the_weights(one_worker):
+    runner = one_worker
     store = runner.store
     run_id = runner.submit(SMALL.replace(epochs=500))
     wait_for(lambda: len(store.epochs(run_id)) >= 1)
@@ -59,7 +78,9 @@ def test_stop_ends_within_a_batch_and_keeps_the_weights(runner):
     assert run["results"]["test_accuracy"] > 0.5 and store.model_path(run_id) is not None
 
 
-def test_a_queued_run_can_be_cancelled_and_positions_are_shown(runner):
+@pytest.mark.slow
+def test_a_queued_run_can_be_cancelled_and_positions_are_shown(one_worker):
+    runner = one_worker
     store = runner.store
     first = runner.submit(SMALL.replace(epochs=500))
     second = runner.submit(SMALL)
@@ -73,7 +94,9 @@ def test_a_queued_run_can_be_cancelled_and_positions_are_shown(runner):
     assert store.get(second)["message"].startswith("Cancelled") and store.epochs(second) == []
 
 
-def test_a_diverging_run_ends_as_diverged(runner):
+@pytest.mark.slow
+def test_a_diverging_run_ends_as_diverged(one_worker):
+    runner = one_worker
     store = runner.store
     run_id = runner.submit(SMALL.replace(optimizer="sgd", learning_rate=100.0, epochs=3))
     run = wait_for(finished(store, run_id))
@@ -82,7 +105,9 @@ def test_a_diverging_run_ends_as_diverged(runner):
     assert store.model_path(run_id) is None
 
 
-def test_a_worker_killed_with_sigkill_leaves_the_run_interrupted(runner):
+@pytest.mark.slow
+def test_a_worker_killed_with_sigkill_leaves_the_run_interrupted(one_worker):
+    runner = one_worker     # no other worker is left to take the next run: a fresh one must start
     store = runner.store
     run_id = runner.submit(SMALL.replace(epochs=500))
     wait_for(lambda: len(store.epochs(run_id)) >= 2)
@@ -97,6 +122,7 @@ def test_a_worker_killed_with_sigkill_leaves_the_run_interrupted(runner):
     assert wait_for(finished(store, again))["status"] == "done"
 
 
+@pytest.mark.slow
 def test_submissions_from_two_threads_at_once_are_all_queued_and_run_in_order(runner):
     store = runner.store
     ids, barrier = [], threading.Barrier(2)
@@ -118,6 +144,7 @@ def test_submissions_from_two_threads_at_once_are_all_queued_and_run_in_order(ru
     assert [r["started"] for r in by_seq] == sorted(r["started"] for r in by_seq)
 
 
+@pytest.mark.slow
 def test_cli_train_then_runs(digitdash_home):
     out = cli("train", "--dataset", "mnist-5k", "--preset", "mlp-512", "--set", "epochs=2", "--json",
                home=digitdash_home)

@@ -5,9 +5,12 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from conftest import ROOT
 
 
+@pytest.mark.slow
 def test_a_small_class_submits_and_every_run_finishes_in_order():
     out = subprocess.run([sys.executable, "tools/load.py", "--sessions", "5", "--submitters", "3", "--window", "8",
                           "--think", "1,2", "--json"], cwd=ROOT, capture_output=True, text=True, timeout=600)

@@ -5,7 +5,8 @@ from digitdash import architecture, models
 from digitdash.config import PRESETS, ConfigError, RunConfig
 
 
-@pytest.mark.parametrize("name", sorted(n for n, c in PRESETS.items() if c.architecture in ("mlp", "cnn")))
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if c.architecture == "cnn" else n   # cnns: seconds each
+                                  for n, c in sorted(PRESETS.items()) if c.architecture in ("mlp", "cnn")])
 def test_every_keras_preset_builds_and_trains_one_epoch_on_a_slice(name, mnist5k):
     cfg = PRESETS[name].replace(epochs=1, early_stopping=False)
     model = models.build(cfg, mnist5k.image_shape, 10)

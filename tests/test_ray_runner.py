@@ -13,7 +13,7 @@ from digitdash.limits import LimitError
 from digitdash.ray_runner import CAPACITY_FILE, RayRunner
 from digitdash.store import Store
 
-from conftest import cli, finished, wait_for
+from conftest import cli, finished, seed_cache, wait_for
 from test_class import A, B, write_limits
 
 SMALL = RunConfig(layers=(64,), epochs=2, batch_size=64)
@@ -21,9 +21,9 @@ LONG = SMALL.replace(epochs=500)
 
 
 @pytest.fixture(scope="module")
-def ray_runner(tmp_path_factory):
+def ray_runner(tmp_path_factory, mnist5k_cached):
     """One dispatcher and one local Ray for the module (starting them costs seconds)."""
-    home = tmp_path_factory.mktemp("ray-home")
+    home = seed_cache(tmp_path_factory.mktemp("ray-home"), mnist5k_cached)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DIGITDASH_RAY_LOCAL_CPUS", "2")
         runner = RayRunner(Store(home))
@@ -37,6 +37,7 @@ def _running_with_epochs(store, run_id, n=1):
     return lambda: store.get(run_id)["status"] == "running" and len(store.epochs(run_id)) >= n
 
 
+@pytest.mark.slow
 def test_a_run_trains_through_ray_and_its_epochs_arrive_while_it_trains(ray_runner):
     store = ray_runner.store
     run_id = ray_runner.submit(SMALL.replace(epochs=40), name="through ray")
@@ -58,6 +59,7 @@ def test_a_run_trains_through_ray_and_its_epochs_arrive_while_it_trains(ray_runn
     assert shown["runner"] == "ray" and shown["node"] and shown["device"].startswith("CPU")
 
 
+@pytest.mark.slow
 def test_stop_works_through_ray_and_keeps_the_weights(ray_runner):
     store = ray_runner.store
     run_id = ray_runner.submit(LONG)
@@ -68,6 +70,7 @@ def test_stop_works_through_ray_and_keeps_the_weights(ray_runner):
     assert 1 <= len(store.epochs(run_id)) < 500 and store.model_path(run_id) is not None
 
 
+@pytest.mark.slow
 def test_a_killed_ray_worker_leaves_the_run_interrupted_with_its_epochs(ray_runner):
     store = ray_runner.store
     run_id = ray_runner.submit(LONG)
@@ -78,6 +81,7 @@ def test_a_killed_ray_worker_leaves_the_run_interrupted_with_its_epochs(ray_runn
     assert len(store.epochs(run_id)) >= 2 and store.model_path(run_id) is None
 
 
+@pytest.mark.slow
 def test_two_runs_train_at_once_and_the_fair_queue_holds(ray_runner):
     store = ray_runner.store
     a1, a2 = (ray_runner.submit(LONG, owner=A, teacher=True) for _ in range(2))   # long: past a student's limits
@@ -97,6 +101,7 @@ def test_two_runs_train_at_once_and_the_fair_queue_holds(ray_runner):
     assert seen["datasets_put"] == 1            # mnist-5k went into the object store once for every run
 
 
+@pytest.mark.slow
 def test_the_limits_hold_for_ray_runs(ray_runner, digitdash_home):
     write_limits(digitdash_home, "max_epochs = 5\n")        # the class's limits file (DIGITDASH_HOME)
     before = len(ray_runner.store.runs())
@@ -105,7 +110,7 @@ def test_the_limits_hold_for_ray_runs(ray_runner, digitdash_home):
     assert len(ray_runner.store.runs()) == before
 
 
-def test_a_bad_ray_setting_is_one_message(monkeypatch, digitdash_home):
+def test_a_bad_ray_setting_is_one_message(monkeypatch, seeded, digitdash_home):
     monkeypatch.setenv("DIGITDASH_RAY_GPU", "2")
     with pytest.raises(ConfigError, match="DIGITDASH_RAY_GPU.*fraction of one GPU per run"):
         RayRunner(Store(digitdash_home))
@@ -115,7 +120,8 @@ def test_a_bad_ray_setting_is_one_message(monkeypatch, digitdash_home):
     assert out.returncode == 2 and "DIGITDASH_RUNNER" in out.stderr and "local, ray" in out.stderr
 
 
-def test_train_runner_ray_on_the_command_line(digitdash_home):
+@pytest.mark.slow
+def test_train_runner_ray_on_the_command_line(seeded, digitdash_home):
     out = cli("train", "--runner", "ray", "--set", "layers=32", "--set", "epochs=2", "--json", home=digitdash_home)
     assert out.returncode == 0, out.stderr
     assert "through Ray" in out.stderr and "epoch 2/2" in out.stderr
@@ -123,7 +129,7 @@ def test_train_runner_ray_on_the_command_line(digitdash_home):
     assert run["status"] == "done" and run["runner"] == "ray" and run["test_accuracy"] > 0.5
 
 
-def test_ray_out_of_reach_fails_the_waiting_run_with_one_message(monkeypatch, digitdash_home):
+def test_ray_out_of_reach_fails_the_waiting_run_with_one_message(monkeypatch, seeded, digitdash_home):
     monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:notaport")
     out = cli("train", "--runner", "ray", "--set", "layers=8", "--set", "epochs=1", home=digitdash_home)
     assert out.returncode == 1, out.stderr
@@ -133,6 +139,7 @@ def test_ray_out_of_reach_fails_the_waiting_run_with_one_message(monkeypatch, di
     assert run["status"] == "failed" and "DIGITDASH_RUNNER=local" in run["message"]
 
 
+@pytest.mark.slow
 def test_pause_a_new_rate_and_resume_reach_a_ray_task(ray_runner):
     from digitdash import controls
     store = ray_runner.store

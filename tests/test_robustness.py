@@ -4,14 +4,14 @@ import json
 import numpy as np
 import pytest
 
-from conftest import cli
+from conftest import cli, seed_cache
 from digitdash import preprocess, robustness, strokes, synthetic
 
 
 @pytest.fixture(scope="module")
-def cnn(tmp_path_factory, mnist_partial_name):
+def cnn(tmp_path_factory, mnist_partial_name, mnist5k_cached):
     """cnn-basic trained 2 epochs on the shared MNIST images (about 98% on MNIST's test set)."""
-    home = tmp_path_factory.mktemp("robust")
+    home = seed_cache(tmp_path_factory.mktemp("robust"), mnist5k_cached)
     out = cli("train", "--dataset", mnist_partial_name, "--preset", "cnn-basic", "--set", "epochs=2", "--json",
               home=home)
     assert out.returncode == 0, out.stderr
@@ -20,6 +20,7 @@ def cnn(tmp_path_factory, mnist_partial_name):
     return home / "runs" / run["id"] / "model.keras"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("source, at_least", [("drawings", 0.94), ("pen_photos", 0.94), ("marker_photos", 0.94)])
 def test_made_here_handwriting_is_read_as_the_page_reads_it(cnn, source, at_least):
     # Seeds other than the ones the pipeline was tuned on. The pipeline before this work read
@@ -31,6 +32,7 @@ def test_made_here_handwriting_is_read_as_the_page_reads_it(cnn, source, at_leas
     assert figures["pipeline_accuracy"] > figures["plain_resize_accuracy"] + 0.3
 
 
+@pytest.mark.slow
 def test_a_bold_five_on_grey_paper_is_one_five(cnn):
     from digitdash import predict
     found = preprocess.prepare_all(synthetic.bold_five(), keep_steps=False)

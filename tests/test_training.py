@@ -71,6 +71,7 @@ def test_early_stopping_and_reduce_lr(mnist5k):
     assert min(lrs) < 0.01  # the plateau halved it at least once
 
 
+@pytest.mark.slow
 def test_zeros_initialization_does_not_learn(mnist5k):
     out = training.train(RunConfig(layers=(64,), epochs=2, initializer="zeros"), mnist5k, Recorder())
     assert out.results["test_accuracy"] < 0.25   # as the notebooks found
@@ -78,6 +79,7 @@ def test_zeros_initialization_does_not_learn(mnist5k):
     assert good.results["test_accuracy"] > 0.85
 
 
+@pytest.mark.slow
 def test_augmentation_trains_a_cnn(mnist5k):
     cfg = RunConfig(architecture="cnn", conv_filters=(8,), layers=(32,), epochs=1, augment=True)
     out = training.train(cfg, mnist5k, Recorder())
@@ -99,6 +101,7 @@ def test_a_half_written_model_is_never_left_behind(tmp_path):
     assert [p.name for p in store.run_dir(run_id).iterdir() if p.name != LIFE_FILE] == []   # no half-written file
 
 
+@pytest.mark.slow
 def test_tensorboard_logs_when_the_setting_asks(monkeypatch, digitdash_home):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
     from digitdash.jobs import ForegroundRunner
