@@ -244,3 +244,25 @@ def test_runs_made_in_the_same_second_with_the_same_four_hex_digits_get_differen
     second = store.create(RunConfig(layers=(8,)), name="second")
     assert (first, second) == ("1202-101010-abcd", "1202-101010-beef")
     assert [r["name"] for r in store.runs()] == ["first", "second"]
+
+
+def test_the_command_line_archives_lists_and_brings_back(store, digitdash_home):
+    import subprocess
+    import sys
+    done = [finished_run(store, f"done {n}") for n in range(2)]
+    env = {"DIGITDASH_HOME": str(digitdash_home), "PATH": "/usr/bin:/bin"}
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "digitdash", *args], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=120)
+    out = cli("archive", "Friday")
+    assert out.returncode == 0 and "2 run(s) archived as Friday" in out.stdout
+    assert store.runs() == [] and [r["id"] for r in store.runs(archived=True)] == done
+    listed = json.loads(cli("archive", "--list", "--json").stdout)
+    assert [(a["name"], a["runs"]) for a in listed] == [("Friday", 2)]
+    assert [r["id"] for r in json.loads(cli("runs", "--archived", "--json").stdout)] == done
+    again = cli("archive")
+    assert again.returncode == 2 and again.stderr.count("\n") == 1 and "no finished run to archive" in again.stderr
+    assert cli("archive", "--back", str(listed[0]["id"])).returncode == 0 and len(store.runs()) == 2
+    missing = cli("archive", "--back", "99")
+    assert missing.returncode == 2 and "No archive 99" in missing.stderr
