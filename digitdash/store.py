@@ -419,7 +419,7 @@ class Store:
         shutil.rmtree(self.run_dir(run_id), ignore_errors=True)
 
     def clear(self) -> int:
-        """Delete every run that is not running (the teacher's reset); returns how many went."""
+        """Delete every run that is not running and not archived (the teacher's reset); returns how many went."""
         gone = 0
         for run in self.runs():
             if run["status"] != "running":

@@ -266,3 +266,13 @@ def test_the_command_line_archives_lists_and_brings_back(store, digitdash_home):
     assert cli("archive", "--back", str(listed[0]["id"])).returncode == 0 and len(store.runs()) == 2
     missing = cli("archive", "--back", "99")
     assert missing.returncode == 2 and "No archive 99" in missing.stderr
+
+
+def test_starting_afresh_keeps_the_archived_lessons(store):
+    kept = finished_run(store, "last week")
+    store.archive("Last week", teacher=True)
+    gone = finished_run(store, "today")
+    assert store.clear() == 1
+    assert [r["id"] for r in store.runs(archived=True)] == [kept] and store.runs() == []
+    with pytest.raises(StoreError):
+        store.get(gone)

@@ -72,12 +72,16 @@ def trained_base(home: Path, students: int = STUDENTS, drawings: int = DRAWINGS,
 
 
 def copy_store(source: Path, home: Path) -> None:
-    """The store in `source` copied to `home` (model files hard-linked: a copy costs no disk)."""
+    """The home in `source` copied to `home`, as a server that has run before has it: the run folders
+    and the decoded datasets' cache hard-linked (a copy costs no disk), the rest (the database) copied."""
     home.mkdir(parents=True, exist_ok=True)
-    for name in ("digitdash.sqlite", "digitdash.sqlite-wal", "digitdash.sqlite-shm"):
-        if (source / name).exists():
-            shutil.copy2(source / name, home / name)
-    shutil.copytree(source / "runs", home / "runs", copy_function=os.link, dirs_exist_ok=True)
+    for path in source.iterdir():
+        if path.name in ("runs", "cache"):          # read-only once written: linked
+            shutil.copytree(path, home / path.name, copy_function=os.link, dirs_exist_ok=True)
+        elif path.is_dir():                          # (workers' locks and the like: copies of their own)
+            shutil.copytree(path, home / path.name, dirs_exist_ok=True)
+        else:
+            shutil.copy2(path, home / path.name)
 
 
 def grow(home: Path, runs: int, owners: list[str], archived: int = 0, per_archive: int = 300) -> dict:
