@@ -100,7 +100,7 @@ def test_two_sessions_each_see_their_own_run_and_the_queue(server, page):  # noq
     wait_for(lambda: "running" in status(a))
     b.locator(".st-key-train button:visible").click()
     wait_for(lambda: "queued, position 1 in the queue" in status(b), timeout=60)
-    assert "mlp 300" in a.inner_text("body") and "mlp 20 " in b.inner_text("body")
+    wait_for(lambda: "mlp 300" in a.inner_text("body") and "mlp 20 " in b.inner_text("body"), timeout=30)   # (redrawn each second)
     a.locator(".st-key-stop button:visible").click()          # a's stop lets b's run start
     wait_for(lambda: "stopped" in status(a), timeout=60)
     wait_for(lambda: "running" in status(b), timeout=60)
