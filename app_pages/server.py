@@ -41,7 +41,7 @@ def store() -> Store:
     return runner().store
 
 
-_KEPT = memo.Kept(256)     # figures built from the store, shared by every session (pages are run anew each time)
+_KEPT = memo.Kept(64)      # figures built from the store, shared by every session (pages are run anew each time)
 
 
 def kept(key: tuple, build):
