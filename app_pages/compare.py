@@ -70,8 +70,7 @@ def table_ui() -> tuple[list[dict], list[dict]]:
                        key="download-csv", help=t("compare.csv_help"))
     if family != ALL:
         lesson_ui([r for r in runs if r["grp"] == family])
-    # the chosen runs' figures, their answers to the newest drawings included (a few models at most)
-    return picked, compare.table(store, picked, predict=True)
+    return picked, compare.table(store, picked, predict=False)     # (their new answers were kept above)
 
 
 def ticked_rows(key: str, size: int) -> list[int]:
