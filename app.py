@@ -3,7 +3,7 @@ import logging
 
 import streamlit as st
 
-from app_pages import language, navigation, server, server_guard, sidebar
+from app_pages.parts import language, navigation, server, server_guard, sidebar
 from digitdash.i18n import Problem
 
 server_guard.install()

@@ -6,13 +6,16 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_pages import export_buttons, language, navigation, server, student, teacher_auth
-from digitdash import charts, compare, handwriting, kinds, lessons, limits, share, text
-from digitdash import mistakes as cells
-from digitdash import datasets
-from digitdash.datasets import DatasetError, shape_of
+from app_pages.parts import export_buttons, language, navigation, server, student, teacher_auth
+from digitdash import text
+from digitdash.digits import datasets
+from digitdash.digits.datasets import DatasetError, shape_of
 from digitdash.i18n import Problem
-from digitdash.store import StoreError
+from digitdash.plan import kinds, limits, share
+from digitdash.reading import charts, compare, lessons
+from digitdash.reading import mistakes as cells
+from digitdash.runs import handwriting
+from digitdash.runs.store import StoreError
 
 t = language.t
 ALL = "*"   # the family filter's "every run" choice

@@ -3,10 +3,11 @@ handwriting beside it."""
 import numpy as np
 import streamlit as st
 
-from app_pages import language, server, sidebar, student
-from digitdash import charts, handwriting
-from digitdash.datasets import DatasetError, digit_shaped
+from app_pages.parts import language, server, sidebar, student
+from digitdash.digits.datasets import DatasetError, digit_shaped
 from digitdash.i18n import Problem
+from digitdash.reading import charts
+from digitdash.runs import handwriting
 
 t = language.t
 st.title(t("data.title"))

@@ -11,10 +11,14 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from app_pages import language, navigation, run_picker, server, student
-from digitdash import charts, handwriting, i18n, kinds, limits, preprocess, samples, uploads
+from app_pages.parts import language, navigation, run_picker, server, student
+from digitdash import i18n
+from digitdash.digits import preprocess, samples, uploads
 from digitdash.i18n import Problem
-from digitdash.predict import ModelError, run_probabilities
+from digitdash.plan import kinds, limits
+from digitdash.reading import charts
+from digitdash.reading.predict import ModelError, run_probabilities
+from digitdash.runs import handwriting
 
 t = language.t
 CANVAS = 280           # px: the canvas' side

@@ -1,8 +1,8 @@
 """Home: what DigitDash is, a first run in three steps, the device, and every page."""
 import streamlit as st
 
-from app_pages import language, navigation
-from digitdash import device
+from app_pages.parts import language, navigation
+from digitdash.learning import device
 
 t = language.t
 st.title(t("home.title"))

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_pages import language, run_picker, server
-from digitdash import charts, inside
-from digitdash.datasets import DatasetError
-from digitdash.predict import ModelError, load, probabilities
+from app_pages.parts import language, run_picker, server
+from digitdash.digits.datasets import DatasetError
+from digitdash.reading import charts, inside
+from digitdash.reading.predict import ModelError, load, probabilities
 
 t = language.t
 MAP_POINTS, TSNE_POINTS = 2000, 600

@@ -5,11 +5,15 @@ import time
 import pandas as pd
 import streamlit as st
 
-from app_pages import language, server, student, teacher_auth
-from digitdash import datasets, estimate, handwriting, kinds, leaderboard, limits, teacher_gate
-from digitdash.config import DATASETS
+from app_pages.parts import language, server, student, teacher_auth
+from digitdash.classroom import teacher_gate
+from digitdash.digits import datasets
 from digitdash.i18n import Problem
-from digitdash.store import StoreError
+from digitdash.plan import kinds, limits
+from digitdash.plan.config import DATASETS
+from digitdash.reading import leaderboard
+from digitdash.runs import estimate, handwriting
+from digitdash.runs.store import StoreError
 
 t = language.t
 st.title(t("teacher.title"))

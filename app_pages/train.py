@@ -4,14 +4,17 @@ import time
 import pandas as pd
 import streamlit as st
 
-from digitdash import architecture, charts, controls, device, estimate, experiments, kinds, metrics, share
-from digitdash.config import (ACTIVATIONS, BOUNDS, DOWNSAMPLING, INITIALIZERS, LR_SCHEDULES, MONITORS, OPTIMIZERS,
-                              PADDINGS, PRESETS, ConfigError, RunConfig)
-from digitdash.datasets import DatasetError, shape_of
+from app_pages.parts import export_buttons, language, navigation, server, sidebar, student, teacher_auth
+from app_pages.parts.train_form import CUSTOM, config_from_state, load_config, load_preset, matching_preset
+from digitdash.digits.datasets import DatasetError, shape_of
 from digitdash.i18n import Problem
-from digitdash.store import StoreError
-from app_pages import export_buttons, language, navigation, server, sidebar, student, teacher_auth
-from app_pages.train_form import CUSTOM, config_from_state, load_config, load_preset, matching_preset
+from digitdash.learning import controls, device, metrics
+from digitdash.plan import architecture, experiments, kinds, share
+from digitdash.plan.config import (ACTIVATIONS, BOUNDS, DOWNSAMPLING, INITIALIZERS, LR_SCHEDULES, MONITORS, OPTIMIZERS,
+                                   PADDINGS, PRESETS, ConfigError, RunConfig)
+from digitdash.reading import charts
+from digitdash.runs import estimate
+from digitdash.runs.store import StoreError
 
 t = language.t
 st.title(t("train.title"))
@@ -341,7 +344,7 @@ def live_ui() -> None:
 
 
 def controls_ui(run: dict, changes: list[dict], epochs_done: int) -> None:
-    """Pause or resume, and a new learning rate from the next batch (digitdash.controls)."""
+    """Pause or resume, and a new learning rate from the next batch (digitdash.learning.controls)."""
     paused = controls.paused(changes)
     who = {"by": student.owner(), "teacher": teacher_auth.is_teacher()}
     a, b, c = st.columns([1, 1, 1], vertical_alignment="bottom")

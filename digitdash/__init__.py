@@ -1,34 +1,22 @@
 """DigitDash engine. Imports no Streamlit, and TensorFlow only inside the functions that need it.
 
-The modules, in the order data flows through them (each imports only modules above it in its
-own group or in an earlier group):
+A run's data flows down these sub-packages, each importing only those above it (and the shared
+modules at the top: i18n, text, paths):
 
-    what a run is      kinds (mlp, cnn, the baselines), config (RunConfig, bounds, presets),
-                       architecture (the layer plan: shapes, params, FLOPs)
-    data in            datasets (names -> uint8 arrays, once per process), arrays (validation
-                       split, flat pixels, cross-entropy), strokes (stroke width, MNIST's pen),
-                       preprocess (any picture -> 28x28), uploads (an upload read once, by
-                       its content's hash)
-    networks           models (Keras from the plan), numpy_mlp (from scratch), baselines
-                       (scikit-learn and NumPy runs), training (a Keras run), results (Listener,
-                       Outcome, evaluation: what every kind gives back)
-    runs               store (SQLite + artifacts), limits (the teacher's rules), estimate (waits),
-                       handwriting (the class's labelled drawings; a run's answers to them, through
-                       predict, imported when a score is asked for), controls (pause, resume, a
-                       new learning rate while a run trains), jobs (admission, the Runner, worker
-                       processes), ray_runner (runs as Ray tasks), runners (which one the setting
-                       names), experiments (families), lessons (a family's conclusion, the notebooks'
-                       figures), share (a form or a selection as link parameters), export (a run
-                       as a notebook or a script)
-    what pages show    metrics, charts/ (Plotly figures), compare, mistakes (the digits behind a
-                       confusion cell), leaderboard, inside (weights, activations, saliency,
-                       maps), forward (a stored network without TensorFlow), predict (stored
-                       models answering)
-    around them        i18n (catalogues, Message), text (what people type: stored clean, shown as
-                       typed), identity (signed student ids), teacher_gate (the teacher's link,
-                       password and rights), paths, device,
-                       cli, bench, synthetic (non-MNIST handwriting made here), robustness,
-                       samples (pictures made here for Draw)
+    plan/       what to train: the kinds of model, a run's settings and presets, the layer plan,
+                families of runs, the teacher's limits, links that carry a form
+    digits/     digits in: datasets decoded once, arrays, any picture made 28x28, pen strokes,
+                uploads, sample pictures and handwriting made here
+    learning/   a run's network built and trained (Keras, NumPy, scikit-learn), knobs moved while
+                it learns, its results and figures, its code
+    runs/       the store, the queue, worker processes, local and Ray runners, waits, the class's
+                labelled drawings
+    reading/    trained networks read without TensorFlow: forward pass, answers, inside, charts,
+                compare, mistakes, lessons, the leaderboard, robustness
+    classroom/  who a browser is, and the teacher's gate
+    cli, bench  `python -m digitdash` and its benchmark
+
+docs/architecture.md follows one run through them.
 """
 import os
 

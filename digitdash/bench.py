@@ -26,16 +26,17 @@ import time
 
 import numpy as np
 
-from . import datasets
-from .config import preset
+from digitdash import paths
+from digitdash.digits import datasets
+from digitdash.plan.config import preset
 
 BENCH_PRESETS = ("mlp-512", "cnn-basic")
 
 
 def _bare_fit(config, data) -> float:
     """model.fit of the network as Keras users write it: one step per call from Python."""
-    from . import models
-    from .arrays import split_validation
+    from digitdash.digits.arrays import split_validation
+    from digitdash.learning import models
     (x, y), (xv, yv) = split_validation(data.x_train, data.y_train, config.validation_split)
     model = models.build(config, data.image_shape, data.num_classes, steps_per_epoch=-(-len(x) // config.batch_size))
     start = time.perf_counter()
@@ -44,8 +45,8 @@ def _bare_fit(config, data) -> float:
 
 
 def _engine_fit(config, data, store) -> tuple[float, str]:
-    from .jobs import StoreListener
-    from .training import train
+    from digitdash.learning.training import train
+    from digitdash.runs.jobs import StoreListener
     run_id = store.create(config, status="running")
     outcome = train(config, data, StoreListener(store, run_id))
     store.save_model(run_id, outcome.model)
@@ -68,7 +69,7 @@ def time_to_accuracy(data, name: str = "cnn-fast", target: float = 0.99) -> dict
 def _fit_until(data, config, target: float):
     import keras
 
-    from .training import compiled, setup_device
+    from digitdash.learning.training import compiled, setup_device
     model, (x, y), _, _, per_call = compiled(config, data, setup_device(config).startswith("GPU"))
     seen = {"seconds": 0.0, "epochs": [], "reached": None}
 
@@ -99,7 +100,8 @@ def synthetic_drawing(size: int = 280) -> np.ndarray:
 
 
 def predict_latency_ms(model_path, calls: int = 200) -> list[float]:
-    from . import predict, preprocess
+    from digitdash.digits import preprocess
+    from digitdash.reading import predict
     drawing = synthetic_drawing()
     predict.probabilities(model_path, preprocess.from_canvas(drawing).image[None])  # load + trace once
     times = []
@@ -112,8 +114,8 @@ def predict_latency_ms(model_path, calls: int = 200) -> list[float]:
 
 
 def run_all(dataset: str = datasets.DEFAULT, epochs: int = 2, repeats: int = 3) -> dict:
-    from .store import Store
-    from .training import setup_device
+    from digitdash.learning.training import setup_device
+    from digitdash.runs.store import Store
     data = datasets.load(dataset)
     figures = {"dataset": dataset, "epochs": epochs, "repeats": repeats, "presets": {}}
     with tempfile.TemporaryDirectory() as home:
@@ -191,7 +193,7 @@ def hostile_uploads() -> dict[str, bytes]:
 def upload_figures() -> dict:
     """Seconds (wall and CPU) to decode and preprocess each hostile upload (the Draw page's work for
     one file the first time it is sent; uploads.read keeps it after), and how each ended."""
-    from . import preprocess
+    from digitdash.digits import preprocess
     seconds, cpu, read = {}, {}, {}
     for name, data in hostile_uploads().items():
         start, start_cpu = time.perf_counter(), time.process_time()
@@ -222,8 +224,8 @@ def _until_done(runner, configs: list, owners: list, timeout: float) -> tuple[fl
 def class_seconds(runs: int = 30, workers: int | None = None, timeout: float = 3600) -> dict:
     """A class at once: `runs` cnn-basic runs (2 epochs, mnist-5k), one per owner, submitted together
     to a fresh store; seconds until the last has finished, with `workers` workers (None: the default)."""
-    from .jobs import LocalRunner
-    from .store import Store
+    from digitdash.runs.jobs import LocalRunner
+    from digitdash.runs.store import Store
     config = preset("cnn-basic").replace(epochs=2, dataset="mnist-5k")
     with tempfile.TemporaryDirectory() as home:
         runner = LocalRunner(Store(home), workers=workers)
@@ -241,9 +243,10 @@ def ray_figures(runs: int = 10, timeout: float = 1800) -> dict:
     the local runner (one worker) and through a local Ray (one run in flight), each from a fresh
     store, so start-up is in both. ray_overhead_per_run_s: (Ray seconds - local seconds) / runs."""
     import os
-    from .jobs import LocalRunner
-    from .ray_runner import RayRunner
-    from .store import Store
+
+    from digitdash.runs.jobs import LocalRunner
+    from digitdash.runs.ray_runner import RayRunner
+    from digitdash.runs.store import Store
     config = preset("mlp-512").replace(layers=(64,), epochs=1, dataset="mnist-5k")
     figures = {}
     for name in ("local", "ray"):
@@ -283,8 +286,7 @@ def _tool(name: str, *args: str, timeout: float = 1800) -> dict:
     """Run tools/<name>.py --json (its own server and run store); its figures, or {"error": ...}."""
     import subprocess
     import sys
-    from pathlib import Path
-    tool = Path(__file__).resolve().parent.parent / "tools" / f"{name}.py"
+    tool = paths.SOURCE / "tools" / f"{name}.py"
     out = subprocess.run([sys.executable, str(tool), *args, "--json"], capture_output=True, text=True, timeout=timeout)
     lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
     if not lines:
@@ -343,7 +345,9 @@ def lesson_figures(sizes=(300, 1000), archived: int = 5000, sessions: int = 30, 
 
 def machine() -> dict:
     import os
+
     import psutil
-    from .device import cpu_name, gpu_names
+
+    from digitdash.learning.device import cpu_name, gpu_names
     return {"cpu": cpu_name(), "gpus": list(gpu_names()), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
             "cores": os.cpu_count()}

@@ -18,13 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
-from . import datasets, runners
-from .config import PRESETS, ConfigError, RunConfig, preset
-from .i18n import Problem
-from .jobs import ForegroundRunner, admit
-from .limits import LimitError
-from .preprocess import ImageError
-from .store import TEACHER, Store, StoreError
+from digitdash.digits import datasets
+from digitdash.digits.preprocess import ImageError
+from digitdash.i18n import Problem
+from digitdash.plan.config import PRESETS, ConfigError, RunConfig, preset
+from digitdash.plan.limits import LimitError
+from digitdash.runs import runners
+from digitdash.runs.jobs import ForegroundRunner, admit
+from digitdash.runs.store import TEACHER, Store, StoreError
 
 
 class UsageError(Exception):
@@ -222,7 +223,7 @@ def _runner(out) -> ForegroundRunner:
 
 
 def cmd_experiment(args) -> int:
-    from . import experiments
+    from digitdash.plan import experiments
     if bool(args.template) == bool(args.vary):
         raise UsageError("experiment takes either --template NAME or --vary KEY=V1,V2 (one or two)")
     if args.template:
@@ -254,7 +255,8 @@ def cmd_experiment(args) -> int:
 def cmd_reproduce(args) -> int:
     """Train the five notebook families and the final network (as the teacher), then print the
     notebooks' test accuracy beside ours and each family's conclusion."""
-    from . import experiments, lessons
+    from digitdash.plan import experiments
+    from digitdash.reading import lessons
     datasets.load(args.dataset)
     quiet_tensorflow()
     runner = _runner(sys.stderr)
@@ -282,7 +284,7 @@ def cmd_reproduce(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from . import controls, export
+    from digitdash.learning import controls, export
     if not (args.notebook or args.script):
         raise UsageError("export takes --notebook FILE.ipynb and/or --script FILE.py")
     store = Store()
@@ -321,7 +323,8 @@ def _run_json(store: Store, run: dict, full: bool = False) -> dict:
 def cmd_archive(args) -> int:
     """The teacher's archives from the command line (the command line acts for the teacher)."""
     import time
-    from .i18n import t
+
+    from digitdash.i18n import t
     store = Store()
     if args.back is not None:
         back = store.unarchive(args.back)
@@ -377,7 +380,8 @@ def cmd_show(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    from . import predict, preprocess
+    from digitdash.digits import preprocess
+    from digitdash.reading import predict
     store = Store()
     run = store.get(args.run)
     model_path = store.model_path(run["id"])
@@ -415,7 +419,8 @@ def cmd_delete(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from .bench import class_figures, lesson_figures, machine, ray_figures, run_all, server_figures, tour_figures
+    from digitdash.bench import (class_figures, lesson_figures, machine, ray_figures, run_all, server_figures,
+                                 tour_figures)
     if not 1 <= args.submitters <= args.sessions:
         raise UsageError("--submitters must be from 1 to --sessions")
     try:        # the sizes of a lesson's end (tools/lesson.py); none: not measured
@@ -440,7 +445,7 @@ def cmd_bench(args) -> int:
 
 
 def cmd_robustness(args) -> int:
-    from .robustness import evaluate
+    from digitdash.reading.robustness import evaluate
     store = Store()
     path = store.model_path(store.get(args.run)["id"])
     if path is None:
@@ -452,7 +457,7 @@ def cmd_robustness(args) -> int:
 
 
 def cmd_handwriting(args) -> int:
-    from . import handwriting
+    from digitdash.runs import handwriting
     store = Store()
     if args.action == "add":
         added, failed = [], []
@@ -501,12 +506,12 @@ def cmd_handwriting(args) -> int:
 
 
 def cmd_worker(args) -> int:
-    from . import paths
+    from digitdash import paths
     if args.ray:
-        from .ray_runner import dispatcher_main
+        from digitdash.runs.ray_runner import dispatcher_main
         dispatcher_main(str(paths.home()))
     else:
-        from .jobs import worker_main
+        from digitdash.runs.jobs import worker_main
         quiet_tensorflow()
         worker_main(str(paths.home()), args.slot)
     return 0
@@ -514,7 +519,8 @@ def cmd_worker(args) -> int:
 
 def cmd_teacher_link(args) -> int:
     """The teacher's link (teacher_gate); with --new, a new key first, every teacher browser signed out."""
-    from . import i18n, teacher_gate
+    from digitdash import i18n
+    from digitdash.classroom import teacher_gate
     if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", args.url):
         raise UsageError(f"--url takes the address students open, like http://localhost:8501, got {args.url!r}")
     store = Store()
@@ -582,7 +588,7 @@ def quiet_tensorflow() -> None:
     finally:
         os.close(saved)
     if written:
-        from .device import gpu_names
+        from digitdash.learning.device import gpu_names
         has_gpu = any(_NO_GPU.search(line) for line in written) and bool(gpu_names())
         kept = [line for line in written if line.strip() and not chatter(line, has_gpu)]
         if kept:

@@ -4,6 +4,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+PACKAGE = Path(__file__).resolve().parent      # digitdash/: the code a Ray task needs
+SOURCE = PACKAGE.parent                          # the checkout: assets/, tools/
+
 
 def ensure_dir(path: Path) -> Path:
     """The folder, made (with its parents) only when missing: an existing one is left alone, so

@@ -3,7 +3,7 @@ how two names are told apart, and how a cell is written to a spreadsheet.
 
 Stored clean: runs of spaces become one, and control characters, zero-width characters and
 bidirectional marks are refused with one message (they hide or reorder what others read). Shown as
-typed: pages never render it as Markdown or HTML (see app_pages/language.plain and charts.style.label).
+typed: pages never render it as Markdown or HTML (see app_pages/parts/language.plain and charts.style.label).
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import io
 import re
 import unicodedata
 
-from .i18n import Message, Problem
+from digitdash.i18n import Message, Problem
 
 NAME_MAX = 40            # a student's display name
 RUN_NAME_MAX = 80        # a run's name, a family's title

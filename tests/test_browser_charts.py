@@ -3,8 +3,9 @@ import itertools
 
 import pytest
 
+from digitdash.reading import charts
+
 from browser import page  # noqa: F401  (fixture)
-from digitdash import charts
 
 pytestmark = pytest.mark.browser
 

@@ -5,9 +5,10 @@ import urllib.parse
 
 import pytest
 
+from digitdash.runs.store import Store
+
 from browser import Server, app_server, page, server, set_number, status  # noqa: F401  (fixtures)
 from conftest import ROOT, wait_for
-from digitdash.store import Store
 
 pytestmark = pytest.mark.browser
 

@@ -70,10 +70,11 @@ def test_on_a_projector_compare_fits_its_column_and_a_clicked_cell_shows_its_dig
     scrolling, nothing in the main column is wider than it, and clicking a confusion cell shows the
     test digits of that cell (true d read as d+1), and what the other run reads differently."""
     sys.path.insert(0, os.path.dirname(__file__))
-    from digitdash.store import Store
+    from digitdash.runs.store import Store
+
     from fake_runs import answers, finished_run
     store = Store(app_server.home)
-    from digitdash.datasets import load
+    from digitdash.digits.datasets import load
     y = load("mnist-5k").y_test
     finished_run(store, LONG_NAMES[0], answers(y, range(0, 40)))          # wrong on test digits 0-39
     finished_run(store, LONG_NAMES[1], answers(y, range(20, 60)))         # wrong on 20-59

@@ -7,10 +7,10 @@ import subprocess
 import sys
 
 import pytest
+from test_browser_draw import STROKES, draw, prediction_text
 
 from browser import CHROMIUM, CHROMIUM_ARGS, Server
 from conftest import ROOT, wait_for
-from test_browser_draw import STROKES, draw, prediction_text
 
 pytestmark = pytest.mark.browser
 PROJECTOR = {"width": 1280, "height": 720}

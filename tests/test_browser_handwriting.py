@@ -6,10 +6,10 @@ import subprocess
 import sys
 
 import pytest
+from test_browser_draw import STROKES, draw, prediction_text
 
 from browser import app_server, page, server  # noqa: F401  (fixtures)
 from conftest import ROOT, wait_for
-from test_browser_draw import STROKES, draw, prediction_text
 
 pytestmark = pytest.mark.browser
 

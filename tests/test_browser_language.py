@@ -1,8 +1,9 @@
 """A Spanish browser gets the Spanish interface; the language choice holds across pages."""
 import pytest
 
-from browser import CHROMIUM, CHROMIUM_ARGS, app_server, server  # noqa: F401
 from digitdash.i18n import catalogue
+
+from browser import CHROMIUM, CHROMIUM_ARGS, app_server, server  # noqa: F401
 
 pytestmark = pytest.mark.browser
 

@@ -132,6 +132,6 @@ def test_runs_on_ray_look_the_same_in_the_browser(ray_server, page):  # noqa: F8
     set_number(pg, "cfg-epochs", 20)
     wait_for(lambda: pg.locator(".st-key-cfg-epochs input").input_value() == "20")
     train_live(pg)                                  # live from a Ray task, through the store
-    from digitdash.store import Store
+    from digitdash.runs.store import Store
     (run,) = Store(ray_server.home).runs()
     assert run["info"]["runner"] == "ray" and run["status"] == "done"

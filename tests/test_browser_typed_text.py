@@ -5,10 +5,11 @@ import threading
 
 import pytest
 
+from digitdash.plan.config import RunConfig
+from digitdash.runs.store import Store
+
 from browser import CHROMIUM, CHROMIUM_ARGS, Server  # noqa: F401
 from conftest import wait_for
-from digitdash.config import RunConfig
-from digitdash.store import Store
 
 pytestmark = pytest.mark.browser
 

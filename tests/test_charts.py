@@ -1,9 +1,9 @@
 """The figures the pages place: what a student reads off them."""
 import zlib
 
-from digitdash import charts
-from digitdash.charts import style
-from digitdash.charts.style import OVER, PALETTE
+from digitdash.reading import charts
+from digitdash.reading.charts import style
+from digitdash.reading.charts.style import OVER, PALETTE
 
 EPOCHS = [{"epoch": 1, "accuracy": 0.90, "val_accuracy": 0.97, "loss": 0.35, "val_loss": 0.10, "seconds": 1.0},
           {"epoch": 2, "accuracy": 0.97, "val_accuracy": 0.96, "loss": 0.10, "val_loss": 0.12, "seconds": 1.0},

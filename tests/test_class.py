@@ -11,13 +11,18 @@ import time
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from digitdash import datasets, estimate, identity, limits, paths, preprocess
-from digitdash.config import PRESETS, ConfigError, RunConfig
-from digitdash.jobs import LocalRunner, admit
-from digitdash.limits import LimitError
-from digitdash.store import Store
+from digitdash import paths
+from digitdash.classroom import identity
+from digitdash.digits import datasets, preprocess
+from digitdash.plan import limits
+from digitdash.plan.config import PRESETS, ConfigError, RunConfig
+from digitdash.plan.limits import LimitError
+from digitdash.runs import estimate
+from digitdash.runs.jobs import LocalRunner, admit
+from digitdash.runs.store import Store
 
 from conftest import ROOT, copy_home, seed_cache
 

@@ -7,7 +7,7 @@ import pytest
 
 from digitdash import cli
 
-from conftest import cli as run_cli     # `python -m digitdash ...` in a subprocess (`cli` is the module here)
+from conftest import cli as run_cli  # `python -m digitdash ...` in a subprocess (`cli` is the module here)
 
 
 def test_help_lists_the_commands_and_hides_the_worker(capsys):
@@ -58,8 +58,8 @@ def test_a_setting_that_is_not_a_knob_is_refused_naming_the_knobs(digitdash_home
 # ---- the teacher's link (scripts/start.sh prints it before Streamlit starts) ---------------------
 
 def test_teacher_link_prints_a_link_that_opens_the_gate_and_new_changes_it(digitdash_home):
-    from digitdash import teacher_gate
-    from digitdash.store import Store
+    from digitdash.classroom import teacher_gate
+    from digitdash.runs.store import Store
 
     def link(*args):
         out = run_cli("teacher-link", *args, home=digitdash_home)

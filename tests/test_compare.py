@@ -2,11 +2,12 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from digitdash import compare, metrics
 from digitdash.bench import _engine_fit
-from digitdash.config import RunConfig
-from digitdash.datasets import load
-from digitdash.store import Store
+from digitdash.digits.datasets import load
+from digitdash.learning import metrics
+from digitdash.plan.config import RunConfig
+from digitdash.reading import compare
+from digitdash.runs.store import Store
 
 from conftest import ROOT
 
@@ -86,7 +87,7 @@ def test_in_spanish_every_table_header_is_spanish(digitdash_home):
 
 
 def test_the_gallery_says_how_many_it_shows_and_shows_more_on_request(digitdash_home):
-    from digitdash.jobs import execute
+    from digitdash.runs.jobs import execute
     store = Store(digitdash_home)
     run_id = store.create(RunConfig(layers=(8,), epochs=1), status="running")
     wrong = execute(store, run_id)["results"]["misclassified_count"]
@@ -138,6 +139,7 @@ def test_a_command_line_runs_server_path_is_never_shown(digitdash_home):
     """A teacher's run trained with --dataset idx:/a/server/folder: the table, its CSV and the page
     name the dataset as students see it (a listed folder by its name), never by its path."""
     from digitdash import text
+
     from conftest import MNIST_PARTIAL
     store = Store(digitdash_home)
     hidden = store.create(RunConfig(dataset=f"idx:{MNIST_PARTIAL}"), name="from the terminal")

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from digitdash.config import BOUNDS, PRESETS, ConfigError, RunConfig, preset
+from digitdash.plan.config import BOUNDS, PRESETS, ConfigError, RunConfig, preset
 
 BAD_VALUES = [
     ("architecture", "rnn"), ("layers", (0,)), ("layers", ()), ("layers", (64, -1)),
@@ -97,7 +97,7 @@ def test_presets_rebuild_the_notebooks_networks():
 
 
 def test_a_one_cycle_schedule_warms_up_then_cools_down_and_refuses_reduce_lr():
-    from digitdash.models import learning_rate
+    from digitdash.learning.models import learning_rate
     config = preset("cnn-fast")
     schedule = learning_rate(config, steps_per_epoch=100)
     rates = [float(schedule(step)) for step in (0, 62, 125, 300, 499)]

@@ -3,10 +3,10 @@ import time
 
 import pytest
 
-from digitdash import controls
-from digitdash.config import ConfigError, RunConfig
-from digitdash.jobs import LocalRunner
-from digitdash.store import Store, StoreError
+from digitdash.learning import controls
+from digitdash.plan.config import ConfigError, RunConfig
+from digitdash.runs.jobs import LocalRunner
+from digitdash.runs.store import Store, StoreError
 
 from conftest import finished, wait_for
 

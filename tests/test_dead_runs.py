@@ -14,9 +14,9 @@ import time
 
 import pytest
 
-from digitdash.config import RunConfig
-from digitdash.jobs import LocalRunner
-from digitdash.store import SILENT_SECONDS, Store
+from digitdash.plan.config import RunConfig
+from digitdash.runs.jobs import LocalRunner
+from digitdash.runs.store import SILENT_SECONDS, Store
 
 from conftest import ROOT, finished, wait_for
 
@@ -90,7 +90,7 @@ def test_a_worker_that_stops_answering_is_taken_for_dead_and_lets_the_run_go(run
 
 LONG_STEP = """
 import sys, time
-from digitdash import jobs
+from digitdash.runs import jobs
 real = jobs.prepared
 def slow(store, config):          # a step that reports nothing for longer than SILENT_SECONDS
     time.sleep(float(sys.argv[2]))
@@ -120,8 +120,8 @@ def test_a_long_step_that_reports_nothing_is_not_taken_for_dead(digitdash_home):
 
 DISK_FILLS = """
 import resource, signal, sys
-from digitdash import jobs
-from digitdash.store import Store
+from digitdash.runs import jobs
+from digitdash.runs.store import Store
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 real = jobs.StoreListener.epoch
 def epoch(self, row):

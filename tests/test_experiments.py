@@ -3,10 +3,10 @@ import json
 
 import pytest
 
-from digitdash import experiments
-from digitdash.config import RunConfig
-from digitdash.jobs import LocalRunner
-from digitdash.store import Store
+from digitdash.plan import experiments
+from digitdash.plan.config import RunConfig
+from digitdash.runs.jobs import LocalRunner
+from digitdash.runs.store import Store
 
 from conftest import cli, finished, wait_for
 

@@ -6,11 +6,11 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from digitdash import export
 from digitdash.bench import _engine_fit
-from digitdash.config import ConfigError, RunConfig, preset
-from digitdash.datasets import load
-from digitdash.store import Store
+from digitdash.digits.datasets import load
+from digitdash.learning import export
+from digitdash.plan.config import ConfigError, RunConfig, preset
+from digitdash.runs.store import Store
 
 from conftest import ROOT, cli
 
@@ -80,7 +80,8 @@ from unittest import mock  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from digitdash import datasets, limits  # noqa: E402
+from digitdash.digits import datasets  # noqa: E402
+from digitdash.plan import limits
 
 TRICKY = ['"', "'", '"""', "'''", "\\", "\n", "\r", "\r\n", "\x00", "\x0b", "\x0c", "\x1c", "\x85", "\u2028",
           "\u2029", "\ud800", "#", ";", "+", "(", ")", "{", "}", "/", "..", ":", "é", "数", "🙂", " ",
@@ -164,7 +165,7 @@ def test_pages_export_no_server_path_and_the_command_line_does(digitdash_home, t
 
 
 def test_every_optimizer_and_initializer_has_its_keras_class():
-    from digitdash.config import INITIALIZERS, OPTIMIZERS
+    from digitdash.plan.config import INITIALIZERS, OPTIMIZERS
     assert set(export._OPTIMIZER_CLASSES) == set(OPTIMIZERS) and set(export._INITIALIZER_CLASSES) == set(INITIALIZERS)
     with pytest.raises(ConfigError, match="optimizer"):          # a stored config outside the choices: refused
         export._optimizer(RunConfig(optimizer="adam(); import os"))
@@ -177,7 +178,7 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from digitdash import controls  # noqa: E402
+from digitdash.learning import controls  # noqa: E402
 
 
 def _outside(tmp_path) -> dict:

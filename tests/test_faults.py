@@ -15,12 +15,13 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from digitdash import jobs, store as store_module
-from digitdash.config import RunConfig
 from digitdash.i18n import Message, catalogue
-from digitdash.jobs import LocalRunner
-from digitdash.predict import ModelError, run_probabilities
-from digitdash.store import SCHEMA_VERSION, Store, StoreError
+from digitdash.plan.config import RunConfig
+from digitdash.reading.predict import ModelError, run_probabilities
+from digitdash.runs import jobs
+from digitdash.runs import store as store_module
+from digitdash.runs.jobs import LocalRunner
+from digitdash.runs.store import SCHEMA_VERSION, Store, StoreError
 
 from conftest import ROOT, at_home, copy_home, finished, wait_for
 
@@ -31,8 +32,8 @@ SMALL = RunConfig(layers=(32,), epochs=2, batch_size=64)
 def test_the_server_restarted_mid_run_loses_nothing(seeded, digitdash_home):
     # The "server": one process holding the runner, as the app does; it submits and is killed.
     code = ("import sys, time\n"
-            "from digitdash.config import RunConfig\nfrom digitdash.jobs import LocalRunner\n"
-            "from digitdash.store import Store\n"
+            "from digitdash.plan.config import RunConfig\nfrom digitdash.runs.jobs import LocalRunner\n"
+            "from digitdash.runs.store import Store\n"
             "r = LocalRunner(Store())\n"
             "print(r.submit(RunConfig(layers=(32,), epochs=12, batch_size=64)), flush=True)\n"
             "time.sleep(600)\n")
@@ -175,7 +176,7 @@ def one_trained_run(trained_store, digitdash_home) -> str:
                                      ValueError("a whole file this Keras cannot read")])
 def test_a_model_the_machine_cannot_load_just_now_is_left_untouched(digitdash_home, monkeypatch, trouble,
                                                                    one_trained_run):
-    from digitdash import predict
+    from digitdash.reading import predict
     store = Store(digitdash_home)
     run_id = one_trained_run
     path, data = store.model_path(run_id), store.model_path(run_id).read_bytes()
@@ -229,7 +230,7 @@ def test_damage_is_told_by_each_files_own_format(tmp_path):
     import joblib
     from sklearn.linear_model import LogisticRegression
 
-    from digitdash.predict import damage
+    from digitdash.reading.predict import damage
     np.savez(tmp_path / "model.npz", w=np.zeros((3, 4)), b=np.ones(2))
     joblib.dump(LogisticRegression().fit(np.eye(4), [0, 1, 0, 1]), tmp_path / "model.joblib")
     (tmp_path / "model.keras").write_bytes(b"PK\x03\x04 this is not a keras archive")

@@ -2,9 +2,11 @@
 import numpy as np
 import pytest
 
+from digitdash.learning import models
+from digitdash.plan.config import PRESETS, RunConfig
+from digitdash.reading import forward
+
 from conftest import network_numpy_cannot_run
-from digitdash import forward, models
-from digitdash.config import PRESETS, RunConfig
 
 
 def keras_and_numpy(config: RunConfig, shape=(28, 28, 1)):
@@ -67,6 +69,7 @@ def test_the_page_server_reads_and_looks_inside_without_tensorflow(seeded, digit
     import json
     import subprocess
     import sys
+
     from conftest import ROOT, cli
     out = cli("train", "--preset", "cnn-basic", "--set", "epochs=1", "--set", "conv_filters=8-16", "--json",
               home=digitdash_home)
@@ -78,8 +81,9 @@ from streamlit.testing.v1 import AppTest
 at = AppTest.from_file({str(ROOT / "app.py")!r}, default_timeout=120).run()
 at.switch_page("app_pages/inside.py").run()
 assert not at.exception, at.exception
-from digitdash import datasets, predict
-from digitdash.store import Store
+from digitdash.digits import datasets
+from digitdash.reading import predict
+from digitdash.runs.store import Store
 data = datasets.load("mnist-5k")
 probs = predict.run_probabilities(Store(), {run_id!r}, data.x_test[:200])
 print(json.dumps({{"tf": "tensorflow" in sys.modules, "acc": float((probs.argmax(1) == data.y_test[:200]).mean())}}))

@@ -14,10 +14,10 @@ import sys
 import numpy as np
 import pytest
 
-from digitdash import handwriting, jobs
-from digitdash.config import RunConfig
 from digitdash.i18n import catalogue
-from digitdash.store import Store
+from digitdash.plan.config import RunConfig
+from digitdash.runs import handwriting, jobs
+from digitdash.runs.store import Store
 
 from conftest import ROOT
 
@@ -30,8 +30,8 @@ import json, os, resource, signal, sys, tempfile
 import numpy as np
 tempfile.gettempdir()                      # AppTest's own temporary folder, found before the disk fills
 from streamlit.testing.v1 import AppTest
-from digitdash import predict
-from digitdash.store import Store
+from digitdash.reading import predict
+from digitdash.runs.store import Store
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 resource.setrlimit(resource.RLIMIT_FSIZE, (0, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
 root, owner, run_id = sys.argv[1:4]

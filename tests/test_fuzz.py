@@ -9,9 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from digitdash import architecture, preprocess
-from digitdash.config import ConfigError, RunConfig
-from digitdash.datasets import shape_of
+from digitdash.digits import preprocess
+from digitdash.digits.datasets import shape_of
+from digitdash.plan import architecture
+from digitdash.plan.config import ConfigError, RunConfig
 
 FIELDS = {f: v for f, v in RunConfig().to_dict().items() if f != "dataset"}
 SHAPE, CLASSES = shape_of("mnist-5k")
@@ -31,7 +32,7 @@ def plausible(field: str, default):
         return st.one_of(st.floats(-1.0, 2.0), st.sampled_from([0.0, 1e-4, 0.5, 0.99, 1.0]))
     if isinstance(default, list):
         return st.lists(st.integers(0, 300), max_size=4).map(tuple)
-    from digitdash import config
+    from digitdash.plan import config
     choices = {"architecture": ("mlp", "cnn"), "activation": config.ACTIVATIONS,
                "initializer": config.INITIALIZERS, "optimizer": config.OPTIMIZERS,
                "downsampling": config.DOWNSAMPLING, "padding": config.PADDINGS, "monitor": config.MONITORS}
@@ -74,7 +75,7 @@ def test_valid_configs_build_and_take_a_training_step_in_keras(values):
         return
     config, specs = checked
     config = config.replace(epochs=1, batch_size=min(config.batch_size, 16))
-    from digitdash.models import build
+    from digitdash.learning.models import build
     model = build(config, SHAPE, len(CLASSES))
     assert model.count_params() == architecture.total_params(specs)
     x = np.random.default_rng(0).integers(0, 256, (16, *SHAPE), dtype=np.uint8)

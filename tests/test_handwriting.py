@@ -4,11 +4,14 @@ import json
 import numpy as np
 import pytest
 
+from digitdash.plan import limits
+from digitdash.plan.config import ConfigError, RunConfig
+from digitdash.reading import leaderboard, predict
+from digitdash.runs import handwriting
+from digitdash.runs.jobs import ForegroundRunner
+from digitdash.runs.store import Store
+
 from conftest import cli
-from digitdash import handwriting, leaderboard, limits, predict
-from digitdash.config import ConfigError, RunConfig
-from digitdash.jobs import ForegroundRunner
-from digitdash.store import Store
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ from google.protobuf.json_format import MessageToDict
 from streamlit.testing.v1 import AppTest
 
 from digitdash import i18n
-from digitdash.config import RunConfig
 from digitdash.i18n import Message
-from digitdash.store import STATUSES
+from digitdash.plan.config import RunConfig
+from digitdash.runs.store import STATUSES
 
 from conftest import ROOT
 
@@ -104,7 +104,7 @@ def test_keys_built_from_names_exist():
             assert f"knob.{field}.label" in EN and f"knob.{field}.help" in EN, field
     for status in STATUSES:
         assert f"status.{status}" in EN
-    from digitdash.kinds import BASELINES
+    from digitdash.plan.kinds import BASELINES
     for kind in BASELINES:
         assert f"baseline.{kind}" in EN
     for key in ("accuracy", "loss"):
@@ -220,8 +220,9 @@ def english_only_fragments() -> set[str]:
 def two_trained_runs(tmp_path_factory):
     """A store with two trained runs, trained once for the module."""
     from digitdash.bench import _engine_fit
-    from digitdash.datasets import load
-    from digitdash.store import Store
+    from digitdash.digits.datasets import load
+    from digitdash.runs.store import Store
+
     from conftest import at_home
     with at_home(tmp_path_factory.mktemp("i18n-runs")) as home:
         store = Store(home)
@@ -299,7 +300,7 @@ def test_the_draw_pages_threshold_choices_and_step_names_speak_spanish(finished_
     at.switch_page("app_pages/draw.py").run()
     assert not at.exception
     assert at.radio(key="threshold").options == ["otsu", "adaptativo"]
-    from digitdash import preprocess
+    from digitdash.digits import preprocess
     gray = np.zeros((60, 60), np.uint8)
     gray[15:45, 27:33] = 255
     steps = [i18n.say(name, "es") for name, _ in preprocess.prepare(gray, threshold="adaptive").steps]
@@ -346,7 +347,7 @@ def test_numbers_are_written_as_each_language_writes_them():
 
 
 def test_the_device_is_said_in_the_sessions_language(monkeypatch):
-    from digitdash import device
+    from digitdash.learning import device
     monkeypatch.setattr(device.os, "cpu_count", lambda: 2)
     for text in (device.badge("es"), device.cpu_name("es"), device.said("CPU: AMD EPYC 7B13 (2 cores)", "es")):
         assert "2 núcleos" in text and not _words(text) & ENGLISH_WORDS, text
@@ -360,7 +361,7 @@ def test_knob_values_that_are_words_are_said_in_spanish():
     assert i18n.say(i18n.knob_value("lr_schedule", "constant"), "es") == "constante"
     assert i18n.say(i18n.knob_value("activation", "linear"), "es") == "lineal"
     assert i18n.knob_value("activation", "relu") == "relu" and i18n.knob_value("layers", "512-128") == "512-128"
-    from digitdash.config import ACTIVATIONS, DOWNSAMPLING, INITIALIZERS, LR_SCHEDULES
+    from digitdash.plan.config import ACTIVATIONS, DOWNSAMPLING, INITIALIZERS, LR_SCHEDULES
     for knob, values in (("activation", ACTIVATIONS), ("initializer", INITIALIZERS), ("lr_schedule", LR_SCHEDULES),
                          ("downsampling", DOWNSAMPLING)):
         for value in values:
@@ -371,8 +372,8 @@ def test_compare_in_spanish_shows_no_english_header_or_cell(digitdash_home):
     """The classification report's index ("class"), the runs table's lr_schedule values and the
     device a run used, all in Spanish."""
     from digitdash.bench import _engine_fit
-    from digitdash.datasets import load
-    from digitdash.store import Store
+    from digitdash.digits.datasets import load
+    from digitdash.runs.store import Store
     store = Store(digitdash_home)
     data = load("mnist-5k")
     for layers, schedule in (((16,), "constant"), ((32,), "one-cycle")):

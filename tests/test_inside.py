@@ -2,8 +2,10 @@
 import numpy as np
 import pytest
 
+from digitdash.learning import models
+from digitdash.reading import inside
+
 from conftest import network_numpy_cannot_run
-from digitdash import inside, models
 
 
 def linear_model(seed=0):
@@ -112,10 +114,11 @@ def test_a_baseline_has_no_inside():
 @pytest.fixture(scope="module")
 def trained_store(tmp_path_factory):
     """A store with one small MLP trained 2 epochs, trained once for the module."""
+    from digitdash.plan.config import RunConfig
+    from digitdash.runs.jobs import execute
+    from digitdash.runs.store import Store
+
     from conftest import at_home
-    from digitdash.config import RunConfig
-    from digitdash.jobs import execute
-    from digitdash.store import Store
     with at_home(tmp_path_factory.mktemp("inside-run")) as home:
         store = Store(home)
         run_id = store.create(RunConfig(layers=(32,), epochs=2), name="small mlp", status="running")
@@ -126,8 +129,9 @@ def trained_store(tmp_path_factory):
 @pytest.fixture
 def trained(trained_store, digitdash_home):
     """That run in a copy of its store, this test's home (the page keeps the drawing it was shown)."""
+    from digitdash.runs.store import Store
+
     from conftest import copy_home
-    from digitdash.store import Store
     home, run_id = trained_store
     copy_home(home, digitdash_home)
     return Store(digitdash_home), run_id
@@ -135,6 +139,7 @@ def trained(trained_store, digitdash_home):
 
 def test_the_page_follows_a_drawing_through_the_network(trained, digit):
     from streamlit.testing.v1 import AppTest
+
     from conftest import ROOT
     store, run_id = trained
     assert store.load_arrays(run_id, "initial") is not None          # kept for the change histograms
@@ -168,7 +173,9 @@ def test_layers_have_names_a_student_understands():
 
 def test_inside_shows_readable_names_every_digit_and_offers_the_latest_drawing(trained, digit):
     import json
+
     from streamlit.testing.v1 import AppTest
+
     from conftest import ROOT
     store, run_id = trained
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
@@ -185,7 +192,7 @@ def test_inside_shows_readable_names_every_digit_and_offers_the_latest_drawing(t
     rgba = np.zeros((280, 280, 4), np.uint8)
     rgba[..., 3] = 255
     rgba[40:240, 130:150, :3] = 255
-    from digitdash import preprocess
+    from digitdash.digits import preprocess
     at.session_state["inside-drawing"] = preprocess.from_canvas(rgba).image    # what Draw keeps for Inside
     at.switch_page("app_pages/inside.py").run()
     assert at.radio(key="inside-source").options == ["your drawing", "a test digit"]
@@ -198,7 +205,8 @@ def test_a_network_with_a_layer_numpy_cannot_run_is_one_message():
 
 def test_saliency_of_a_large_picture_is_nudged_in_blocks_within_the_budget(monkeypatch):
     import keras
-    from digitdash import forward
+
+    from digitdash.reading import forward
     model = keras.Sequential([keras.Input((128, 128, 3)), keras.layers.Flatten(), keras.layers.Dense(10)])
     net = forward.Network.from_keras(model)
     seen = []

@@ -6,11 +6,13 @@ import sqlite3
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from digitdash import compare, handwriting, metrics
-from digitdash import store as store_module
-from digitdash.config import RunConfig
 from digitdash.i18n import catalogue
-from digitdash.store import Store, StoreError
+from digitdash.learning import metrics
+from digitdash.plan.config import RunConfig
+from digitdash.reading import compare
+from digitdash.runs import handwriting
+from digitdash.runs import store as store_module
+from digitdash.runs.store import Store, StoreError
 
 from conftest import ROOT
 
@@ -109,8 +111,8 @@ def test_the_compare_table_reads_stored_answers_and_loads_no_model(store, monkey
     with store.connection() as db:      # the worker answered the first three when the run ended
         db.executemany("INSERT INTO answers VALUES (?, ?, ?)",
                        [(run_id, d, int(mnist5k.y_test[i]) if i else 7) for i, d in enumerate(drawings[:3])])
-    import digitdash.predict
-    monkeypatch.setattr(digitdash.predict, "run_probabilities",
+    import digitdash.reading.predict
+    monkeypatch.setattr(digitdash.reading.predict, "run_probabilities",
                         lambda *a, **k: pytest.fail("a table of many runs loaded a model"))
     (row,) = compare.table(store, store.runs(), predict=False)
     assert row["drawings read"] == "2/3" and row["our handwriting"] == pytest.approx(0.6667, abs=1e-4)
@@ -167,7 +169,8 @@ def test_the_teacher_archives_a_lessons_runs_and_brings_them_back(store):
 
 def test_archived_runs_leave_every_page_and_come_back_from_the_teacher_page(store, monkeypatch):
     import time
-    from digitdash import teacher_gate
+
+    from digitdash.classroom import teacher_gate
     monkeypatch.setattr(teacher_gate, "clock", time.time)
     for n in range(3):
         finished_run(store, f"lesson run {n}", owner="s-me")

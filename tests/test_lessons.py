@@ -1,7 +1,8 @@
 """A family's conclusion is written from its measured figures: the same family with other figures
 says something else; the reproduction rows put the notebooks' figures beside ours."""
-from digitdash import experiments, lessons
-from digitdash.config import RunConfig
+from digitdash.plan import experiments
+from digitdash.plan.config import RunConfig
+from digitdash.reading import lessons
 
 
 def family(name, accuracies, epochs=None, params=None):

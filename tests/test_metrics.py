@@ -1,6 +1,6 @@
 import numpy as np
 
-from digitdash import metrics
+from digitdash.learning import metrics
 
 
 def test_confusion_and_report_against_hand_counts():
@@ -46,8 +46,8 @@ BN_AUG = _epochs((0.86, 0.78, 0.45, 0.70), (0.95, 0.98, 0.17, 0.06), (0.96, 0.98
 
 
 def test_the_verdict_reads_the_latest_epochs_not_one_red_early_bar():
-    from digitdash.config import preset
     from digitdash.i18n import say
+    from digitdash.plan.config import preset
     assert metrics.first_overfit_epoch(BN_AUG) == 1 and metrics.overfitting_since(BN_AUG) is None
     kind, sentence = metrics.verdict(BN_AUG, 0.99, config=preset("cnn-bn-aug"))
     assert kind == "good" and "Overfitting" not in sentence and "validation ahead of training" in sentence
@@ -61,8 +61,8 @@ def test_the_verdict_reads_the_latest_epochs_not_one_red_early_bar():
 
 
 def test_overfitting_advice_leaves_out_what_the_run_already_uses():
-    from digitdash.config import RunConfig, preset
     from digitdash.i18n import say
+    from digitdash.plan.config import RunConfig, preset
     grows = _epochs((0.95, 0.94, 0.2, 0.22), (0.99, 0.90, 0.03, 0.35))
     said = metrics.verdict(grows, 0.9)[1]                 # no config known: the four remedies, as before
     assert all(w in said for w in ("dropout", "L2", "augmentation", "early stopping"))

@@ -1,10 +1,10 @@
-"""A confusion cell's digits, and the digits two runs read differently (digitdash.mistakes)."""
+"""A confusion cell's digits, and the digits two runs read differently (digitdash.reading.mistakes)."""
 import numpy as np
 import pytest
 
-from digitdash import mistakes
-from digitdash.config import RunConfig
-from digitdash.store import Store
+from digitdash.plan.config import RunConfig
+from digitdash.reading import mistakes
+from digitdash.runs.store import Store
 
 from fake_runs import answers, finished_run, two_runs
 
@@ -24,7 +24,7 @@ def test_a_click_names_the_cell_only_with_two_whole_numbers_in_the_matrix():
 
 
 def test_a_cell_holds_the_test_digits_of_that_true_class_read_as_that_digit(store):
-    from digitdash.datasets import load
+    from digitdash.digits.datasets import load
     y = load("mnist-5k").y_test
     threes = np.flatnonzero(y == 3)[:6]
     pred = answers(y, threes[:4], as_digit=5)          # four 3s read as 5

@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
 
-from digitdash import architecture, models
-from digitdash.config import PRESETS, ConfigError, RunConfig
+from digitdash.learning import models
+from digitdash.plan import architecture
+from digitdash.plan.config import PRESETS, ConfigError, RunConfig
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if c.architecture == "cnn" else n   # cnns: seconds each

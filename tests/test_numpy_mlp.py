@@ -1,9 +1,9 @@
 """The NumPy network written from scratch: its backpropagation against finite differences, its start."""
 import numpy as np
 
-from digitdash import training
-from digitdash.config import PRESETS
-from digitdash.numpy_mlp import NumpyMLP
+from digitdash.learning import training
+from digitdash.learning.numpy_mlp import NumpyMLP
+from digitdash.plan.config import PRESETS
 
 
 def numeric_gradient(model: NumpyMLP, x, y, layer: int, index: tuple, eps: float = 1e-5) -> float:

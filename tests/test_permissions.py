@@ -2,9 +2,9 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from digitdash.config import RunConfig
 from digitdash.i18n import catalogue
-from digitdash.store import Store
+from digitdash.plan.config import RunConfig
+from digitdash.runs.store import Store
 
 from conftest import ROOT
 
@@ -34,7 +34,8 @@ def page(owner: str, password: str | None = None, path: str = "app_pages/compare
 def clock(monkeypatch):
     """The teacher's gate keeps its tries in the store; each test moves its clock (clock[0] seconds)."""
     import time
-    from digitdash import teacher_gate
+
+    from digitdash.classroom import teacher_gate
     now = [time.time()]
     monkeypatch.setattr(teacher_gate, "clock", lambda: now[0])
     return now
@@ -155,12 +156,13 @@ def test_the_teacher_page_shows_the_class_and_moves_stops_and_limits(digitdash_h
     assert list(board[EN["teacher.col_owner"]]) == ["Ana"] and list(board[EN["teacher.col_best"]]) == [0.97]
     at.number_input(key="limit-epochs").set_value(4)
     at.button[[b.label for b in at.button].index(EN["teacher.save"])].click().run()
-    from digitdash import limits
+    from digitdash.plan import limits
     assert limits.load().max_epochs == 4 and (digitdash_home / "limits.toml").exists()
 
 
 def test_the_teacher_reviews_deletes_and_pauses_the_class_handwriting(runs, clock, mnist5k):
-    from digitdash import handwriting, limits
+    from digitdash.plan import limits
+    from digitdash.runs import handwriting
     store = runs[0]
     ana = handwriting.add(store, mnist5k.x_test[0, ..., 0], int(mnist5k.y_test[0]), "s-ana")
     ben = handwriting.add(store, mnist5k.x_test[1, ..., 0], int(mnist5k.y_test[1]), "s-ben")

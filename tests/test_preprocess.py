@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digitdash import preprocess
 from digitdash.bench import synthetic_drawing
-from digitdash.preprocess import ImageError
+from digitdash.digits import preprocess
+from digitdash.digits.preprocess import ImageError
 
 
 def png(img: Image.Image, fmt="PNG", **kw) -> bytes:

@@ -7,14 +7,14 @@ import time
 
 import numpy as np
 import pytest
+from test_class import A, B, write_limits
 
-from digitdash.config import ConfigError, RunConfig
-from digitdash.limits import LimitError
-from digitdash.ray_runner import CAPACITY_FILE, RayRunner
-from digitdash.store import Store
+from digitdash.plan.config import ConfigError, RunConfig
+from digitdash.plan.limits import LimitError
+from digitdash.runs.ray_runner import CAPACITY_FILE, RayRunner
+from digitdash.runs.store import Store
 
 from conftest import cli, finished, seed_cache, wait_for
-from test_class import A, B, write_limits
 
 SMALL = RunConfig(layers=(64,), epochs=2, batch_size=64)
 LONG = SMALL.replace(epochs=500)
@@ -141,7 +141,7 @@ def test_ray_out_of_reach_fails_the_waiting_run_with_one_message(monkeypatch, se
 
 @pytest.mark.slow
 def test_pause_a_new_rate_and_resume_reach_a_ray_task(ray_runner):
-    from digitdash import controls
+    from digitdash.learning import controls
     store = ray_runner.store
     run_id = ray_runner.submit(LONG)
     wait_for(_running_with_epochs(store, run_id))

@@ -4,8 +4,10 @@ import json
 import numpy as np
 import pytest
 
+from digitdash.digits import preprocess, strokes, synthetic
+from digitdash.reading import robustness
+
 from conftest import cli, seed_cache
-from digitdash import preprocess, robustness, strokes, synthetic
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +36,7 @@ def test_made_here_handwriting_is_read_as_the_page_reads_it(cnn, source, at_leas
 
 @pytest.mark.slow
 def test_a_bold_five_on_grey_paper_is_one_five(cnn):
-    from digitdash import predict
+    from digitdash.reading import predict
     found = preprocess.prepare_all(synthetic.bold_five(), keep_steps=False)
     assert len(found) == 1
     assert predict.probabilities(cnn, found[0].image[None]).argmax() == 5

@@ -1,8 +1,9 @@
 """Links that carry a Train form or a Compare selection: round trips, and bad parameters ignored."""
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from digitdash import share
-from digitdash.config import PRESETS, RunConfig
+from digitdash.plan import share
+from digitdash.plan.config import PRESETS, RunConfig
 
 
 def test_every_preset_round_trips_through_a_link():

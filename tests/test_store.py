@@ -4,10 +4,10 @@ import os
 
 import pytest
 
-from digitdash import leaderboard
-from digitdash.config import RunConfig
 from digitdash.i18n import Problem
-from digitdash.store import Store, StoreError, fair_order
+from digitdash.plan.config import RunConfig
+from digitdash.reading import leaderboard
+from digitdash.runs.store import Store, StoreError, fair_order
 
 A, B, C = "s-aaaaaaaaaaaaaaaa", "s-bbbbbbbbbbbbbbbb", "s-cccccccccccccccc"
 
@@ -119,7 +119,8 @@ def test_opening_a_store_takes_no_write_lock(digitdash_home):
 def test_deleting_a_run_leaves_nothing_of_it(digitdash_home, mnist5k):
     import sqlite3
 
-    from digitdash import controls, handwriting, jobs
+    from digitdash.learning import controls
+    from digitdash.runs import handwriting, jobs
     store = Store(digitdash_home)
     handwriting.add(store, mnist5k.x_test[0, ..., 0], int(mnist5k.y_test[0]), A)
     run_id = store.create(RunConfig(layers=(8,), epochs=1, batch_size=256), owner=A, status="running")

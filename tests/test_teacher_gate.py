@@ -2,8 +2,8 @@
 and rights that last until they expire or the teacher signs out."""
 import pytest
 
-from digitdash import teacher_gate
-from digitdash.store import Store
+from digitdash.classroom import teacher_gate
+from digitdash.runs.store import Store
 
 
 @pytest.fixture

@@ -3,11 +3,12 @@ import csv
 import io
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from digitdash import text
-from digitdash.config import RunConfig
-from digitdash.store import Store, StoreError
+from digitdash.plan.config import RunConfig
+from digitdash.runs.store import Store, StoreError
 
 HIDDEN = ["a\x00b", "a\x07b", "ab\u200b", "\u202eevil", "x\u2066y\u2069", "na\ufeffme", "line\nbreak", "a\u2028b",
           "\u200dStudentA", "\u061cname"]

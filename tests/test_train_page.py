@@ -2,8 +2,8 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_pages.train_form import config_from_state, load_preset
-from digitdash.config import PRESETS, ConfigError, RunConfig
+from app_pages.parts.train_form import config_from_state, load_preset
+from digitdash.plan.config import PRESETS, ConfigError, RunConfig
 
 from conftest import ROOT
 
@@ -72,7 +72,7 @@ def test_train_queues_a_run_owned_by_the_session(digitdash_home):
     at.number_input(key="cfg-epochs").set_value(1)
     at.text_input(key="cfg-layers").set_value("16").run()
     at.button(key="train").click().run()
-    from digitdash.store import Store
+    from digitdash.runs.store import Store
     runs = Store(digitdash_home).runs()
     assert len(runs) == 1 and runs[0]["config"].layers == (16,) and runs[0]["owner"]
     assert runs[0]["owner"] == at.session_state["owner"]
@@ -91,7 +91,7 @@ def test_a_baseline_preset_shows_its_note_and_parameter_count():
 def test_run_names_are_shown_as_typed_never_as_markup():
     from markdown_it import MarkdownIt
 
-    from app_pages.language import plain
+    from app_pages.parts.language import plain
     name = "**bold** <b>x</b> [link](http://x) :red[hi] $x$ # title"
     html = MarkdownIt().render(plain(name))
     assert "<strong>" not in html and "<a " not in html and "<b>" not in html and "<h1>" not in html
@@ -100,7 +100,7 @@ def test_run_names_are_shown_as_typed_never_as_markup():
 
 
 def test_a_waiting_run_shows_a_waiting_state_not_empty_charts(digitdash_home):
-    from digitdash.store import Store
+    from digitdash.runs.store import Store
     store = Store(digitdash_home)
     run_id = store.create(RunConfig(layers=(16,), epochs=3), owner="teacher")
     at = AppTest.from_file(str(ROOT / "app_pages" / "train.py"), default_timeout=60)
@@ -113,7 +113,7 @@ def test_a_waiting_run_shows_a_waiting_state_not_empty_charts(digitdash_home):
 
 
 def test_the_watch_box_names_runs_without_a_status_that_could_go_stale(digitdash_home):
-    from digitdash.store import Store
+    from digitdash.runs.store import Store
     store = Store(digitdash_home)
     store.create(RunConfig(layers=(16,)), name="waiting one", owner="teacher")
     done = store.create(RunConfig(layers=(16,)), name="finished one", owner="teacher")
@@ -141,7 +141,7 @@ def test_a_shared_link_fills_the_form_and_the_form_goes_back_into_the_link():
 
 
 def test_a_link_from_a_preset_recreates_it_exactly():
-    from digitdash import share
+    from digitdash.plan import share
     at = AppTest.from_file(str(ROOT / "app_pages" / "train.py"), default_timeout=60)
     at.query_params.update(share.to_params(PRESETS["cnn-bn-aug"]))
     at.run()
@@ -158,7 +158,7 @@ def test_a_links_unknown_names_are_shown_as_typed_never_as_markup():
 
 
 def test_the_preset_box_names_what_the_form_holds_and_always_loads_a_choice():
-    from digitdash import share
+    from digitdash.plan import share
     at = AppTest.from_file(str(ROOT / "app_pages" / "train.py"), default_timeout=60)
     for key, value in share.to_params(PRESETS["mlp-128-64-dropout"]).items():   # a shared link
         at.query_params[key] = value
@@ -183,7 +183,7 @@ def test_a_family_trains_the_epochs_the_form_shows_and_says_so():
 
 
 def test_the_progress_bar_and_its_text_come_from_one_figure():
-    from digitdash import estimate
+    from digitdash.runs import estimate
     epochs = [{"epoch": 1, "seconds": 10.0}]
     fraction, left = estimate.progress(epochs, 5, last_step=149, steps_per_epoch=100)   # half of epoch 2
     assert fraction == pytest.approx(0.3) and left == pytest.approx(35.0)

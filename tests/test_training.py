@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from digitdash import training
-from digitdash.config import RunConfig
-from digitdash.store import LIFE_FILE, Store
+from digitdash.learning import training
+from digitdash.plan.config import RunConfig
+from digitdash.runs.store import LIFE_FILE, Store
 
 
 class Recorder(training.Listener):
@@ -104,7 +104,8 @@ def test_a_half_written_model_is_never_left_behind(tmp_path):
 @pytest.mark.slow
 def test_tensorboard_logs_when_the_setting_asks(monkeypatch, digitdash_home):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-    from digitdash.jobs import ForegroundRunner
+
+    from digitdash.runs.jobs import ForegroundRunner
     runner = ForegroundRunner(Store(digitdash_home))
     off = runner.submit(RunConfig(layers=(8,), epochs=1))
     assert not (runner.store.run_dir(off) / "tensorboard").exists()             # off by default

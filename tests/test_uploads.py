@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digitdash import preprocess, uploads
+from digitdash.digits import preprocess, uploads
+from digitdash.digits.preprocess import ImageError
 from digitdash.i18n import say
-from digitdash.preprocess import ImageError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -230,7 +230,7 @@ def test_reading_five_hostile_uploads_at_once_holds_little_memory(hostile):
 import io, json, sys, threading
 import numpy as np, psutil
 from PIL import Image
-from digitdash import preprocess, uploads
+from digitdash.digits import preprocess, uploads
 warm = io.BytesIO(); Image.fromarray(np.full((300, 300), 200, np.uint8)).save(warm, "PNG")
 try:
     uploads.read(warm.getvalue())
@@ -263,7 +263,7 @@ def test_decoding_one_hostile_upload_holds_little_beside_its_pixels(hostile):
     script = PEAK + """
 import json, sys
 import psutil
-from digitdash import preprocess
+from digitdash.digits import preprocess
 preprocess.prepare_all(preprocess.decode(open(sys.argv[2], "rb").read()))   # imports, warm
 data = open(sys.argv[1], "rb").read()
 base = psutil.Process().memory_info().rss

@@ -54,8 +54,9 @@ def _cli(home: Path, *args: str) -> str:
 def trained_base(home: Path, students: int = STUDENTS, drawings: int = DRAWINGS, seed: int = 0) -> dict:
     """A store in `home` with the class (`students` names), `drawings` labelled drawings, and a few
     real runs trained on mnist-5k (BASE_RUNS), answering the drawings as a worker does at a run's end."""
-    from digitdash import datasets, handwriting
-    from digitdash.store import Store
+    from digitdash.digits import datasets
+    from digitdash.runs import handwriting
+    from digitdash.runs.store import Store
     t0 = time.perf_counter()
     store = Store(home)
     rng = random.Random(seed)
@@ -88,7 +89,7 @@ def grow(home: Path, runs: int, owners: list[str], archived: int = 0, per_archiv
     """Copies of the store's finished runs under new ids, owned in turn by `owners`, as a class leaves
     them, until it holds `runs` runs in the class's views, plus `archived` more put away in archives
     of `per_archive` runs (earlier lessons). Returns how long it took and what is in it."""
-    from digitdash.store import Store
+    from digitdash.runs.store import Store
     t0 = time.perf_counter()
     store = Store(home)
     base = [r for r in store.runs() if r["status"] == "done"]

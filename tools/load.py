@@ -30,9 +30,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from app_pages.parts.navigation import PAGES as APP_PAGES  # noqa: E402
 from tools import app_server  # noqa: E402  (after the path is set)
 from tools.app_server import free_port  # noqa: E402
-from app_pages.navigation import PAGES as APP_PAGES  # noqa: E402
+
 PAGES = [page.url_path for key, page in APP_PAGES.items() if key != "teacher"]   # every page a student opens
 
 
@@ -150,7 +151,7 @@ async def student(port: int, index: int, submit_at: float | None, until: dict, r
 
 async def load(port: int, server_pid: int, home: Path, sessions: int, submitters: int, window: float,
                timeout: float, think: tuple[float, float]) -> dict:
-    from digitdash.store import Store
+    from digitdash.runs.store import Store
     renders, submitted, memory = [], [], []
     until = {"stop": False}
     t0 = time.monotonic()

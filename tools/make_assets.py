@@ -1,4 +1,4 @@
-"""Write the sample pictures in assets/ (made here by digitdash.synthetic, the same every time):
+"""Write the sample pictures in assets/ (made here by digitdash.digits.synthetic, the same every time):
 what a student without a camera sends to the models from the Draw page.
 
     python tools/make_assets.py
@@ -13,7 +13,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from digitdash import synthetic  # noqa: E402  (after the path is set)
+from digitdash.digits import synthetic  # noqa: E402  (after the path is set)
 
 
 def main() -> int:

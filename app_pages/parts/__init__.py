@@ -1,0 +1,1 @@
+"""What the pages share: the server's store and runner, language, navigation, the sidebar, who the browser is."""

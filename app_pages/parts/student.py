@@ -1,0 +1,52 @@
+"""Who this browser is: a student id kept in a signed cookie, and the name the student goes by."""
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages.parts.language import say, t
+from app_pages.parts.server import store
+from digitdash.classroom import identity
+from digitdash.i18n import Problem
+
+
+def owner() -> str:
+    """This browser's student id: runs it submits are its own. The id comes from the signed token
+    the browser keeps in a cookie, so it survives reloads, closed tabs and server restarts; a
+    browser without a valid token gets a new id and token (stored by identity_ui)."""
+    if "owner" not in st.session_state:
+        student = identity.student_of(st.context.cookies.get(identity.COOKIE))
+        if student is None:
+            student, st.session_state["new-token"] = identity.new_student()
+        st.session_state["owner"] = student
+    return st.session_state["owner"]
+
+
+def identity_ui() -> None:
+    """Store a new token in the browser, and the name the student goes by (typed once)."""
+    me = owner()
+    token = st.session_state.pop("new-token", None)
+    if token:
+        st.html(identity.cookie_script(token), unsafe_allow_javascript=True)
+    if "student-name" not in st.session_state:
+        st.session_state["student-name"] = store().student_names().get(me, "")
+    st.text_input(t("common.your_name"), key="student-name", max_chars=40, on_change=_save_name,
+                  placeholder=t("common.your_name_placeholder"), help=t("common.your_name_help"))
+    if "name-problem" in st.session_state:
+        st.error(say(st.session_state.pop("name-problem")))
+
+
+def _save_name() -> None:
+    try:
+        st.session_state["student-name"] = store().set_student_name(owner(), st.session_state["student-name"])
+    except Problem as exc:       # a name taken, invisible characters, a full disk
+        st.session_state["name-problem"] = exc.message
+
+
+def owner_name(run_owner: str | None, names: dict[str, str] | None = None) -> str:
+    """Who a run belongs to, as people read it: "you", a student's name, or the command-line owner."""
+    if run_owner == owner():
+        return t("common.you")
+    names = store().student_names() if names is None else names
+    if run_owner and run_owner.startswith("s-"):
+        return names.get(run_owner) or t("common.unnamed_student")
+    return run_owner or "teacher"

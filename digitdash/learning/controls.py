@@ -1,0 +1,96 @@
+"""Knobs that move while a run learns: pause, resume, and a new learning rate from the next batch.
+
+The page asks (`ask`: a row in the store's `changes` table, and a touch of the run's `controls` file
+so that the worker notices with one stat per batch); the worker applies it and records the step and
+epoch where it took effect (`applied`); the live curves mark each change, and the stored epochs
+carry the learning rate they ran at. A pause holds a worker, so a run's pauses end by themselves
+once they add up to PAUSE_MAX_SECONDS (recorded as a resume by the timer), and a run takes at most
+MAX_CHANGES changes.
+"""
+from __future__ import annotations
+
+import math
+import time
+
+from digitdash.i18n import Message, Problem
+from digitdash.plan import kinds
+from digitdash.plan.config import BOUNDS, ConfigError
+from digitdash.runs.store import Store, _check_owner
+
+KINDS = ("pause", "resume", "lr")
+PAUSE_MAX_SECONDS = 120  # all of a run's pauses together
+MAX_CHANGES = 40         # changes one run takes (each is kept and marked on its curves)
+TIMER = "timer"          # who resumed a pause that ran out
+
+
+class ControlError(Problem):
+    """A change the run cannot take now; the message says why."""
+
+
+def ask(store: Store, run_id: str, kind: str, value: float | None = None, by: str | None = None,
+        teacher: bool = False) -> int:
+    """Ask a running run for a change; returns its number. Only the owner (or the teacher), only a
+    running Keras run, a learning rate only within the form's bounds and without a schedule."""
+    run = store.get(run_id)
+    _check_owner(run, by, teacher)
+    config = run["config"]
+    if kind not in KINDS:
+        raise ControlError("control.kind", kind=kind)
+    if run["status"] != "running":
+        raise ControlError("control.not_running", status=run["status"])
+    if not kinds.of(config.architecture).keras:
+        raise ControlError("control.not_keras")
+    if kind == "lr":
+        if config.lr_schedule != "constant":
+            raise ControlError("control.schedule", schedule=config.lr_schedule)
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            value = float("nan")
+        bound = BOUNDS["learning_rate"]
+        if not (math.isfinite(value) and bound.low < value <= bound.high):
+            raise ConfigError("learning_rate", value, Message("control.lr_allowed", most=BOUNDS["learning_rate"].high))
+    with store.connection() as db:
+        if db.execute("SELECT COUNT(*) FROM changes WHERE run_id = ?", (run_id,)).fetchone()[0] >= MAX_CHANGES:
+            raise ControlError("control.too_many", most=MAX_CHANGES)
+        seq = db.execute("INSERT INTO changes (run_id, kind, value, asked, by) VALUES (?, ?, ?, ?, ?)",
+                         (run_id, kind, value, time.time(), by)).lastrowid
+    signal_file(store, run_id).touch()
+    return seq
+
+
+def signal_file(store: Store, run_id: str):
+    return store.run_dir(run_id) / "controls"
+
+
+def pending(store: Store, run_id: str) -> list[dict]:
+    """The changes asked and not yet applied, oldest first."""
+    with store.connection() as db:
+        return [dict(r) for r in db.execute(
+            "SELECT * FROM changes WHERE run_id = ? AND applied IS NULL ORDER BY seq", (run_id,))]
+
+
+def applied(store: Store, seq: int, step: int, epoch: int) -> None:
+    with store.connection() as db:
+        db.execute("UPDATE changes SET applied = ?, step = ?, epoch = ? WHERE seq = ?", (time.time(), step, epoch, seq))
+
+
+def record(store: Store, run_id: str, kind: str, by: str, step: int, epoch: int) -> None:
+    """A change the worker made itself (a pause that ran out)."""
+    now = time.time()
+    with store.connection() as db:
+        db.execute("INSERT INTO changes (run_id, kind, value, asked, by, applied, step, epoch)"
+                   " VALUES (?, ?, NULL, ?, ?, ?, ?, ?)", (run_id, kind, now, by, now, step, epoch))
+
+
+def changes(store: Store, run_id: str) -> list[dict]:
+    """Every change of the run, asked and applied, oldest first (the curves mark the applied ones)."""
+    with store.connection() as db:
+        return [dict(r) for r in db.execute("SELECT * FROM changes WHERE run_id = ? ORDER BY seq", (run_id,))]
+
+
+def paused(rows: list[dict]) -> bool:
+    """Whether the last applied pause/resume of these changes is a pause."""
+    last = [r["kind"] for r in rows if r["kind"] in ("pause", "resume") and r["applied"] is not None]
+    return bool(last) and last[-1] == "pause"
+

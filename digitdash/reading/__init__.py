@@ -1,0 +1,1 @@
+"""Reading trained networks without TensorFlow: forward pass, answers, inside, charts, compare, robustness."""

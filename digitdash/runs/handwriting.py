@@ -1,0 +1,262 @@
+"""The class's own handwriting: digits students drew or photographed and labelled themselves.
+
+Each drawing (the model's 28x28 input, a small copy of the original, the digit its writer meant)
+is kept in the run store with its owner. Every run is scored on them ("accuracy on our
+handwriting"): a run's answer to each drawing is cached, so a score costs one prediction per new
+drawing. A run may train with the class's drawings added to MNIST (RunConfig.class_drawings);
+every HOLD_OUT-th drawing is never trained on, and a run is scored only on the drawings it did not
+train on, so its score is never its own training set.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from digitdash.digits import datasets
+from digitdash.i18n import Problem
+from digitdash.plan import limits
+from digitdash.runs.store import TEACHER, Store, StoreError
+
+HOLD_OUT = 4                # drawings whose id is a multiple of this are never trained on
+MAX_PER_STUDENT = 500       # a student's drawings at most (a loop in a browser cannot fill the disk)
+ORIGINAL_SIDE = 280         # px: the original is kept at most this large (the canvas' size)
+SCORED = ("done", "stopped")
+
+
+class HandwritingError(Problem):
+    """A drawing that cannot be kept (bad label, empty picture, collection off, ...)."""
+
+
+def add(store: Store, image: np.ndarray, label, owner: str | None, original: np.ndarray | None = None,
+        student: bool = True) -> int:
+    """Keep one labelled drawing; returns its id. `image` is the 28x28 uint8 model input, `original`
+    the picture it came from (grayscale or RGB(A); shrunk to ORIGINAL_SIDE). A student (`student`)
+    is held to the teacher's switch and to MAX_PER_STUDENT; the teacher and the command line are not."""
+    if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or not 0 <= int(label) <= 9:
+        raise HandwritingError("handwriting.bad_label", label=repr(label))
+    image = np.asarray(image)
+    if image.shape != (28, 28) or image.dtype != np.uint8 or not image.any():
+        raise HandwritingError("handwriting.bad_image")
+    if student and owner not in (None, TEACHER):
+        if not limits.load().collect_drawings:
+            raise HandwritingError("handwriting.off")
+        if len(listing(store, owner)) >= MAX_PER_STUDENT:
+            raise HandwritingError("handwriting.too_many", most=MAX_PER_STUDENT)
+    with store.connection() as db:
+        cur = db.execute("INSERT INTO drawings (owner, label, created, image, original) VALUES (?, ?, ?, ?, ?)",
+                         (owner, int(label), time.time(), image.tobytes(),
+                          _png(original) if original is not None else None))
+        return int(cur.lastrowid)
+
+
+def add_picture(store: Store, data: bytes, label, owner: str | None, student: bool = True) -> int:
+    """A picture file holding one digit (the command line's `handwriting add`), read as the Draw
+    page reads an upload; a picture with several digits is refused."""
+    from digitdash.digits import preprocess
+    gray = preprocess.decode(data)
+    found = preprocess.prepare_all(gray, keep_steps=False)
+    if len(found) != 1:
+        raise HandwritingError("handwriting.several", n=len(found))
+    return add(store, found[0].image, label, owner, gray, student)
+
+
+def _png(picture: np.ndarray) -> bytes:
+    import cv2
+
+    from digitdash.digits.preprocess import canvas_gray
+    picture = np.asarray(picture)
+    picture = canvas_gray(picture) if picture.ndim == 3 else np.clip(picture, 0, 255).astype(np.uint8)
+    scale = ORIGINAL_SIDE / max(picture.shape)
+    if scale < 1:
+        size = (max(1, round(picture.shape[1] * scale)), max(1, round(picture.shape[0] * scale)))
+        picture = cv2.resize(picture, size, interpolation=cv2.INTER_AREA)
+    return cv2.imencode(".png", picture)[1].tobytes()
+
+
+def listing(store: Store, owner: str | None = ..., newest_first: bool = False) -> list[dict]:
+    """Drawings without their pixels: id, owner, label, created (one owner's when `owner` is given)."""
+    query, args = "SELECT id, owner, label, created FROM drawings", ()
+    if owner is not ...:
+        query, args = query + " WHERE owner IS ?", (owner,)
+    with store.connection() as db:
+        return [dict(r) for r in db.execute(query + (" ORDER BY id DESC" if newest_first else " ORDER BY id"), args)]
+
+
+def arrays(store: Store, ids: list[int] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ids, images (N, 28, 28) uint8, labels) of the given drawings, or of all of them."""
+    with store.connection() as db:
+        if ids is None:
+            rows = db.execute("SELECT id, image, label FROM drawings ORDER BY id").fetchall()
+        else:
+            rows = []
+            for start in range(0, len(ids), 500):
+                chunk = [int(i) for i in ids[start:start + 500]]
+                rows += db.execute(f"SELECT id, image, label FROM drawings WHERE id IN ({','.join('?' * len(chunk))})"
+                                   " ORDER BY id", chunk).fetchall()
+    images = np.frombuffer(b"".join(r["image"] for r in rows), np.uint8).reshape(-1, 28, 28)
+    return (np.array([r["id"] for r in rows], np.int64), images.copy(), np.array([r["label"] for r in rows], np.int64))
+
+
+def original(store: Store, drawing_id: int) -> np.ndarray | None:
+    """The picture a drawing came from (grayscale, at most ORIGINAL_SIDE), if it was kept."""
+    import cv2
+    with store.connection() as db:
+        row = db.execute("SELECT original FROM drawings WHERE id = ?", (int(drawing_id),)).fetchone()
+    if row is None or row[0] is None:
+        return None
+    return cv2.imdecode(np.frombuffer(row[0], np.uint8), cv2.IMREAD_GRAYSCALE)
+
+
+def delete(store: Store, drawing_id: int, by: str | None = None, teacher: bool = False) -> None:
+    """Delete one drawing (its writer, the teacher, or the command line when `by` is None)."""
+    with store.connection() as db:
+        row = db.execute("SELECT owner FROM drawings WHERE id = ?", (int(drawing_id),)).fetchone()
+        if row is None:
+            raise HandwritingError("handwriting.no_drawing", drawing=drawing_id)
+        if by is not None and not teacher and row[0] != by:
+            raise HandwritingError("handwriting.not_yours")
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("DELETE FROM answers WHERE drawing_id = ?", (int(drawing_id),))
+        db.execute("DELETE FROM drawings WHERE id = ?", (int(drawing_id),))
+        db.execute("COMMIT")
+
+
+def delete_all(store: Store) -> int:
+    """The teacher's reset of the class's set; returns how many drawings went."""
+    with store.connection() as db:
+        db.execute("BEGIN IMMEDIATE")
+        n = db.execute("SELECT COUNT(*) FROM drawings").fetchone()[0]
+        db.execute("DELETE FROM answers")
+        db.execute("DELETE FROM drawings")
+        db.execute("COMMIT")
+    return int(n)
+
+
+def counts(store: Store) -> list[int]:
+    """How many drawings of each digit 0-9."""
+    out = [0] * 10
+    with store.connection() as db:
+        for label, n in db.execute("SELECT label, COUNT(*) FROM drawings GROUP BY label"):
+            out[int(label)] = int(n)
+    return out
+
+
+def means(images: np.ndarray, labels: np.ndarray) -> dict[int, np.ndarray]:
+    """The mean drawing of each digit that has any (uint8 28x28)."""
+    return {d: images[labels == d].mean(axis=0).astype(np.uint8) for d in range(10) if (labels == d).any()}
+
+
+def training_set(store: Store) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ids, images, labels) a run may add to its training data: all but the held-out drawings."""
+    ids, images, labels = arrays(store)
+    keep = ids % HOLD_OUT != 0
+    return ids[keep], images[keep], labels[keep]
+
+
+SHARE = 0.05       # the class's drawings are repeated to make about this share of the training images
+MOST_REPEATS = 20
+
+
+def added_to(data, store: Store):
+    """(the dataset with the class's drawings put before its training images, the drawing ids).
+    Before, not after: the last part of the training images is the validation split. Few drawings
+    beside thousands of MNIST images would change nothing, so each is repeated (up to MOST_REPEATS
+    times) to make about SHARE of the training images. Only 28x28 gray digit datasets can take them."""
+    from dataclasses import replace
+
+    from digitdash.plan.config import ConfigError
+    if not datasets.digit_shaped(data.image_shape, data.num_classes):
+        raise ConfigError("class_drawings", True, not_digits(data.name))
+    ids, images, labels = training_set(store)
+    if not len(ids):
+        return data, []
+    repeats = int(np.clip(round(SHARE * len(data.x_train) / len(ids)), 1, MOST_REPEATS))
+    x = np.concatenate([np.tile(images[..., None], (repeats, 1, 1, 1)), data.x_train])
+    y = np.concatenate([np.tile(labels.astype(data.y_train.dtype), repeats), data.y_train])
+    return replace(data, x_train=x, y_train=y), [int(i) for i in ids]
+
+
+def not_digits(dataset: str):
+    from digitdash.i18n import Message
+    from digitdash.plan import limits as _limits
+    return Message("handwriting.not_digits", dataset=_limits.display(dataset))
+
+
+def score(store: Store, run: dict | str, labels: dict[int, int] | None = None, known: dict | None = None,
+          predict: bool = True) -> dict | None:
+    """How many of the class's drawings a finished run reads right: {right, total, accuracy}, over
+    the drawings it did not train on (accuracy None while there are none). None for a run without
+    a usable model. New drawings are predicted once and cached (`predict=False`: not predicted, the
+    score counts the drawings answered so far). `labels` (drawing id -> digit) and `known` (its
+    answers, drawing id -> digit) may be passed by a caller scoring many runs, so each is read once."""
+    from digitdash.reading.predict import ModelError, run_probabilities
+    run = store.get(run) if isinstance(run, str) else run
+    if run["status"] not in SCORED or store.model_path(run["id"]) is None:
+        return None
+    trained = set(run["info"].get("class_drawings", ()))
+    labels = _labels(store) if labels is None else labels
+    if known is None:
+        with store.connection() as db:
+            known = dict(db.execute("SELECT drawing_id, digit FROM answers WHERE run_id = ?", (run["id"],)).fetchall())
+    known = dict(known)
+    wanted = [i for i in labels if i not in trained]
+    missing = [i for i in wanted if i not in known]
+    if missing and predict:
+        ids, images, _ = arrays(store, missing)
+        try:
+            digits = np.concatenate([run_probabilities(store, run["id"], images[s:s + 512]).argmax(1)
+                                     for s in range(0, len(images), 512)])
+        except ModelError:
+            return None
+        answers = [(run["id"], int(i), int(d)) for i, d in zip(ids, digits)]
+        try:
+            with store.connection() as db:
+                db.executemany("INSERT OR REPLACE INTO answers VALUES (?, ?, ?)", answers)
+        except StoreError:       # only a cache: a full disk keeps the answers for this render, not stored
+            pass
+        known.update({i: d for _, i, d in answers})
+    scored = [(known[i], labels[i]) for i in wanted if i in known]
+    right = sum(a == b for a, b in scored)
+    return {"right": right, "total": len(scored), "accuracy": right / len(scored) if scored else None}
+
+
+def _labels(store: Store) -> dict[int, int]:
+    with store.connection() as db:
+        return dict(db.execute("SELECT id, label FROM drawings").fetchall())
+
+
+def scores(store: Store, runs: list[dict], predict: bool = True) -> dict[str, dict]:
+    """score() of each finished run with a model, by run id; the drawings and every run's answers
+    are read in one go (`predict` as for score). Without predicting, the runs that trained on none
+    of the drawings are counted by the database itself (a lesson's hundreds of runs at once)."""
+    finished = [run for run in runs if run["status"] in SCORED and store.model_path(run["id"]) is not None]
+    if not finished:
+        return {}
+    counted = [run["id"] for run in finished if not predict and not run["info"].get("class_drawings")]
+    out = {run_id: {"right": 0, "total": 0, "accuracy": None} for run_id in counted}
+    with store.connection() as db:
+        for start in range(0, len(counted), 500):
+            chunk = counted[start:start + 500]
+            for run_id, right, total in db.execute(
+                    "SELECT a.run_id, SUM(a.digit = d.label), COUNT(*) FROM answers a JOIN drawings d ON d.id = a.drawing_id"
+                    f" WHERE a.run_id IN ({','.join('?' * len(chunk))}) GROUP BY a.run_id", chunk):
+                out[run_id] = {"right": right, "total": total, "accuracy": right / total if total else None}
+    rest = [run for run in finished if run["id"] not in out]
+    if not rest:
+        return out
+    labels = _labels(store)
+    answers: dict[str, dict[int, int]] = {run["id"]: {} for run in rest}
+    ids = list(answers)
+    with store.connection() as db:
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            for run_id, drawing, digit in db.execute(
+                    f"SELECT run_id, drawing_id, digit FROM answers WHERE run_id IN ({','.join('?' * len(chunk))})",
+                    chunk):
+                answers[run_id][drawing] = digit
+    for run in rest:
+        figures = score(store, run, labels, answers[run["id"]], predict)
+        if figures is not None:
+            out[run["id"]] = figures
+    return out

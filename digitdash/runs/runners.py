@@ -1,0 +1,27 @@
+"""Which Runner trains the runs: DIGITDASH_RUNNER=local (worker processes on this machine, the
+default) or ray (Ray tasks, ray_runner)."""
+from __future__ import annotations
+
+import os
+
+from digitdash.i18n import Message
+from digitdash.plan.config import ConfigError
+from digitdash.runs.jobs import LocalRunner, Runner
+from digitdash.runs.store import Store
+
+NAMES = ("local", "ray")
+
+
+def setting() -> str:
+    name = os.environ.get("DIGITDASH_RUNNER", "").strip().lower() or "local"
+    if name not in NAMES:
+        raise ConfigError("DIGITDASH_RUNNER", name, Message("config.allowed.runner", names=", ".join(NAMES)))
+    return name
+
+
+def chosen(store: Store, name: str | None = None) -> Runner:
+    """The runner `name` names (default: the DIGITDASH_RUNNER setting), over the store."""
+    if (name or setting()) == "ray":
+        from digitdash.runs.ray_runner import RayRunner
+        return RayRunner(store)
+    return LocalRunner(store)
