@@ -12,9 +12,8 @@ from digitdash.digits import datasets
 from digitdash.digits.datasets import DatasetError, shape_of
 from digitdash.i18n import Problem
 from digitdash.plan import kinds, limits, share
-from digitdash.reading import charts, compare, lessons
+from digitdash.reading import charts, compare, handwriting, lessons
 from digitdash.reading import mistakes as cells
-from digitdash.runs import handwriting
 from digitdash.runs.store import StoreError
 
 t = language.t

@@ -6,8 +6,7 @@ import streamlit as st
 from app_pages.parts import language, server, sidebar, student
 from digitdash.digits.datasets import DatasetError, digit_shaped
 from digitdash.i18n import Problem
-from digitdash.reading import charts
-from digitdash.runs import handwriting
+from digitdash.reading import charts, handwriting
 
 t = language.t
 st.title(t("data.title"))

@@ -16,9 +16,8 @@ from digitdash import i18n
 from digitdash.digits import preprocess, samples, uploads
 from digitdash.i18n import Problem
 from digitdash.plan import kinds, limits
-from digitdash.reading import charts
+from digitdash.reading import charts, handwriting
 from digitdash.reading.predict import ModelError, run_probabilities
-from digitdash.runs import handwriting
 
 t = language.t
 CANVAS = 280           # px: the canvas' side

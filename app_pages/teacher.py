@@ -11,9 +11,9 @@ from digitdash.digits import datasets
 from digitdash.i18n import Problem
 from digitdash.plan import kinds, limits
 from digitdash.plan.config import DATASETS
-from digitdash.reading import leaderboard
-from digitdash.runs import estimate, handwriting
-from digitdash.runs.store import StoreError
+from digitdash.reading import handwriting, leaderboard
+from digitdash.runs import estimate
+from digitdash.runs.store import ACTIVE, StoreError
 
 t = language.t
 st.title(t("teacher.title"))
@@ -204,7 +204,7 @@ def archive_ui() -> None:
     st.subheader(t("teacher.archive_title"))
     if "archive-said" in st.session_state:        # what the last click did, said once after the page is redrawn
         st.success(st.session_state.pop("archive-said"))
-    finished = [r for r in store.runs() if r["status"] not in ("queued", "running")]
+    finished = [r for r in store.runs() if r["status"] not in ACTIVE]
     st.caption(t("teacher.archive_note", n=len(finished)) if finished else t("teacher.archive_none"))
     if finished:
         a, b = st.columns([3, 2], vertical_alignment="bottom")

@@ -14,7 +14,7 @@ from digitdash.plan.config import (ACTIVATIONS, BOUNDS, DOWNSAMPLING, INITIALIZE
                                    PADDINGS, PRESETS, ConfigError, RunConfig)
 from digitdash.reading import charts
 from digitdash.runs import estimate
-from digitdash.runs.store import StoreError
+from digitdash.runs.store import ACTIVE, StoreError
 
 t = language.t
 st.title(t("train.title"))
@@ -300,7 +300,7 @@ def live_ui() -> None:
             line += " · " + t("train.queue_about", minutes=max(1, round(waits[run_id] / 60)))
         st.markdown(line)
     changes = controls.changes(store, run_id)
-    if run["status"] in ("queued", "running"):
+    if run["status"] in ACTIVE:
         if run["owner"] == student.owner() or teacher_auth.is_teacher():
             if st.button(t("train.stop"), key="stop", help=t("train.stop_help")):
                 server.runner().stop(run_id, by=student.owner(), teacher=teacher_auth.is_teacher())
@@ -324,7 +324,7 @@ def live_ui() -> None:
     if epochs or batches:
         st.plotly_chart(charts.curves(epochs, batches, steps, lang, changes), key="live-curves", width="stretch")
     else:       # nothing learnt yet: no empty axes, no gaps of nothing
-        st.info(t("train.charts_waiting" if run["status"] in ("queued", "running") else "train.charts_none"),
+        st.info(t("train.charts_waiting" if run["status"] in ACTIVE else "train.charts_none"),
                 icon=":material/hourglass_top:")
     if epochs:
         st.plotly_chart(charts.gap_bars(epochs, st.session_state["acc-threshold"], st.session_state["loss-threshold"],

@@ -9,10 +9,10 @@ modules at the top: i18n, text, paths):
                 uploads, sample pictures and handwriting made here
     learning/   a run's network built and trained (Keras, NumPy, scikit-learn), knobs moved while
                 it learns, its results and figures, its code
-    runs/       the store, the queue, worker processes, local and Ray runners, waits, the class's
-                labelled drawings
-    reading/    trained networks read without TensorFlow: forward pass, answers, inside, charts,
-                compare, mistakes, lessons, the leaderboard, robustness
+    runs/       runs kept: the store (SQLite and a folder per run), statuses, the queue's order, waits
+    reading/    runs and trained networks read without TensorFlow: answers, inside, charts,
+                compare, mistakes, lessons, the class's handwriting, the leaderboard, robustness
+    workers/    who trains the runs: admission, worker processes, runs as Ray tasks
     classroom/  who a browser is, and the teacher's gate
     cli, bench  `python -m digitdash` and its benchmark
 

@@ -29,6 +29,7 @@ import numpy as np
 from digitdash import paths
 from digitdash.digits import datasets
 from digitdash.plan.config import preset
+from digitdash.runs.store import ACTIVE
 
 BENCH_PRESETS = ("mlp-512", "cnn-basic")
 
@@ -46,7 +47,7 @@ def _bare_fit(config, data) -> float:
 
 def _engine_fit(config, data, store) -> tuple[float, str]:
     from digitdash.learning.training import train
-    from digitdash.runs.jobs import StoreListener
+    from digitdash.workers.jobs import StoreListener
     run_id = store.create(config, status="running")
     outcome = train(config, data, StoreListener(store, run_id))
     store.save_model(run_id, outcome.model)
@@ -215,7 +216,7 @@ def _until_done(runner, configs: list, owners: list, timeout: float) -> tuple[fl
     ended: dict[str, float] = {}
     while time.perf_counter() - start < timeout and len(ended) < len(ids):
         for run_id in ids:
-            if run_id not in ended and runner.store.get(run_id)["status"] not in ("queued", "running"):
+            if run_id not in ended and runner.store.get(run_id)["status"] not in ACTIVE:
                 ended[run_id] = time.perf_counter() - start
         time.sleep(0.2)
     return time.perf_counter() - start, [runner.store.get(i) for i in ids], sorted(ended.values())
@@ -224,8 +225,8 @@ def _until_done(runner, configs: list, owners: list, timeout: float) -> tuple[fl
 def class_seconds(runs: int = 30, workers: int | None = None, timeout: float = 3600) -> dict:
     """A class at once: `runs` cnn-basic runs (2 epochs, mnist-5k), one per owner, submitted together
     to a fresh store; seconds until the last has finished, with `workers` workers (None: the default)."""
-    from digitdash.runs.jobs import LocalRunner
     from digitdash.runs.store import Store
+    from digitdash.workers.jobs import LocalRunner
     config = preset("cnn-basic").replace(epochs=2, dataset="mnist-5k")
     with tempfile.TemporaryDirectory() as home:
         runner = LocalRunner(Store(home), workers=workers)
@@ -244,9 +245,9 @@ def ray_figures(runs: int = 10, timeout: float = 1800) -> dict:
     store, so start-up is in both. ray_overhead_per_run_s: (Ray seconds - local seconds) / runs."""
     import os
 
-    from digitdash.runs.jobs import LocalRunner
-    from digitdash.runs.ray_runner import RayRunner
     from digitdash.runs.store import Store
+    from digitdash.workers.jobs import LocalRunner
+    from digitdash.workers.ray_runner import RayRunner
     config = preset("mlp-512").replace(layers=(64,), epochs=1, dataset="mnist-5k")
     figures = {}
     for name in ("local", "ray"):

@@ -23,9 +23,9 @@ from digitdash.digits.preprocess import ImageError
 from digitdash.i18n import Problem
 from digitdash.plan.config import PRESETS, ConfigError, RunConfig, preset
 from digitdash.plan.limits import LimitError
-from digitdash.runs import runners
-from digitdash.runs.jobs import ForegroundRunner, admit
-from digitdash.runs.store import TEACHER, Store, StoreError
+from digitdash.runs.store import ACTIVE, TEACHER, TRAINED, Store, StoreError
+from digitdash.workers import runners
+from digitdash.workers.jobs import ForegroundRunner, admit
 
 
 class UsageError(Exception):
@@ -172,7 +172,7 @@ def cmd_train(args) -> int:
         res = run["results"]
         print(f"{run['status']}: test accuracy {res.get('test_accuracy', float('nan')):.4f}, "
               f"test loss {res.get('test_loss', float('nan')):.4f}. {run['message']}".strip())
-    return 0 if run["status"] in ("done", "stopped") else 1
+    return 0 if run["status"] in TRAINED else 1
 
 
 def _owner(name: str) -> str:
@@ -196,7 +196,7 @@ def _through_ray(config, name, owner, out) -> tuple[Store, str]:
                 for row in runner.store.epochs(run_id)[shown:]:
                     _echo(out, config, row)
                     shown += 1
-                if run["status"] not in ("queued", "running"):
+                if run["status"] not in ACTIVE:
                     return runner.store, run_id
                 time.sleep(0.5)
             except KeyboardInterrupt:
@@ -457,7 +457,7 @@ def cmd_robustness(args) -> int:
 
 
 def cmd_handwriting(args) -> int:
-    from digitdash.runs import handwriting
+    from digitdash.reading import handwriting
     store = Store()
     if args.action == "add":
         added, failed = [], []
@@ -508,10 +508,10 @@ def cmd_handwriting(args) -> int:
 def cmd_worker(args) -> int:
     from digitdash import paths
     if args.ray:
-        from digitdash.runs.ray_runner import dispatcher_main
+        from digitdash.workers.ray_runner import dispatcher_main
         dispatcher_main(str(paths.home()))
     else:
-        from digitdash.runs.jobs import worker_main
+        from digitdash.workers.jobs import worker_main
         quiet_tensorflow()
         worker_main(str(paths.home()), args.slot)
     return 0

@@ -21,8 +21,8 @@ from digitdash.plan import limits
 from digitdash.plan.config import PRESETS, ConfigError, RunConfig
 from digitdash.plan.limits import LimitError
 from digitdash.runs import estimate
-from digitdash.runs.jobs import LocalRunner, admit
 from digitdash.runs.store import Store
+from digitdash.workers.jobs import LocalRunner, admit
 
 from conftest import ROOT, copy_home, seed_cache
 

@@ -5,8 +5,8 @@ import pytest
 
 from digitdash.learning import controls
 from digitdash.plan.config import ConfigError, RunConfig
-from digitdash.runs.jobs import LocalRunner
 from digitdash.runs.store import Store, StoreError
+from digitdash.workers.jobs import LocalRunner
 
 from conftest import finished, wait_for
 

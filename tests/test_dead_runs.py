@@ -15,8 +15,8 @@ import time
 import pytest
 
 from digitdash.plan.config import RunConfig
-from digitdash.runs.jobs import LocalRunner
 from digitdash.runs.store import SILENT_SECONDS, Store
+from digitdash.workers.jobs import LocalRunner
 
 from conftest import ROOT, finished, wait_for
 
@@ -90,7 +90,7 @@ def test_a_worker_that_stops_answering_is_taken_for_dead_and_lets_the_run_go(run
 
 LONG_STEP = """
 import sys, time
-from digitdash.runs import jobs
+from digitdash.workers import jobs
 real = jobs.prepared
 def slow(store, config):          # a step that reports nothing for longer than SILENT_SECONDS
     time.sleep(float(sys.argv[2]))
@@ -120,7 +120,7 @@ def test_a_long_step_that_reports_nothing_is_not_taken_for_dead(digitdash_home):
 
 DISK_FILLS = """
 import resource, signal, sys
-from digitdash.runs import jobs
+from digitdash.workers import jobs
 from digitdash.runs.store import Store
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 real = jobs.StoreListener.epoch

@@ -5,8 +5,8 @@ import pytest
 
 from digitdash.plan import experiments
 from digitdash.plan.config import RunConfig
-from digitdash.runs.jobs import LocalRunner
 from digitdash.runs.store import Store
+from digitdash.workers.jobs import LocalRunner
 
 from conftest import cli, finished, wait_for
 

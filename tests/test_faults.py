@@ -18,10 +18,10 @@ from streamlit.testing.v1 import AppTest
 from digitdash.i18n import Message, catalogue
 from digitdash.plan.config import RunConfig
 from digitdash.reading.predict import ModelError, run_probabilities
-from digitdash.runs import jobs
 from digitdash.runs import store as store_module
-from digitdash.runs.jobs import LocalRunner
 from digitdash.runs.store import SCHEMA_VERSION, Store, StoreError
+from digitdash.workers import jobs
+from digitdash.workers.jobs import LocalRunner
 
 from conftest import ROOT, at_home, copy_home, finished, wait_for
 
@@ -32,7 +32,7 @@ SMALL = RunConfig(layers=(32,), epochs=2, batch_size=64)
 def test_the_server_restarted_mid_run_loses_nothing(seeded, digitdash_home):
     # The "server": one process holding the runner, as the app does; it submits and is killed.
     code = ("import sys, time\n"
-            "from digitdash.plan.config import RunConfig\nfrom digitdash.runs.jobs import LocalRunner\n"
+            "from digitdash.plan.config import RunConfig\nfrom digitdash.workers.jobs import LocalRunner\n"
             "from digitdash.runs.store import Store\n"
             "r = LocalRunner(Store())\n"
             "print(r.submit(RunConfig(layers=(32,), epochs=12, batch_size=64)), flush=True)\n"

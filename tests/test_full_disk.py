@@ -16,8 +16,9 @@ import pytest
 
 from digitdash.i18n import catalogue
 from digitdash.plan.config import RunConfig
-from digitdash.runs import handwriting, jobs
+from digitdash.reading import handwriting
 from digitdash.runs.store import Store
+from digitdash.workers import jobs
 
 from conftest import ROOT
 

@@ -6,10 +6,9 @@ import pytest
 
 from digitdash.plan import limits
 from digitdash.plan.config import ConfigError, RunConfig
-from digitdash.reading import leaderboard, predict
-from digitdash.runs import handwriting
-from digitdash.runs.jobs import ForegroundRunner
+from digitdash.reading import handwriting, leaderboard, predict
 from digitdash.runs.store import Store
+from digitdash.workers.jobs import ForegroundRunner
 
 from conftest import cli
 

@@ -115,8 +115,8 @@ def test_a_baseline_has_no_inside():
 def trained_store(tmp_path_factory):
     """A store with one small MLP trained 2 epochs, trained once for the module."""
     from digitdash.plan.config import RunConfig
-    from digitdash.runs.jobs import execute
     from digitdash.runs.store import Store
+    from digitdash.workers.jobs import execute
 
     from conftest import at_home
     with at_home(tmp_path_factory.mktemp("inside-run")) as home:

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from digitdash.plan.config import RunConfig
-from digitdash.runs.jobs import LocalRunner
 from digitdash.runs.store import Store
+from digitdash.workers.jobs import LocalRunner
 
 from conftest import cli, finished, wait_for
 
@@ -183,7 +183,7 @@ def test_cli_bad_input_exits_2_with_one_line(args, needle, digitdash_home):
 def test_a_worker_about_to_exit_still_takes_a_run_queued_at_that_moment(digitdash_home, monkeypatch):
     """The slot looks taken when the run is queued, so no new worker starts: the leaving one
     must find the run after letting go of its slot."""
-    from digitdash.runs import jobs
+    from digitdash.workers import jobs
     store = Store(digitdash_home)
     run_id = store.create(SMALL.replace(epochs=1))
     calls = []

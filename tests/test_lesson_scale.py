@@ -9,8 +9,7 @@ from streamlit.testing.v1 import AppTest
 from digitdash.i18n import catalogue
 from digitdash.learning import metrics
 from digitdash.plan.config import RunConfig
-from digitdash.reading import compare
-from digitdash.runs import handwriting
+from digitdash.reading import compare, handwriting
 from digitdash.runs import store as store_module
 from digitdash.runs.store import Store, StoreError
 

@@ -162,7 +162,7 @@ def test_the_teacher_page_shows_the_class_and_moves_stops_and_limits(digitdash_h
 
 def test_the_teacher_reviews_deletes_and_pauses_the_class_handwriting(runs, clock, mnist5k):
     from digitdash.plan import limits
-    from digitdash.runs import handwriting
+    from digitdash.reading import handwriting
     store = runs[0]
     ana = handwriting.add(store, mnist5k.x_test[0, ..., 0], int(mnist5k.y_test[0]), "s-ana")
     ben = handwriting.add(store, mnist5k.x_test[1, ..., 0], int(mnist5k.y_test[1]), "s-ben")

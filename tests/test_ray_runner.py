@@ -11,8 +11,8 @@ from test_class import A, B, write_limits
 
 from digitdash.plan.config import ConfigError, RunConfig
 from digitdash.plan.limits import LimitError
-from digitdash.runs.ray_runner import CAPACITY_FILE, RayRunner
 from digitdash.runs.store import Store
+from digitdash.workers.ray_runner import CAPACITY_FILE, RayRunner
 
 from conftest import cli, finished, seed_cache, wait_for
 

@@ -120,7 +120,8 @@ def test_deleting_a_run_leaves_nothing_of_it(digitdash_home, mnist5k):
     import sqlite3
 
     from digitdash.learning import controls
-    from digitdash.runs import handwriting, jobs
+    from digitdash.reading import handwriting
+    from digitdash.workers import jobs
     store = Store(digitdash_home)
     handwriting.add(store, mnist5k.x_test[0, ..., 0], int(mnist5k.y_test[0]), A)
     run_id = store.create(RunConfig(layers=(8,), epochs=1, batch_size=256), owner=A, status="running")

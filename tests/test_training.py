@@ -105,7 +105,7 @@ def test_a_half_written_model_is_never_left_behind(tmp_path):
 def test_tensorboard_logs_when_the_setting_asks(monkeypatch, digitdash_home):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    from digitdash.runs.jobs import ForegroundRunner
+    from digitdash.workers.jobs import ForegroundRunner
     runner = ForegroundRunner(Store(digitdash_home))
     off = runner.submit(RunConfig(layers=(8,), epochs=1))
     assert not (runner.store.run_dir(off) / "tensorboard").exists()             # off by default

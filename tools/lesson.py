@@ -55,7 +55,7 @@ def trained_base(home: Path, students: int = STUDENTS, drawings: int = DRAWINGS,
     """A store in `home` with the class (`students` names), `drawings` labelled drawings, and a few
     real runs trained on mnist-5k (BASE_RUNS), answering the drawings as a worker does at a run's end."""
     from digitdash.digits import datasets
-    from digitdash.runs import handwriting
+    from digitdash.reading import handwriting
     from digitdash.runs.store import Store
     t0 = time.perf_counter()
     store = Store(home)

@@ -21,6 +21,7 @@ from app_pages.parts.language import t
 from app_pages.parts.server import store
 from digitdash import i18n
 from digitdash.plan import kinds
+from digitdash.runs.store import TRAINED
 
 MODELS_COOKIE = "digitdash_draw_models"
 DRAWING_COOKIE = "digitdash_drawing"
@@ -33,7 +34,7 @@ def trained_runs(empty_key: str, keras_only: bool = False) -> dict[str, dict]:
     """Finished runs that have a model, best test accuracy first (by id). With none, the page says
     `empty_key`, points to Train and stops."""
     runs_store = store()
-    runs = [r for r in runs_store.runs(("done", "stopped")) if (not keras_only or kinds.of(r["config"].architecture).keras)
+    runs = [r for r in runs_store.runs(TRAINED) if (not keras_only or kinds.of(r["config"].architecture).keras)
             and runs_store.model_path(r["id"])]
     if not runs:
         st.info(t(empty_key))

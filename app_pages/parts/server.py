@@ -15,9 +15,9 @@ from digitdash.classroom import teacher_gate
 from digitdash.digits import datasets
 from digitdash.plan.config import ConfigError
 from digitdash.reading import memo
-from digitdash.runs import runners
-from digitdash.runs.jobs import Runner
 from digitdash.runs.store import Store, StoreError
+from digitdash.workers import runners
+from digitdash.workers.jobs import Runner
 
 
 @st.cache_resource(show_spinner=False)

@@ -9,7 +9,7 @@ import secrets
 
 from digitdash.i18n import Message
 from digitdash.plan.config import ConfigError, RunConfig, preset
-from digitdash.runs.jobs import admit
+from digitdash.workers.jobs import admit
 
 TEMPLATES: dict[str, tuple[str, dict[str, list]]] = {
     # name: (base preset, {knob: values})

@@ -1,1 +1,1 @@
-"""Reading trained networks without TensorFlow: forward pass, answers, inside, charts, compare, robustness."""
+"""Reading runs and trained networks, without TensorFlow: answers, inside, charts, compare, the class's handwriting."""

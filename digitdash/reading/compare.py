@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from digitdash.learning import metrics
 from digitdash.plan import limits
-from digitdash.reading import memo
-from digitdash.runs import handwriting
+from digitdash.reading import handwriting, memo
 
 # Table columns the Compare page charts (pages show them through the catalogue's column.* entries).
 ACCURACY_COLUMNS = ["mean accuracy", "mean val_accuracy", "test accuracy", "drawings accuracy", "our handwriting"]

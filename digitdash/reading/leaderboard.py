@@ -1,6 +1,8 @@
 """The class leaderboard: each owner's best test accuracy, best first."""
 from __future__ import annotations
 
+from digitdash.runs.store import TRAINED
+
 
 def best_per_owner(runs: list[dict], ours: dict[str, dict] | None = None) -> list[dict]:
     """One entry per owner with a finished, evaluated run: owner, test_accuracy, name (the best
@@ -11,7 +13,7 @@ def best_per_owner(runs: list[dict], ours: dict[str, dict] | None = None) -> lis
     best: dict = {}
     for run in sorted(runs, key=lambda r: r["seq"]):
         acc = run["results"].get("test_accuracy")
-        if acc is None or run["status"] not in ("done", "stopped"):
+        if acc is None or run["status"] not in TRAINED:
             continue
         entry = best.setdefault(run["owner"], {"owner": run["owner"], "test_accuracy": -1.0, "name": "", "runs": 0,
                                                "our_handwriting": None})

@@ -1,1 +1,1 @@
-"""Runs: the store, the queue, worker processes, local and Ray runners, waits, the class's labelled drawings."""
+"""Runs kept: the store (SQLite and a folder per run), statuses, the fair queue's order, waits."""

@@ -14,6 +14,7 @@ import time
 from digitdash.digits import datasets
 from digitdash.plan import architecture, kinds
 from digitdash.plan.config import ConfigError, RunConfig
+from digitdash.runs.store import TRAINED
 
 FALLBACK_FLOPS_PER_S = 2e10     # a 2-core CPU's training rate (measured: cnn-basic on mnist-partial)
 STEP_SECONDS = 0.002            # Keras' own cost per batch
@@ -53,7 +54,7 @@ def waits(runs: list[dict], queue: list[str], slots: int, now: float | None = No
     """Seconds until each waiting run (in queue order) starts, with `slots` runs training at once:
     the running runs' remaining time first, then each waiting run takes the first slot to free."""
     now = now or time.time()
-    rate = flops_per_second([r for r in runs if r["status"] in ("done", "stopped")])
+    rate = flops_per_second([r for r in runs if r["status"] in TRAINED])
     by_id = {r["id"]: r for r in runs}
     free = []
     for run in runs:

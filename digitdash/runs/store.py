@@ -32,8 +32,12 @@ from digitdash.plan import kinds
 from digitdash.plan.config import RunConfig
 
 SCHEMA_VERSION = 8
-STATUSES = ("queued", "running", "done", "stopped", "diverged", "failed", "interrupted")
-FINISHED = ("done", "stopped", "diverged", "failed", "interrupted")
+# A run's statuses, named once: waiting or training (ACTIVE), then one of FINISHED; TRAINED are the
+# finished runs whose network can be read (its weights kept).
+ACTIVE = ("queued", "running")
+TRAINED = ("done", "stopped")
+FINISHED = (*TRAINED, "diverged", "failed", "interrupted")
+STATUSES = (*ACTIVE, *FINISHED)
 
 # The class's own handwriting (see handwriting.py): labelled drawings, and each run's answer to each.
 _HANDWRITING = [

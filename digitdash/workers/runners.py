@@ -6,8 +6,8 @@ import os
 
 from digitdash.i18n import Message
 from digitdash.plan.config import ConfigError
-from digitdash.runs.jobs import LocalRunner, Runner
 from digitdash.runs.store import Store
+from digitdash.workers.jobs import LocalRunner, Runner
 
 NAMES = ("local", "ray")
 
@@ -22,6 +22,6 @@ def setting() -> str:
 def chosen(store: Store, name: str | None = None) -> Runner:
     """The runner `name` names (default: the DIGITDASH_RUNNER setting), over the store."""
     if (name or setting()) == "ray":
-        from digitdash.runs.ray_runner import RayRunner
+        from digitdash.workers.ray_runner import RayRunner
         return RayRunner(store)
     return LocalRunner(store)

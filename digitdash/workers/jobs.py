@@ -29,9 +29,9 @@ from digitdash.learning import controls, device
 from digitdash.learning.training import Listener, train
 from digitdash.plan import architecture, kinds, limits
 from digitdash.plan.config import ConfigError, RunConfig
-from digitdash.reading import forward
-from digitdash.runs import estimate, handwriting
-from digitdash.runs.store import HEARTBEAT_SECONDS, TEACHER, Store, StoreError, alive
+from digitdash.reading import forward, handwriting
+from digitdash.runs import estimate
+from digitdash.runs.store import ACTIVE, HEARTBEAT_SECONDS, TEACHER, Store, StoreError, alive
 
 IDLE_EXIT_SECONDS = 60      # a worker with nothing to do for this long exits
 POLL_SECONDS = 0.3
@@ -76,7 +76,7 @@ def admit(store: Store, configs: list[RunConfig], owner: str | None, teacher: bo
     """Refuse, before any run exists, configs that cannot be built (ConfigError) or that break the
     teacher's limits for a student (LimitError, naming the limit)."""
     runs = store.runs()
-    waiting = sum(r["owner"] == owner and r["status"] in ("queued", "running") for r in runs)
+    waiting = sum(r["owner"] == owner and r["status"] in ACTIVE for r in runs)
     rules = limits.load()
     for n, config in enumerate(configs):
         config.validate()

@@ -16,12 +16,12 @@ import numpy as np
 from digitdash.digits import datasets
 from digitdash.i18n import Problem
 from digitdash.plan import limits
-from digitdash.runs.store import TEACHER, Store, StoreError
+from digitdash.runs.store import TEACHER, TRAINED, Store, StoreError
 
 HOLD_OUT = 4                # drawings whose id is a multiple of this are never trained on
 MAX_PER_STUDENT = 500       # a student's drawings at most (a loop in a browser cannot fill the disk)
 ORIGINAL_SIDE = 280         # px: the original is kept at most this large (the canvas' size)
-SCORED = ("done", "stopped")
+SCORED = TRAINED
 
 
 class HandwritingError(Problem):

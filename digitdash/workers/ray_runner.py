@@ -30,10 +30,10 @@ from digitdash.i18n import Message
 from digitdash.learning.results import Listener, Outcome
 from digitdash.plan import kinds
 from digitdash.plan.config import ConfigError, RunConfig
-from digitdash.runs.jobs import (IDLE_EXIT_SECONDS, LOCK_WAIT_SECONDS, POLL_SECONDS, Heartbeat, QueueRunner,
-                                 StoreListener, _acquire, _setting, _slot_taken, end, failure, here, prepared, record,
-                                 spawn_worker)
 from digitdash.runs.store import Store, StoreError
+from digitdash.workers.jobs import (IDLE_EXIT_SECONDS, LOCK_WAIT_SECONDS, POLL_SECONDS, Heartbeat, QueueRunner,
+                                    StoreListener, _acquire, _setting, _slot_taken, end, failure, here, prepared,
+                                    record, spawn_worker)
 
 SLOT = "ray"                 # the dispatcher's lock: worker-ray.lock in the store's folder
 CAPACITY_FILE = "ray.json"   # what the dispatcher last saw of the cluster (for the pages' wait estimates)
