@@ -104,6 +104,12 @@ CREATE TABLE IF NOT EXISTS students (id TEXT PRIMARY KEY, name TEXT NOT NULL, cr
 
 TEACHER = "teacher"     # the owner of command-line runs unless --owner says otherwise
 
+
+def is_teacher(who: str | None, teacher: bool = False) -> bool:
+    """Who counts as the teacher, decided here only: a browser holding the teacher's rights
+    (`teacher=True`), the command line (no owner), or the owner the command line runs as."""
+    return teacher or who in (None, TEACHER)
+
 HEARTBEAT_SECONDS = 2.0   # a worker's sign of life for each run in hand, whatever it is doing
 SILENT_SECONDS = 10.0     # no sign of life for this long (and watched that long here): its worker is taken for dead
 LOOK_SECONDS = 2.0        # the pages' reads look for dead workers at most this often per process

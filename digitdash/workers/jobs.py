@@ -31,7 +31,7 @@ from digitdash.plan import architecture, kinds, limits
 from digitdash.plan.config import ConfigError, RunConfig
 from digitdash.reading import forward, handwriting
 from digitdash.runs import estimate
-from digitdash.runs.store import ACTIVE, HEARTBEAT_SECONDS, TEACHER, Store, StoreError, alive
+from digitdash.runs.store import ACTIVE, HEARTBEAT_SECONDS, TEACHER, Store, StoreError, alive, is_teacher
 
 IDLE_EXIT_SECONDS = 60      # a worker with nothing to do for this long exits
 POLL_SECONDS = 0.3
@@ -65,11 +65,6 @@ def _setting(name: str) -> int | None:
 def tensorboard_wanted() -> bool:
     """DIGITDASH_TENSORBOARD=1 (or true, yes, on): each Keras run also writes TensorBoard logs."""
     return os.environ.get("DIGITDASH_TENSORBOARD", "").strip().lower() in ("1", "true", "yes", "on")
-
-
-def is_teacher(owner: str | None, teacher: bool = False) -> bool:
-    """The teacher (and the command line's default owner) is not held to the limits."""
-    return teacher or owner in (None, TEACHER)
 
 
 def admit(store: Store, configs: list[RunConfig], owner: str | None, teacher: bool = False) -> None:
