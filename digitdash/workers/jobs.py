@@ -31,7 +31,7 @@ from digitdash.plan import architecture, kinds, limits
 from digitdash.plan.config import ConfigError, RunConfig
 from digitdash.reading import forward, handwriting
 from digitdash.runs import estimate
-from digitdash.runs.store import ACTIVE, HEARTBEAT_SECONDS, TEACHER, Store, StoreError, alive, is_teacher
+from digitdash.runs.store import ACTIVE, HEARTBEAT_SECONDS, Store, StoreError, alive, is_teacher
 
 IDLE_EXIT_SECONDS = 60      # a worker with nothing to do for this long exits
 POLL_SECONDS = 0.3
