@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import MutableMapping
 
-from digitdash.plan.config import PRESETS, ConfigError, RunConfig
+from digitdash.plan.config import PRESETS, ConfigError, RunConfig, dashed
 
 TEXT_FIELDS = ("layers", "conv_filters")   # edited as text such as "512-128"
 FIELDS = [f for f in RunConfig().to_dict() if f != "dataset"]
@@ -22,7 +22,7 @@ def load_config(config: RunConfig, state: MutableMapping | None = None) -> None:
     for field, value in config.to_dict().items():
         if field == "dataset":
             continue
-        state[f"cfg-{field}"] = "-".join(map(str, value)) if field in TEXT_FIELDS else value
+        state[f"cfg-{field}"] = dashed(value) if field in TEXT_FIELDS else value
 
 
 def config_from_state(state: MutableMapping, dataset: str) -> RunConfig:

@@ -178,7 +178,7 @@ class RunConfig:
         """A short description that tells runs apart: the layers, then for a Keras network each model
         knob that is not its default, briefly: 'mlp 512-128', 'mlp 128-64 drop0.2',
         'cnn c32-c64 d256 bn drop0.5 aug', 'cnn c32-c64 d128 stride-last adadelta'."""
-        dense = "-".join(map(str, self.layers)) or "none"
+        dense = dashed(self.layers) or "none"
         kind = kinds.KINDS.get(self.architecture)
         if kind is None or not kind.layered:
             return self.architecture
@@ -204,6 +204,11 @@ class RunConfig:
         said += [self.optimizer] if self.optimizer != d["optimizer"] else []
         said += [self.lr_schedule] if self.lr_schedule != d["lr_schedule"] else []
         return said
+
+
+def dashed(values) -> str:
+    """A list of sizes as people type it in the form, a link and the command line: (512, 128) -> '512-128'."""
+    return "-".join(map(str, values))
 
 
 def _parse(key: str, text, current):

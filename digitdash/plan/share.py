@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from digitdash.plan.config import ConfigError, RunConfig
+from digitdash.plan.config import ConfigError, RunConfig, dashed
 
 PAGE_PARAMS = ("run", "runs", "dataset")     # the pages' own parameters, not knobs
 MAX_VALUE = 100                              # a longer value is not a knob's
@@ -16,7 +16,7 @@ def _text(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, tuple):
-        return "-".join(map(str, value))
+        return dashed(value)
     return repr(value) if isinstance(value, float) else str(value)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from digitdash.learning import metrics
 from digitdash.plan import limits
+from digitdash.plan.config import dashed
 from digitdash.reading import handwriting, memo
 
 # Table columns the Compare page charts (pages show them through the catalogue's column.* entries).
@@ -41,7 +42,7 @@ def row(run: dict, figures: dict, knobs: list[str], owner: str | None = None,
            "dataset": limits.display(run["dataset"])}
     for k in knobs:
         value = cfg.get(k)
-        out[k] = "-".join(map(str, value)) if isinstance(value, list) else value
+        out[k] = dashed(value) if isinstance(value, list) else value
     out["epochs run"] = figures.pop("epochs run")
     timing = {k: figures.pop(k) for k in ("train time s", "s per epoch", "loss drop per epoch")}
     out.update(figures)

@@ -3,7 +3,7 @@ gave, and the notebooks' own figures beside ours (`python -m digitdash reproduce
 from __future__ import annotations
 
 from digitdash.i18n import Message, knob_value
-from digitdash.plan.config import RunConfig
+from digitdash.plan.config import RunConfig, dashed
 
 # What the notebooks reported (../shared/DESIGN.md), by (family, value); the final network by preset.
 NOTEBOOK = {("activation", "linear"): "0.91-0.92", ("activation", "relu"): "0.97-0.98",
@@ -28,7 +28,7 @@ def varied(configs: list[RunConfig]) -> list[str]:
 
 def value_of(config: RunConfig, knob: str) -> str:
     value = getattr(config, knob)
-    return "-".join(map(str, value)) if isinstance(value, tuple) else f"{value:g}" if isinstance(value, float) else str(value)
+    return dashed(value) if isinstance(value, tuple) else f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def conclusion(runs: list[dict], epochs_of) -> list[Message]:
