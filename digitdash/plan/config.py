@@ -11,6 +11,7 @@ from digitdash.i18n import Message, Problem
 from digitdash.plan import kinds
 
 DATASETS = ("mnist-5k", "mnist", "fashion-mnist", "cifar10")   # built in (datasets.py decodes them)
+DEFAULT_DATASET = DATASETS[0]    # what a new run, the Draw page's samples and a fresh server use: offline
 ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh", "elu", "selu", "gelu", "leaky_relu")
 INITIALIZERS = ("zeros", "random_normal", "random_uniform", "glorot_uniform", "glorot_normal",
                 "he_uniform", "he_normal", "lecun_normal")
@@ -64,7 +65,7 @@ class ConfigError(Problem):
 
 @dataclass(frozen=True)
 class RunConfig:
-    dataset: str = "mnist-5k"
+    dataset: str = DEFAULT_DATASET
     architecture: str = "mlp"
     layers: tuple[int, ...] = (512,)          # dense hidden layers (neurons each)
     conv_filters: tuple[int, ...] = (32, 64)  # cnn only: one conv layer per entry

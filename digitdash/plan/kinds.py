@@ -41,7 +41,6 @@ _ALL = (
 )
 KINDS: dict[str, Kind] = {k.name: k for k in _ALL}
 NAMES = tuple(KINDS)
-KERAS = tuple(k.name for k in _ALL if k.keras)
 BASELINES = tuple(k.name for k in _ALL if not k.keras)
 MODEL_SUFFIXES = tuple(dict.fromkeys(k.suffix for k in _ALL))
 

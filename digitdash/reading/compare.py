@@ -10,7 +10,6 @@ from digitdash.reading import handwriting, memo
 ACCURACY_COLUMNS = ["mean accuracy", "mean val_accuracy", "test accuracy", "drawings accuracy", "our handwriting"]
 LOSS_COLUMNS = ["mean loss", "mean val_loss", "test loss"]
 PARAMS, FLOPS, TIME = "params", "MFLOPs", "train time s"
-SUMMARY_KEYS = ("epochs", "layers", "activation", "initializer", "optimizer", "learning_rate", "batch_size")
 
 
 def differing_knobs(configs: list[dict]) -> list[str]:

@@ -26,7 +26,8 @@ from digitdash.reading.forward import Network, UnsupportedLayer
 MAX_MODELS = 8
 LAYERS_FILE = "layers.npz"          # beside model.keras: the same network as plain arrays
 _models: OrderedDict[tuple[str, float], object] = OrderedDict()
-_lock = threading.Lock()
+_lock = threading.Lock()        # guards _models and _loading, never held while loading
+_loading: dict[tuple[str, float], threading.Lock] = {}    # one gate per file being loaded
 
 
 class ModelError(Problem):
@@ -35,22 +36,35 @@ class ModelError(Problem):
 
 def load(path: Path):
     """(model, call on uint8 images -> probabilities) for the model file at path, loaded once per
-    process (reloaded if the file changes). A Keras run's model is a forward.Network."""
+    process (reloaded if the file changes). A Keras run's model is a forward.Network. A slow load
+    (TensorFlow's import, a large file) holds up only those asking for the same file."""
     path = Path(path)
     try:
         key = (str(path), path.stat().st_mtime)
     except OSError:
         raise ModelError("model.missing", path=str(path)) from None
     with _lock:
-        if key not in _models:
-            try:
-                _models[key] = _load(path)
-            except Exception as exc:    # noqa: BLE001 - told apart below: the file's fault or the machine's
-                raise refusal(path, exc) from None
+        if key in _models:
+            _models.move_to_end(key)
+            return _models[key]
+        gate = _loading.setdefault(key, threading.Lock())
+    with gate:
+        with _lock:
+            if key in _models:          # loaded by whoever held the gate before us
+                _models.move_to_end(key)
+                return _models[key]
+        try:
+            loaded = _load(path)
+        except Exception as exc:    # noqa: BLE001 - told apart below: the file's fault or the machine's
+            with _lock:
+                _loading.pop(key, None)
+            raise refusal(path, exc) from None
+        with _lock:
+            _loading.pop(key, None)
+            _models[key] = loaded
             while len(_models) > MAX_MODELS:
                 _models.popitem(last=False)
-        _models.move_to_end(key)
-        return _models[key]
+            return loaded
 
 
 # The machine's trouble, not the file's: the file is left as it is.
