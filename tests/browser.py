@@ -1,6 +1,11 @@
 """A real DigitDash server and Debian's chromium driven by Playwright (no browser download)."""
+import fcntl
+import json
 import os
 import shutil
+from pathlib import Path
+import subprocess
+import sys
 
 import pytest
 
@@ -8,7 +13,7 @@ from tools.app_server import ServerDidNotStart, free_port
 from tools.app_server import start as start_server
 from tools.app_server import stop as stop_server
 
-from conftest import seed_cache
+from conftest import ROOT, seed_cache
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -59,14 +64,77 @@ def _port_taken(exc: ServerDidNotStart) -> bool:
     return "is not available" in str(exc)          # Streamlit's line, in the log the message ends with
 
 
+# Stores the browser tests start from, each a few runs trained by the command line. All are trained
+# once per test session, in one process (TensorFlow loads once, not once a test), then copied.
+STORES = {
+    "cnn for drawing": [["train", "--preset", "cnn-basic", "--set", "epochs=4", "--name", "cnn for drawing"]],
+    "tiny mlp": [["train", "--set", "layers=16", "--set", "epochs=1"]],
+    "mlp to look into": [["train", "--preset", "mlp-512", "--set", "epochs=2", "--name", "mlp to look into"]],
+    "mlp 32": [["train", "--set", "layers=32", "--set", "epochs=1"]],
+    "reader": [["train", "--preset", "cnn-basic", "--set", "epochs=3", "--name", "reader"]],
+    "two mlps and a family": [["train", "--set", "layers=32", "--set", "epochs=2", "--name", "mlp 32 run"],
+                              ["train", "--set", "layers=128", "--set", "epochs=2", "--name", "mlp 128 run"],
+                              ["experiment", "--vary", "layers=16,64", "--set", "epochs=1"]],
+    "first and second mlp": [["train", "--set", "layers=32", "--set", "epochs=1", "--name", "first mlp"],
+                             ["train", "--set", "layers=16", "--set", "epochs=1", "--name", "second mlp"]],
+}
+_TRAIN_ALL = """
+import json, os, sys
+from digitdash import cli
+for home, commands in json.loads(sys.argv[1]):
+    os.environ["DIGITDASH_HOME"] = home
+    for argv in commands:
+        if cli.main(argv) != 0:
+            sys.exit(f"{argv} failed in {home}")
+"""
+
+
+@pytest.fixture(scope="session")
+def trained_stores(tmp_path_factory, mnist5k_cached):
+    """The folder holding every store of STORES, trained once for the whole session: the first test
+    process to ask trains them (the others wait on the lock), later ones find them made."""
+    root = tmp_path_factory.getbasetemp().parent / "trained-stores"    # shared by the xdist workers
+    root.mkdir(exist_ok=True)
+    with open(root / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (root / "made").exists():
+            homes = [(str(seed_cache(root / name, mnist5k_cached)), commands) for name, commands in STORES.items()]
+            done = subprocess.run([sys.executable, "-c", _TRAIN_ALL, json.dumps(homes)], cwd=ROOT,
+                                  capture_output=True, text=True, timeout=900)
+            assert done.returncode == 0, done.stderr[-3000:]
+            (root / "made").touch()
+    return root
+
+
+def start_app(tmp_path, cached, store: str | None = None, stores: Path | None = None) -> Server:
+    """A started server whose store is a copy of STORES[store] (or empty), with limits loose enough
+    for the long runs the tests stop."""
+    srv = Server(tmp_path, cached=cached)
+    if store is not None:      # its cache is the server's own already (a link to the session's mnist-5k)
+        shutil.copytree(stores / store, srv.home, ignore=shutil.ignore_patterns("cache", ".lock"), dirs_exist_ok=True)
+    srv.home.mkdir(parents=True, exist_ok=True)
+    (srv.home / "limits.toml").write_text("max_epochs = 1000\nmax_run_seconds = 100000\n")
+    return srv.start()
+
+
 @pytest.fixture
 def app_server(tmp_path, mnist5k_cached):
-    srv = Server(tmp_path, cached=mnist5k_cached)
-    srv.home.mkdir(parents=True, exist_ok=True)   # the long runs these tests stop need more than the class's default limits
-    (srv.home / "limits.toml").write_text("max_epochs = 1000\nmax_run_seconds = 100000\n")
-    srv.start()
+    srv = start_app(tmp_path, mnist5k_cached)
     yield srv
     srv.stop()
+
+
+@pytest.fixture
+def app_with(tmp_path, mnist5k_cached, trained_stores):
+    """app_with(name): a server started on a copy of the trained store STORES[name]; its URL."""
+    started = []
+
+    def start(name: str) -> str:
+        started.append(start_app(tmp_path, mnist5k_cached, name, trained_stores))
+        return started[-1].url
+    yield start
+    for srv in started:
+        srv.stop()
 
 
 @pytest.fixture

@@ -1,26 +1,17 @@
 """Compare in a real browser: trained runs in the table, and confusion matrices a class can read."""
 import os
-import subprocess
 import sys
 
 import pytest
 
-from browser import app_server, page, server  # noqa: F401  (fixtures)
-from conftest import ROOT, wait_for
+from browser import app_server, app_with, page, trained_stores  # noqa: F401  (fixtures)
+from conftest import wait_for
 
 pytestmark = pytest.mark.browser
 
 
-def test_two_runs_in_table_and_confusion(server, page, tmp_path):  # noqa: F811
-    env = {**os.environ, "DIGITDASH_HOME": str(tmp_path / "server-home")}
-    for neurons in (32, 128):
-        out = subprocess.run([sys.executable, "-m", "digitdash", "train", "--set", f"layers={neurons}",
-                              "--set", "epochs=2", "--name", f"mlp {neurons} run"], cwd=ROOT, env=env,
-                             capture_output=True, text=True, timeout=600)
-        assert out.returncode == 0, out.stderr[-2000:]
-    out = subprocess.run([sys.executable, "-m", "digitdash", "experiment", "--vary", "layers=16,64", "--set", "epochs=1"],
-                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    assert out.returncode == 0, out.stderr[-2000:]       # four runs: the most Compare shows at once
+def test_two_runs_in_table_and_confusion(app_with, page):  # noqa: F811
+    server = app_with("two mlps and a family")      # mlp 32 run, mlp 128 run, and a family of two: four runs
     pg = page
     pg.goto(server + "/compare")
     pg.wait_for_selector(".st-key-runs-table")

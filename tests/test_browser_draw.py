@@ -1,14 +1,11 @@
 """The Draw page in a real browser: a CNN trained on mnist-5k reads digits drawn with the mouse."""
 import math
-import os
 import re
-import subprocess
-import sys
 
 import pytest
 
-from browser import app_server, page, server  # noqa: F401  (fixtures)
-from conftest import ROOT, wait_for
+from browser import app_with, page, trained_stores  # noqa: F401  (fixtures)
+from conftest import wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -36,13 +33,8 @@ def prediction_text(pg) -> str:
     return el.inner_text() if el else ""
 
 
-def test_draw_digits_and_read_the_cnn_prediction(server, page, tmp_path):  # noqa: F811
-    env = {**os.environ, "DIGITDASH_HOME": str(tmp_path / "server-home")}
-    trained = subprocess.run([sys.executable, "-m", "digitdash", "train", "--dataset", "mnist-5k", "--preset",
-                              "cnn-basic", "--set", "epochs=4", "--name", "cnn for drawing", "--json"],
-                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    assert trained.returncode == 0, trained.stderr[-2000:]
-
+def test_draw_digits_and_read_the_cnn_prediction(app_with, page):  # noqa: F811
+    server = app_with("cnn for drawing")      # cnn-basic, 4 epochs of mnist-5k
     pg = page
     pg.goto(server + "/draw")
     pg.wait_for_selector(".st-key-canvas canvas.upper-canvas")
@@ -70,10 +62,8 @@ def test_draw_digits_and_read_the_cnn_prediction(server, page, tmp_path):  # noq
     assert pg.locator("[class*='st-key-feedback-']").count() == 0       # not offered to the class's handwriting
 
 
-def test_bad_uploads_get_a_clear_message(server, page, tmp_path):  # noqa: F811
-    env = {**os.environ, "DIGITDASH_HOME": str(tmp_path / "server-home")}
-    subprocess.run([sys.executable, "-m", "digitdash", "train", "--set", "layers=16", "--set", "epochs=1"],
-                   cwd=ROOT, env=env, capture_output=True, timeout=600, check=True)
+def test_bad_uploads_get_a_clear_message(app_with, page, tmp_path):  # noqa: F811
+    server = app_with("tiny mlp")
     junk = tmp_path / "notes.png"
     junk.write_text("not a picture at all")
     pg = page
@@ -85,12 +75,8 @@ def test_bad_uploads_get_a_clear_message(server, page, tmp_path):  # noqa: F811
     assert "Traceback" not in pg.inner_text("body")
 
 
-def trained_then_drawn(server, pg, tmp_path, digit: str, *train_args: str) -> None:
-    """A run trained through the CLI into the server's store, then `digit` drawn on Draw and read."""
-    env = {**os.environ, "DIGITDASH_HOME": str(tmp_path / "server-home")}
-    trained = subprocess.run([sys.executable, "-m", "digitdash", "train", *train_args],
-                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    assert trained.returncode == 0, trained.stderr[-2000:]
+def drawn(server: str, pg, digit: str) -> None:
+    """`digit` drawn on the server's Draw page and read by its models."""
     pg.goto(server + "/draw")
     pg.wait_for_selector(".st-key-canvas canvas.upper-canvas")
     pg.wait_for_timeout(500)
@@ -98,9 +84,9 @@ def trained_then_drawn(server, pg, tmp_path, digit: str, *train_args: str) -> No
     wait_for(lambda: "Prediction:" in prediction_text(pg), timeout=90)
 
 
-def test_look_inside_the_network_for_a_drawn_digit(server, page, tmp_path):  # noqa: F811
+def test_look_inside_the_network_for_a_drawn_digit(app_with, page):  # noqa: F811
     pg = page
-    trained_then_drawn(server, pg, tmp_path, "7", "--preset", "mlp-512", "--set", "epochs=2", "--name", "mlp to look into")
+    drawn(app_with("mlp to look into"), pg, "7")       # mlp-512, 2 epochs
     pg.locator(".st-key-inside-0 button:visible").click()
     pg.get_by_role("heading", name="Inside the network").wait_for()
     assert "your drawing" in pg.locator(".st-key-inside-source").inner_text()
@@ -115,9 +101,9 @@ def test_look_inside_the_network_for_a_drawn_digit(server, page, tmp_path):  # n
     assert "this digit" in legend and "mistakes" in legend
 
 
-def test_a_drawing_is_offered_on_inside_opened_from_the_sidebar(server, page, tmp_path):  # noqa: F811
+def test_a_drawing_is_offered_on_inside_opened_from_the_sidebar(app_with, page):  # noqa: F811
     pg = page
-    trained_then_drawn(server, pg, tmp_path, "1", "--set", "layers=32", "--set", "epochs=1")
+    drawn(app_with("mlp 32"), pg, "1")
     # every step of a tall thin "1" sits in a cell of one size: nothing hundreds of pixels tall
     def step_heights():
         heights = [h for h in pg.evaluate(

@@ -3,13 +3,11 @@ nothing wider than the page, an upload's answer is not shown under a stale drawi
 student chose stay chosen across pages and reloads, and a finger draws on a phone. One server and two
 tiny MLPs for the whole file."""
 import os
-import subprocess
-import sys
 
 import pytest
 from test_browser_draw import STROKES, draw, prediction_text
 
-from browser import CHROMIUM, CHROMIUM_ARGS, Server
+from browser import CHROMIUM, CHROMIUM_ARGS, start_app, trained_stores  # noqa: F401  (a fixture)
 from conftest import ROOT, wait_for
 
 pytestmark = pytest.mark.browser
@@ -18,17 +16,9 @@ MODELS = {"first mlp": "layers=32", "second mlp": "layers=16"}
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, mnist5k_cached):
-    """The server's URL, its store holding two finished Keras MLPs (trained at once, a few seconds each)."""
-    srv = Server(tmp_path_factory.mktemp("draw-layout"), cached=mnist5k_cached)
-    env = {**os.environ, "DIGITDASH_HOME": str(srv.home)}
-    training = [subprocess.Popen([sys.executable, "-m", "digitdash", "train", "--set", layers, "--set", "epochs=1",
-                                  "--name", name], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.PIPE, text=True) for name, layers in MODELS.items()]
-    for proc in training:
-        _, err = proc.communicate(timeout=600)
-        assert proc.returncode == 0, err[-2000:]
-    srv.start()
+def server(tmp_path_factory, mnist5k_cached, trained_stores):  # noqa: F811
+    """The server's URL, its store holding two finished Keras MLPs (first mlp, second mlp)."""
+    srv = start_app(tmp_path_factory.mktemp("draw-layout"), mnist5k_cached, "first and second mlp", trained_stores)
     yield srv.url
     srv.stop()
 

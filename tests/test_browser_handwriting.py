@@ -1,15 +1,12 @@
 """The class's handwriting in a real browser: draw, say what was meant, see Compare score it."""
 import csv
 import io
-import os
-import subprocess
-import sys
 
 import pytest
 from test_browser_draw import STROKES, draw, prediction_text
 
-from browser import app_server, page, server  # noqa: F401  (fixtures)
-from conftest import ROOT, wait_for
+from browser import app_with, page, trained_stores  # noqa: F401  (fixtures)
+from conftest import wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -23,12 +20,8 @@ def compare_row(pg, server_url: str, name: str) -> dict:
     return next(r for r in rows if r["name"] == name)
 
 
-def test_a_drawing_confirmed_on_draw_is_scored_in_compare(server, page, tmp_path):  # noqa: F811
-    env = {**os.environ, "DIGITDASH_HOME": str(tmp_path / "server-home")}
-    trained = subprocess.run([sys.executable, "-m", "digitdash", "train", "--preset", "cnn-basic", "--set", "epochs=3",
-                              "--name", "reader", "--json"], cwd=ROOT, env=env, capture_output=True, text=True,
-                             timeout=600)
-    assert trained.returncode == 0, trained.stderr[-2000:]
+def test_a_drawing_confirmed_on_draw_is_scored_in_compare(app_with, page):  # noqa: F811
+    server = app_with("reader")       # cnn-basic, 3 epochs
     pg = page
     assert compare_row(pg, server, "reader")["drawings read"] == "0/0"
 

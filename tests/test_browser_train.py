@@ -18,6 +18,11 @@ def points(pg, key: str) -> int:
         return el && el.data && el.data.length ? el.data[0].x.length : -1; }}""")
 
 
+def headings(pg) -> list[str]:
+    """The page's subheadings (h3), as shown."""
+    return [text.strip() for text in pg.locator("h3").all_inner_texts()]
+
+
 def train_live(pg, epochs: int = 20) -> None:
     """Press Train and watch the run to its end: the curves were drawn while it went on."""
     pg.wait_for_timeout(500)
@@ -100,7 +105,8 @@ def test_two_sessions_each_see_their_own_run_and_the_queue(server, page):  # noq
     wait_for(lambda: "running" in status(a))
     b.locator(".st-key-train button:visible").click()
     wait_for(lambda: "queued, position 1 in the queue" in status(b), timeout=60)
-    wait_for(lambda: "mlp 300" in a.inner_text("body") and "mlp 20 " in b.inner_text("body"), timeout=30)   # (redrawn each second)
+    # each watches its own run: the watched run's name heads the live part (redrawn every second or two)
+    wait_for(lambda: "mlp 300" in headings(a) and "mlp 20" in headings(b), timeout=60)
     a.locator(".st-key-stop button:visible").click()          # a's stop lets b's run start
     wait_for(lambda: "stopped" in status(a), timeout=60)
     wait_for(lambda: "running" in status(b), timeout=60)

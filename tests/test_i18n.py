@@ -18,8 +18,9 @@ from digitdash.runs.store import STATUSES
 from conftest import ROOT
 
 EN, ES = i18n.catalogue("en"), i18n.catalogue("es")
-UI_FILES = [ROOT / "app.py", *sorted((ROOT / "app_pages").glob("*.py")), *sorted((ROOT / "digitdash" / "charts").glob("*.py"))]
-ALL_FILES = [*UI_FILES, *sorted((ROOT / "digitdash").glob("*.py"))]
+UI_FILES = [ROOT / "app.py", *sorted((ROOT / "app_pages").rglob("*.py")),
+            *sorted((ROOT / "digitdash" / "reading" / "charts").rglob("*.py"))]
+ALL_FILES = [*UI_FILES, *sorted(set((ROOT / "digitdash").rglob("*.py")) - set(UI_FILES))]
 
 
 def placeholders(text: str) -> set[str]:
@@ -276,7 +277,7 @@ WIDGETS = {"selectbox", "text_input", "number_input", "slider", "checkbox", "rad
 
 def test_every_control_has_hover_help_from_the_catalogue():
     missing, controls = [], 0
-    for path in sorted((ROOT / "app_pages").glob("*.py")):
+    for path in sorted((ROOT / "app_pages").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in WIDGETS:
                 controls += 1
