@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_pages.parts import export_buttons, language, navigation, server, student, teacher_auth
+from app_pages.parts import export_buttons, language, navigation, server, session_keys, student, teacher_auth
 from digitdash import text
 from digitdash.digits import datasets
 from digitdash.digits.datasets import DatasetError, shape_of
@@ -19,6 +19,11 @@ from digitdash.runs.store import StoreError
 t = language.t
 ALL = "*"   # the family filter's "every run" choice
 GALLERY_PAGE = 40   # misclassified digits shown at first, and added by each "show more"
+# Session-state keys used on this page only (the run Inside opens on is session_keys')
+PICKED_VIEW = "picked-view"        # (the runs table drawn last, whether rows were ticked in it)
+TABLE_PAGE_AT = "table-page-at"    # the page of the runs table shown, kept when its page box is drawn anew
+PICKED_CELL = "cm-cell"            # (run id, true digit, predicted digit) of the test matrix cell clicked last
+GALLERY_LIMIT = "gallery-limit"    # how many misclassified digits the gallery shows ("show more" adds a page)
 st.title(t("compare.title"))
 store = server.store()
 VERSION = store.changes()     # what this render reads of the store; a figure built from it is kept under it
@@ -48,7 +53,8 @@ def table_ui() -> tuple[list[dict], list[dict]]:
     # filter, a run added by anyone): a tick always belongs to the run beside it. The runs chosen
     # stay in the address bar (?runs=), and the charts below keep showing them.
     view_key = hashlib.blake2b(",".join(r["id"] for r in shown).encode(), digest_size=6).hexdigest()
-    ticked = ticked_rows(f"runs-table-{view_key}", len(shown))
+    table_key = f"runs-table-{view_key}"        # the table's widget key: its selection is kept under it
+    ticked = ticked_rows(table_key, len(shown))
     picked = chosen_runs([shown[i] for i in ticked], view_key, matching, family)
     # the chosen runs answer the newest drawings first (a few models at most), so their rows are current
     handwriting.scores(store, picked)
@@ -64,7 +70,7 @@ def table_ui() -> tuple[list[dict], list[dict]]:
             decimals = {t(f"column.{c.replace(' ', '_')}"): st.column_config.NumberColumn(
                 format="%.3f", help=t(f"compare.{c.replace(' ', '_')}_help") if c in compare.EXPLAINED else None)
                 for c in compare.DECIMALS}
-            st.dataframe(language.translated_columns(view, "column"), key=f"runs-table-{view_key}", on_select="rerun",
+            st.dataframe(language.translated_columns(view, "column"), key=table_key, on_select="rerun",
                          selection_mode="multi-row", hide_index=True, width="stretch", column_config=decimals)
         else:
             st.info(t("compare.no_match"), icon=":material/filter_alt_off:")
@@ -88,8 +94,8 @@ def ticked_rows(key: str, size: int) -> list[int]:
 def chosen_runs(ticked: list[dict], view_key: str, matching: list[dict], family: str) -> list[dict]:
     """The runs the charts show: those ticked, else those in the address bar (a shared link, or the
     last choice on another page of the table), else the latest finished ones."""
-    before = st.session_state.get("picked-view")          # (the table drawn last, whether rows were ticked)
-    st.session_state["picked-view"] = (view_key, bool(ticked))
+    before = st.session_state.get(PICKED_VIEW)          # (the table drawn last, whether rows were ticked)
+    st.session_state[PICKED_VIEW] = (view_key, bool(ticked))
     if not ticked and before == (view_key, True) and "runs" in st.query_params:
         del st.query_params["runs"]                       # the student unticked every row: nothing chosen
     linked = share.run_ids(st.query_params.get("runs"))
@@ -120,14 +126,14 @@ def page_ui(rows: int) -> int:
     """The page of the table to show (0 for the first hundred rows). The box is drawn anew when the
     number of rows or the language changes, so its label never goes stale; the page stays."""
     pages = compare.pages(rows)
-    page = min(st.session_state.get("table-page-at", 0), pages - 1)
+    page = min(st.session_state.get(TABLE_PAGE_AT, 0), pages - 1)
     if pages > 1:        # a lesson's hundreds of runs: one page of the table at a time
         page = st.selectbox(t("compare.page"), range(pages), index=page, key=f"table-page-{rows}-{language.lang()}",
                             help=t("compare.page_help"), width=260,
                             format_func=lambda n: t("compare.page_rows", first=n * compare.PAGE_ROWS + 1,
                                                     last=min(rows, (n + 1) * compare.PAGE_ROWS), total=rows))
         page = page if isinstance(page, int) and 0 <= page < pages else 0
-    st.session_state["table-page-at"] = page
+    st.session_state[TABLE_PAGE_AT] = page
     return page
 
 
@@ -149,7 +155,7 @@ def manage_ui(selected: list[dict]) -> None:
         path = store.model_path(run["id"])
         if path and kinds.of(run["config"].architecture).keras and \
                 st.button(t("compare.inside"), key="inside-from-compare", help=t("compare.inside_help")):
-            st.session_state["inside-run-pick"] = run["id"]
+            session_keys.look_inside(run["id"])
             navigation.go("inside")
         export_buttons.export_ui(run, "compare-export")
         if path:
@@ -167,12 +173,13 @@ def manage_ui(selected: list[dict]) -> None:
             except Problem as exc:      # not theirs, invisible characters, too long, a full disk
                 st.error(language.say(exc.message))
         # the tick belongs to this run: deleting it never leaves the next run's delete armed
-        if st.checkbox(t("compare.confirm_delete"), key=f"confirm-delete-{run['id']}",
+        confirm_key = f"confirm-delete-{run['id']}"
+        if st.checkbox(t("compare.confirm_delete"), key=confirm_key,
                        help=t("compare.confirm_delete_help")):
             if st.button(t("compare.delete"), key="delete", type="primary", help=t("compare.delete_help")):
                 try:
                     store.delete(run["id"], by=student.owner(), teacher=teacher)
-                    st.session_state.pop(f"confirm-delete-{run['id']}", None)
+                    st.session_state.pop(confirm_key, None)
                     if "runs" in st.query_params:
                         del st.query_params["runs"]
                     st.rerun()
@@ -284,9 +291,9 @@ def pick_cell(run_id: str, key: str, size: int) -> None:
         points = []
     cell = cells.picked_cell(points, size)
     if cell is not None:
-        st.session_state["cm-cell"] = (run_id, *cell)
-    elif st.session_state.get("cm-cell", (None,))[0] == run_id:     # its cell clicked again: none picked
-        st.session_state.pop("cm-cell", None)
+        st.session_state[PICKED_CELL] = (run_id, *cell)
+    elif st.session_state.get(PICKED_CELL, (None,))[0] == run_id:     # its cell clicked again: none picked
+        st.session_state.pop(PICKED_CELL, None)
 
 
 def digit_row(arrays: dict, captions: list[str], where=st) -> None:
@@ -300,10 +307,10 @@ def cell_ui(done: list[dict], names, clickable: bool) -> None:
     """The digits of the matrix cell last clicked, and those two runs read differently."""
     with st.container(key="cell-digits"):
         if not clickable:
-            st.session_state.pop("cm-cell", None)      # back on test, the matrices start unpicked too
+            st.session_state.pop(PICKED_CELL, None)      # back on test, the matrices start unpicked too
             st.caption(t("compare.cell_split"))
             return
-        picked = st.session_state.get("cm-cell")
+        picked = st.session_state.get(PICKED_CELL)
         by_id = {r["id"]: r for r in done}
         if picked is None or picked[0] not in by_id or not all(0 <= v < len(names) for v in picked[1:]):
             st.caption(t("compare.cell_hint"))
@@ -376,7 +383,7 @@ def gallery_ui(selected: list[dict]) -> None:
     matching = np.flatnonzero(keep)
     filtered = true != "any" or pred != "any"
     total = len(matching) if filtered else max(len(matching), run["results"].get("misclassified_count", 0))
-    limit = st.session_state.get("gallery-limit", GALLERY_PAGE)
+    limit = st.session_state.get(GALLERY_LIMIT, GALLERY_PAGE)
     idx = matching[:limit]
     st.caption(t("compare.mistakes_shown", shown=len(idx), total=total))
     cols = st.columns(10)
@@ -386,7 +393,7 @@ def gallery_ui(selected: list[dict]) -> None:
                            caption=t("compare.mistake", true=wrong["true"][i], pred=wrong["pred"][i], conf=conf))
     if len(matching) > len(idx) and st.button(t("compare.show_more", n=min(GALLERY_PAGE, len(matching) - len(idx))),
                                               key="gallery-more", help=t("compare.show_more_help")):
-        st.session_state["gallery-limit"] = limit + GALLERY_PAGE
+        st.session_state[GALLERY_LIMIT] = limit + GALLERY_PAGE
         st.rerun()
 
 

@@ -9,6 +9,9 @@ from digitdash.i18n import Problem
 from digitdash.reading import charts, handwriting
 
 t = language.t
+# Session-state keys used on this page only
+SAMPLE_SEED = "sample-seed"          # the samples' shuffle, one more on each Reshuffle
+DROP_REFUSED = "drop-mine-refused"   # why the student's drawing could not be dropped, said once after the rerun
 st.title(t("data.title"))
 name = sidebar.dataset_name()
 try:
@@ -28,8 +31,8 @@ st.caption(t("data.normalization"))
 
 st.subheader(t("data.samples"))
 if st.button(t("data.reshuffle"), key="reshuffle", help=t("data.reshuffle_help")):
-    st.session_state["sample-seed"] = st.session_state.get("sample-seed", 0) + 1
-rng = np.random.default_rng(st.session_state.get("sample-seed", 0))
+    st.session_state[SAMPLE_SEED] = st.session_state.get(SAMPLE_SEED, 0) + 1
+rng = np.random.default_rng(st.session_state.get(SAMPLE_SEED, 0))
 pick = rng.choice(len(data.x_train), min(24, len(data.x_train)), replace=False)
 cols = st.columns(12)
 for i, idx in enumerate(pick):
@@ -57,6 +60,8 @@ def handwriting_ui() -> None:
     """The digits the class drew and labelled on Draw: how many of each, the newest, the mean
     drawing of each digit above the dataset's, and the student's own to take back."""
     st.subheader(t("data.ours"))
+    if DROP_REFUSED in st.session_state:       # the click's answer, after the page is drawn again without it
+        st.error(language.say(st.session_state.pop(DROP_REFUSED)))
     ids, images, labels = handwriting.arrays(server.store())
     if not len(ids):
         st.info(t("data.ours_none"))
@@ -93,7 +98,7 @@ def handwriting_ui() -> None:
                     try:
                         handwriting.delete(server.store(), drawing["id"], by=student.owner())
                     except Problem as exc:                      # not found, not theirs, store unwritable
-                        st.error(language.say(exc.message))
+                        st.session_state[DROP_REFUSED] = exc.message
                     st.rerun()
 
 

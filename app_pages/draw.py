@@ -11,7 +11,7 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from app_pages.parts import language, navigation, run_picker, server, student
+from app_pages.parts import language, navigation, run_picker, server, session_keys, student
 from digitdash import i18n
 from digitdash.digits import preprocess, samples, uploads
 from digitdash.i18n import Problem
@@ -22,6 +22,15 @@ from digitdash.reading.predict import ModelError, run_probabilities
 t = language.t
 CANVAS = 280           # px: the canvas' side
 INPUTS_WIDTH = 300     # px: the canvas' column; the answers take the rest of the row (below it on a phone)
+# Session-state keys used on this page only (what Inside is sent is session_keys')
+MODELS_BOX = "models"                  # the models that answer (a widget key); absent once Draw's widgets are gone
+TAB_BOX = "draw-input"                 # the open tab (a widget key), set before the tabs are drawn
+SENT_SAMPLE = "draw-sample"            # the file name of the sample picture sent to the models
+CANVAS_KEPT = "canvas-kept"            # (Fabric JSON, RGBA) of the drawing on the canvas, None once cleared
+CANVAS_VERSION = "canvas-version"      # counts new canvases (Clear, back from another page): the canvas' key
+CANVAS_INITIAL = "canvas-initial"      # (canvas version, Fabric JSON) that new canvas starts from
+BRUSH_SLIDER = "brush"                 # the brush width (a widget key)
+KEPT_DRAWINGS = "kept-drawings"        # image digest -> (drawing id, digit) of the drawings said and kept
 st.title(t("draw.title"))
 
 
@@ -36,10 +45,10 @@ def models_ui() -> list[dict]:
     """The runs that answer: the ones this student chose last (on another page visit or before a
     reload too), else the best one."""
     by_id = run_picker.trained_runs("draw.no_model")
-    run_picker.restore_models("models", by_id)
-    chosen = st.multiselect(t("draw.models"), list(by_id), key="models", help=t("draw.models_help"),
+    run_picker.restore_models(MODELS_BOX, by_id)
+    chosen = st.multiselect(t("draw.models"), list(by_id), key=MODELS_BOX, help=t("draw.models_help"),
                             format_func=run_picker.run_labels(by_id).get)
-    run_picker.keep_models("models", chosen)
+    run_picker.keep_models(MODELS_BOX, chosen)
     return [by_id[i] for i in chosen]
 
 
@@ -48,8 +57,8 @@ def input_ui(returned: bool) -> tuple[str, list[tuple[str, bytes | np.ndarray, b
     RGBA array or file bytes, whether the student may add it to the class's handwriting)."""
     labels = {name: t(f"draw.tab_{name}") for name in ("draw", "upload", "samples")}
     said = {i18n.t(f"draw.tab_{name}", code): name for code in i18n.LANGUAGES for name in labels}   # a language change
-    st.session_state["draw-input"] = labels[said.get(st.session_state.get("draw-input"), "draw")]   # same tab after
-    tabs = dict(zip(labels, st.tabs(list(labels.values()), key="draw-input", on_change="rerun")))
+    st.session_state[TAB_BOX] = labels[said.get(st.session_state.get(TAB_BOX), "draw")]   # same tab after
+    tabs = dict(zip(labels, st.tabs(list(labels.values()), key=TAB_BOX, on_change="rerun")))
     with tabs["draw"]:
         drawing = canvas_ui(returned)
     with tabs["upload"]:
@@ -61,7 +70,7 @@ def input_ui(returned: bool) -> tuple[str, list[tuple[str, bytes | np.ndarray, b
     if source == "upload":
         return source, [(f.name, f.getvalue(), True) for f in files or []]
     if source == "samples":
-        name = st.session_state.get("draw-sample")
+        name = st.session_state.get(SENT_SAMPLE)
         if name not in samples.names():
             return source, []
         return source, [(t("draw.sample_name", digits=samples.digits_in(name)), samples.read(name), False)]
@@ -72,24 +81,24 @@ def canvas_ui(returned: bool) -> np.ndarray | None:
     """The canvas (RGBA drawing, None while nothing is drawn), Clear above it and the brush below. The
     canvas' own toolbar shows above its right half on hover: Clear sits left of it, nothing under it.
     Back from another page (`returned`), the canvas starts again with the drawing it had."""
-    kept = st.session_state.get("canvas-kept")            # (Fabric JSON, RGBA) of the drawing on the canvas
+    kept = st.session_state.get(CANVAS_KEPT)            # (Fabric JSON, RGBA) of the drawing on the canvas
     if st.button(t("draw.clear"), key="clear", help=t("draw.clear_help")):
-        st.session_state["canvas-version"] = st.session_state.get("canvas-version", 0) + 1
-        kept = st.session_state["canvas-kept"] = None
+        st.session_state[CANVAS_VERSION] = st.session_state.get(CANVAS_VERSION, 0) + 1
+        kept = st.session_state[CANVAS_KEPT] = None
     elif returned and kept:                   # a new canvas, drawn from the JSON it had (kept for this canvas)
-        st.session_state["canvas-version"] = st.session_state.get("canvas-version", 0) + 1
-        st.session_state["canvas-initial"] = (st.session_state["canvas-version"], kept[0])
-    version = st.session_state.get("canvas-version", 0)
-    initial = st.session_state.get("canvas-initial", (None, None))
+        st.session_state[CANVAS_VERSION] = st.session_state.get(CANVAS_VERSION, 0) + 1
+        st.session_state[CANVAS_INITIAL] = (st.session_state[CANVAS_VERSION], kept[0])
+    version = st.session_state.get(CANVAS_VERSION, 0)
+    initial = st.session_state.get(CANVAS_INITIAL, (None, None))
     with st.container(key="canvas"):
-        result = st_canvas(stroke_width=st.session_state.get("brush", 18), stroke_color="#FFFFFF",
+        result = st_canvas(stroke_width=st.session_state.get(BRUSH_SLIDER, 18), stroke_color="#FFFFFF",
                            background_color="#000000", height=CANVAS, width=CANVAS, drawing_mode="freedraw",
                            return_image_data=True, initial_drawing=initial[1] if initial[0] == version else None,
                            key=f"canvas-{version}")
-    st.slider(t("draw.brush"), 5, 40, 18, key="brush", help=t("draw.brush_help"), width=CANVAS)
+    st.slider(t("draw.brush"), 5, 40, 18, key=BRUSH_SLIDER, help=t("draw.brush_help"), width=CANVAS)
     rgba = None if result is None else result.image_data
     if rgba is not None:
-        st.session_state["canvas-kept"] = (result.json_data, rgba)
+        st.session_state[CANVAS_KEPT] = (result.json_data, rgba)
     elif kept is not None and initial[0] == version:      # restored: the canvas sends nothing until drawn on
         rgba = kept[1]
     if rgba is None or preprocess.canvas_gray(rgba).max() < preprocess.CANVAS_INK:
@@ -107,10 +116,10 @@ def samples_ui() -> None:
                 st.image(server.thumbnail(samples.FOLDER / name, 88), width=88, output_format="PNG")
                 if st.button(t("draw.sample_send", digits=samples.digits_in(name)), key=f"sample-{Path(name).stem}",
                              width="stretch", help=t("draw.sample_send_help")):
-                    st.session_state["draw-sample"] = name
-    if st.session_state.get("draw-sample") and st.button(t("draw.sample_remove"), key="sample-remove",
-                                                           help=t("draw.sample_remove_help")):
-        st.session_state.pop("draw-sample")
+                    st.session_state[SENT_SAMPLE] = name
+    if st.session_state.get(SENT_SAMPLE) and st.button(t("draw.sample_remove"), key="sample-remove",
+                                                         help=t("draw.sample_remove_help")):
+        st.session_state.pop(SENT_SAMPLE)
         st.rerun()
 
 
@@ -176,9 +185,7 @@ def detail_ui(prepared: preprocess.Prepared, answers: dict, models: list[dict], 
         server.image(st, prepared.image, caption=t("draw.model_sees"), width=112)
         keras_runs = [r["id"] for r in models if kinds.of(r["config"].architecture).keras]
         if keras_runs and st.button(t("draw.inside"), key=f"inside-{index}", help=t("draw.inside_help")):
-            st.session_state["inside-drawing"] = prepared.image
-            st.session_state["inside-source"] = "drawing"
-            st.session_state["inside-run-pick"] = keras_runs[0]
+            session_keys.look_inside(keras_runs[0], prepared.image)
             navigation.go("inside")
     with right:
         shown = [(run, answers[run["id"]][n]) for run in models if not isinstance(answers[run["id"]], str)]
@@ -198,8 +205,10 @@ def guess_of(answers: dict, models: list[dict], n: int) -> int | None:
 def feedback_ui(prepared: preprocess.Prepared, picture: np.ndarray, guess: int | None, index: int) -> None:
     """Say what was meant: a tick when the answer was right, or the right digit. The drawing is then
     kept, with its writer, in the class's handwriting that every model is scored on."""
-    kept = st.session_state.setdefault("kept-drawings", {})        # image digest -> (drawing id, digit)
+    kept = st.session_state.setdefault(KEPT_DRAWINGS, {})        # image digest -> (drawing id, digit)
     digest = hashlib.sha1(prepared.image.tobytes()).hexdigest()[:16]
+    problem_key = f"keep-problem-{index}"             # why keeping this digit failed, said once after the click
+    meant_key = f"meant-{index}-{digest}"             # the digit the student says was meant (a widget key)
     with st.container(key=f"feedback-{index}"):
         if digest in kept:
             drawing, digit = kept[digest]
@@ -227,21 +236,21 @@ def feedback_ui(prepared: preprocess.Prepared, picture: np.ndarray, guess: int |
             try:
                 drawing = handwriting.add(server.store(), prepared.image, digit, student.owner(), picture)
             except Problem as exc:             # a bad label, collection off, the store unwritable, ...
-                st.session_state[f"keep-problem-{index}"] = exc.message
+                st.session_state[problem_key] = exc.message
                 return
             kept[digest] = (drawing, int(digit))
 
         def picked() -> None:
-            if st.session_state[f"meant-{index}-{digest}"] is not None:
-                keep(st.session_state[f"meant-{index}-{digest}"])
+            if st.session_state[meant_key] is not None:
+                keep(st.session_state[meant_key])
 
         if guess is not None:
             st.button(t("draw.right", digit=guess), key=f"right-{index}", on_click=keep, args=(guess,),
                       help=t("draw.right_help", digit=guess))
-        st.segmented_control(t("draw.meant"), list(range(10)), key=f"meant-{index}-{digest}", on_change=picked,
+        st.segmented_control(t("draw.meant"), list(range(10)), key=meant_key, on_change=picked,
                              help=t("draw.meant_help"))
-        if f"keep-problem-{index}" in st.session_state:
-            st.error(language.say(st.session_state.pop(f"keep-problem-{index}")))
+        if problem_key in st.session_state:
+            st.error(language.say(st.session_state.pop(problem_key)))
 
 
 class Reading(NamedTuple):
@@ -284,8 +293,8 @@ def answers_panel_ui(source: str, read: list[Reading], models: list[dict]) -> No
                 st.markdown(f"**{language.plain(reading.name)}**")
             for run in models:
                 answer_ui(run, reading.answers[run["id"]])
-            if source == "samples" and samples.caveat(st.session_state["draw-sample"]):
-                st.caption(t(samples.caveat(st.session_state["draw-sample"])))
+            if source == "samples" and samples.caveat(st.session_state[SENT_SAMPLE]):
+                st.caption(t(samples.caveat(st.session_state[SENT_SAMPLE])))
     if source == "draw" and read and read[0].digits:
         drawing = read[0]
         feedback_ui(drawing.digits[0], drawing.picture, guess_of(drawing.answers, models, 0), 0)
@@ -306,7 +315,7 @@ def details_ui(source: str, read: list[Reading], models: list[dict]) -> None:
             index += 1
 
 
-returned = "models" not in st.session_state   # Draw's widgets are gone: back from another page, or a new session
+returned = MODELS_BOX not in st.session_state   # Draw's widgets are gone: back from another page, or a new session
 models = models_ui()
 run_picker.latest_drawing()                # after a reload: the drawing made before it is offered on Inside again
 with st.container(horizontal=True, gap="large"):       # the answers beside the canvas; below it on a phone

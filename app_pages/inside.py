@@ -6,23 +6,24 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_pages.parts import language, run_picker, server
+from app_pages.parts import language, run_picker, server, session_keys
 from digitdash.digits.datasets import DatasetError
 from digitdash.reading import charts, inside
 from digitdash.reading.predict import ModelError, load, probabilities
 
 t = language.t
 MAP_POINTS, TSNE_POINTS = 2000, 600
+RUN_BOX = "inside-run"      # the run looked inside (a widget key), set to the one Draw or Compare sent
 st.title(t("inside.title"))
 st.caption(t("inside.intro"))
 
 
 def run_ui() -> dict:
     by_id = run_picker.trained_runs("inside.no_run", keras_only=True)
-    wanted = st.session_state.pop("inside-run-pick", None)
+    wanted = session_keys.take_inside_pick()
     if wanted in by_id:
-        st.session_state["inside-run"] = wanted
-    chosen = st.selectbox(t("inside.run"), list(by_id), key="inside-run", help=t("inside.run_help"),
+        st.session_state[RUN_BOX] = wanted
+    chosen = st.selectbox(t("inside.run"), list(by_id), key=RUN_BOX, help=t("inside.run_help"),
                           format_func=run_picker.run_labels(by_id).get)
     return by_id[chosen]
 
@@ -72,8 +73,9 @@ def digit_source_ui(data) -> tuple[np.ndarray, int | None, str]:
     c1, c2 = st.columns([2, 1])
     source = "test"
     if drawing is not None:          # a choice only when there is one to make
-        source = c1.radio(t("inside.source"), ["drawing", "test"], horizontal=True, key="inside-source",
-                          format_func=lambda s: t(f"inside.source_{s}"), help=t("inside.source_help"))
+        source = c1.radio(t("inside.source"), ["drawing", "test"], horizontal=True,
+                          key=session_keys.INSIDE_SOURCE, format_func=lambda s: t(f"inside.source_{s}"),
+                          help=t("inside.source_help"))
     else:
         c1.caption(t("inside.no_drawing"))
     if source == "drawing":

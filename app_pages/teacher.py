@@ -16,6 +16,7 @@ from digitdash.runs import estimate
 from digitdash.runs.store import ACTIVE, StoreError
 
 t = language.t
+ARCHIVE_SAID = "archive-said"     # session state: what the last archive or unarchive click did, said once
 st.title(t("teacher.title"))
 store = server.store()
 
@@ -202,8 +203,8 @@ ARCHIVES_SHOWN = 20      # the newest archives listed, each with its button
 def archive_ui() -> None:
     """A lesson's finished runs put away (kept on disk, out of the class's views) and back with one click."""
     st.subheader(t("teacher.archive_title"))
-    if "archive-said" in st.session_state:        # what the last click did, said once after the page is redrawn
-        st.success(st.session_state.pop("archive-said"))
+    if ARCHIVE_SAID in st.session_state:        # what the last click did, said once after the page is redrawn
+        st.success(st.session_state.pop(ARCHIVE_SAID))
     finished = [r for r in store.runs() if r["status"] not in ACTIVE]
     st.caption(t("teacher.archive_note", n=len(finished)) if finished else t("teacher.archive_none"))
     if finished:
@@ -218,7 +219,7 @@ def archive_ui() -> None:
             except Problem as exc:     # a name with invisible characters, nothing left to archive, a full disk
                 st.error(language.say(exc.message))
             else:
-                st.session_state["archive-said"] = t("teacher.archived", n=moved, name=language.plain(name))
+                st.session_state[ARCHIVE_SAID] = t("teacher.archived", n=moved, name=language.plain(name))
                 st.rerun()
     archives = store.archives()
     st.markdown(f"**{t('teacher.archives')}**")
@@ -234,7 +235,7 @@ def archive_ui() -> None:
             except Problem as exc:
                 st.error(language.say(exc.message))
             else:
-                st.session_state["archive-said"] = t("teacher.unarchived", n=back)
+                st.session_state[ARCHIVE_SAID] = t("teacher.unarchived", n=back)
                 st.rerun()
 
 

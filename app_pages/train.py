@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.parts import export_buttons, language, navigation, server, sidebar, student, teacher_auth
+from app_pages.parts.session_keys import knob_key
 from app_pages.parts.train_form import CUSTOM, config_from_state, load_config, load_preset, matching_preset
 from digitdash.digits.datasets import DatasetError, shape_of
 from digitdash.i18n import Problem
@@ -17,16 +18,25 @@ from digitdash.runs import estimate
 from digitdash.runs.store import ACTIVE, StoreError
 
 t = language.t
+# Session-state keys used on this page only (the knobs' `cfg-<field>` are session_keys.knob_key's)
+LINK_READ = "link-read"              # set once the address bar's shared link has filled the form
+PRESET_BOX = "preset"                # the preset box (a widget key)
+WATCH_BOX = "watch-run"              # the box of the run to watch (a widget key), set by a launch too
+WATCHED_RUN = "watch"                # the run the live part shows (an id, "" for none), copied from WATCH_BOX
+LIVE_STATUS = "live-status"          # the watched run's status when the page was drawn: a change redraws it
+TRAIN_REFUSED = "train-refused"      # why a launch was refused (a Message), said once on the next run
+ACCURACY_GAP_BOX = "acc-threshold"   # the overfitting threshold on accuracy (a widget key)
+LOSS_GAP_BOX = "loss-threshold"      # the overfitting threshold on loss (a widget key)
 st.title(t("train.title"))
-if "link-read" not in st.session_state:        # a shared link fills the form once per session
-    st.session_state["link-read"] = True
+if LINK_READ not in st.session_state:        # a shared link fills the form once per session
+    st.session_state[LINK_READ] = True
     linked, ignored = share.from_params(st.query_params.to_dict())
     if linked is not None:
         load_config(linked)
     if ignored:
         names = ", ".join(language.plain(name[:30]) for name in ignored[:8]) + (f" (+{len(ignored) - 8})" if len(ignored) > 8 else "")
         st.info(t("train.link_ignored", names=names), icon=":material/link_off:")   # a link's text is never markup
-if "cfg-architecture" not in st.session_state:
+if knob_key("architecture") not in st.session_state:
     load_preset("mlp-512")
 
 
@@ -46,7 +56,12 @@ def knob(widget, field: str, *args, **kwargs):
     """One config knob: its widget keyed cfg-<field>, label and hover help from the catalogue."""
     if widget is st.selectbox and "format_func" not in kwargs:       # choices said in the session's language
         kwargs["format_func"] = language.knob_choice(field)
-    return widget(t(f"knob.{field}.label"), *args, key=f"cfg-{field}", help=t(f"knob.{field}.help"), **kwargs)
+    return widget(t(f"knob.{field}.label"), *args, key=knob_key(field), help=t(f"knob.{field}.help"), **kwargs)
+
+
+def knob_value(field: str):
+    """What the knob of config field `field` holds now."""
+    return st.session_state[knob_key(field)]
 
 
 def bounds(field: str) -> tuple[float, float]:
@@ -55,22 +70,22 @@ def bounds(field: str) -> tuple[float, float]:
 
 
 def _preset_chosen() -> None:
-    if st.session_state["preset"] != CUSTOM:
-        load_preset(st.session_state["preset"])
+    if st.session_state[PRESET_BOX] != CUSTOM:
+        load_preset(st.session_state[PRESET_BOX])
 
 
 def form_ui() -> None:
     # the box names what the form holds (custom once a knob differs from every preset), so choosing
     # any preset, the one it named before included, always loads it
-    st.session_state["preset"] = matching_preset(st.session_state)
-    st.selectbox(t("train.preset"), [CUSTOM, *PRESETS], key="preset", on_change=_preset_chosen,
+    st.session_state[PRESET_BOX] = matching_preset(st.session_state)
+    st.selectbox(t("train.preset"), [CUSTOM, *PRESETS], key=PRESET_BOX, on_change=_preset_chosen,
                  format_func=lambda p: t("train.preset_custom") if p == CUSTOM else p, help=t("train.preset_help"))
-    cnn = st.session_state["cfg-architecture"] == "cnn"
+    cnn = knob_value("architecture") == "cnn"
     a, b, c = st.columns(3)
     with a:
         st.subheader(t("train.architecture"))
         knob(st.selectbox, "architecture", kinds.NAMES)
-        kind = kinds.of(st.session_state["cfg-architecture"])
+        kind = kinds.of(knob_value("architecture"))
         if not kind.keras:
             st.caption(t(f"baseline.{kind.name}", limit=kind.subsample or 0))
         if cnn:
@@ -81,16 +96,16 @@ def form_ui() -> None:
         knob(st.text_input, "layers")
         knob(st.selectbox, "activation", ACTIVATIONS)
         knob(st.selectbox, "initializer", INITIALIZERS)
-        if st.session_state["cfg-initializer"] in ("random_normal", "random_uniform"):
+        if knob_value("initializer") in ("random_normal", "random_uniform"):
             knob(st.number_input, "init_stddev", *bounds("init_stddev"), format="%.4f")
     with b:
         st.subheader(t("train.training"))
         knob(st.selectbox, "optimizer", OPTIMIZERS)
         knob(st.number_input, "learning_rate", *bounds("learning_rate"), format="%.5f", step=0.0001)
         knob(st.selectbox, "lr_schedule", LR_SCHEDULES)
-        if st.session_state["cfg-optimizer"] in ("sgd", "rmsprop"):
+        if knob_value("optimizer") in ("sgd", "rmsprop"):
             knob(st.slider, "momentum", *bounds("momentum"))
-        if st.session_state["cfg-optimizer"] == "sgd":
+        if knob_value("optimizer") == "sgd":
             knob(st.checkbox, "nesterov")
         knob(st.number_input, "batch_size", *bounds("batch_size"))
         knob(st.number_input, "epochs", *bounds("epochs"))
@@ -105,20 +120,20 @@ def form_ui() -> None:
         knob(st.number_input, "l2", *bounds("l2"), format="%.5f", step=0.0001)
         knob(st.checkbox, "batch_norm")
         knob(st.checkbox, "augment")
-        if st.session_state["cfg-augment"]:
+        if knob_value("augment"):
             knob(st.slider, "rotation", *bounds("rotation"))
             knob(st.slider, "shift", *bounds("shift"))
             knob(st.slider, "zoom", *bounds("zoom"))
         st.subheader(t("train.stopping"))
         knob(st.checkbox, "early_stopping")
-        if st.session_state["cfg-early_stopping"] or st.session_state["cfg-reduce_lr"]:
+        if knob_value("early_stopping") or knob_value("reduce_lr"):
             knob(st.selectbox, "monitor", MONITORS)
-        if st.session_state["cfg-early_stopping"]:
+        if knob_value("early_stopping"):
             knob(st.number_input, "patience", *bounds("patience"))
             knob(st.checkbox, "restore_best")
         knob(st.number_input, "loss_threshold", *bounds("loss_threshold"), format="%.3f", step=0.01)
         knob(st.checkbox, "reduce_lr")
-        if st.session_state["cfg-reduce_lr"]:
+        if knob_value("reduce_lr"):
             knob(st.slider, "reduce_lr_factor", *bounds("reduce_lr_factor"))
             knob(st.number_input, "reduce_lr_patience", *bounds("reduce_lr_patience"))
         knob(st.number_input, "output_units", *bounds("output_units"))
@@ -185,7 +200,7 @@ def family_ui(config: RunConfig | None) -> None:
         except Problem as exc:       # a limit of the class, a network that cannot be built
             st.error(language.say(exc.message))
             return
-        st.session_state["watch-run"] = ids[0]
+        st.session_state[WATCH_BOX] = ids[0]
         st.success(t("train.family_queued", n=len(ids), group=language.plain(group)))
 
 
@@ -196,17 +211,17 @@ can_train = summary_ui(config, specs, error)
 t1, t2, t3 = st.columns([1, 1, 2])
 if t1.button(t("train.train"), key="train", type="primary", disabled=not can_train, help=t("train.train_help")):
     try:
-        st.session_state["watch-run"] = server.runner().submit(config, owner=student.owner(),
-                                                               teacher=teacher_auth.is_teacher())
+        st.session_state[WATCH_BOX] = server.runner().submit(config, owner=student.owner(),
+                                                             teacher=teacher_auth.is_teacher())
     except Problem as exc:           # a limit of the class, a network that cannot be built
-        st.session_state["train-refused"] = exc.message
-if "train-refused" in st.session_state:
-    st.error(language.say(st.session_state.pop("train-refused")), icon=":material/block:")
+        st.session_state[TRAIN_REFUSED] = exc.message
+if TRAIN_REFUSED in st.session_state:
+    st.error(language.say(st.session_state.pop(TRAIN_REFUSED)), icon=":material/block:")
 with st.expander(t("train.family_title")):
     family_ui(config)
-t2.number_input(t("train.acc_threshold"), 0.0, 1.0, metrics.ACCURACY_GAP, 0.01, key="acc-threshold",
+t2.number_input(t("train.acc_threshold"), 0.0, 1.0, metrics.ACCURACY_GAP, 0.01, key=ACCURACY_GAP_BOX,
                 help=t("train.acc_threshold_help"))
-t3.number_input(t("train.loss_threshold"), 0.0, 10.0, metrics.LOSS_GAP, 0.01, key="loss-threshold",
+t3.number_input(t("train.loss_threshold"), 0.0, 10.0, metrics.LOSS_GAP, 0.01, key=LOSS_GAP_BOX,
                 help=t("train.loss_threshold_help"))
 
 
@@ -242,13 +257,13 @@ def watch_ui() -> None:
     labels = {r["id"]: f"{r['name']} ({student.owner_name(r['owner'], names)})"
               for r in runs}
     labels[NONE] = t("train.watch_none")
-    if st.session_state.get("watch-run") not in [NONE, *ids]:
+    if st.session_state.get(WATCH_BOX) not in [NONE, *ids]:
         wanted = st.query_params.get("run")
         mine = [r["id"] for r in runs if r["owner"] == me]
-        st.session_state["watch-run"] = wanted if wanted in ids else (mine[0] if mine else NONE)
-    chosen = st.selectbox(t("train.watch"), [NONE, *ids], format_func=labels.get, key="watch-run",
+        st.session_state[WATCH_BOX] = wanted if wanted in ids else (mine[0] if mine else NONE)
+    chosen = st.selectbox(t("train.watch"), [NONE, *ids], format_func=labels.get, key=WATCH_BOX,
                           help=t("train.watch_help"))
-    st.session_state["watch"] = chosen
+    st.session_state[WATCHED_RUN] = chosen
     if chosen and st.query_params.get("run") != chosen:
         st.query_params["run"] = chosen
 
@@ -266,7 +281,7 @@ def queue_ui(store) -> tuple[list[str], dict[str, float]]:
              t("train.queue_owner"): student.owner_name(by_id[i]["owner"], names),
              t("train.queue_wait"): t("train.queue_minutes", minutes=max(1, round(waits[i] / 60)))}
             for n, i in enumerate(order, 1)]
-    with st.expander(t("train.queue_title", n=len(order)), expanded=st.session_state.get("watch") in order):
+    with st.expander(t("train.queue_title", n=len(order)), expanded=st.session_state.get(WATCHED_RUN) in order):
         st.dataframe(rows, hide_index=True, width="stretch", key="queue-table")
         st.caption(t("train.queue_note"))
     return order, waits
@@ -279,7 +294,7 @@ def live_ui() -> None:
     """The watched run: status, Stop, progress, curves, gaps and, at the end, the verdict. Runs as a
     fragment polling the store while the run trains or waits; once the run's status changes, the
     whole page is drawn again (and a finished run stops polling)."""
-    run_id = st.session_state.get("watch")
+    run_id = st.session_state.get(WATCHED_RUN)
     store = server.store()
     order, waits = queue_ui(store)
     if not run_id:
@@ -290,7 +305,7 @@ def live_ui() -> None:
     except StoreError:
         st.warning(t("train.run_gone", run=run_id))
         return
-    if run["status"] != st.session_state.get("live-status"):
+    if run["status"] != st.session_state.get(LIVE_STATUS):
         st.rerun()
     epochs, total = store.epochs(run_id), run["config"].epochs
     st.subheader(language.plain(run["name"]))
@@ -327,15 +342,15 @@ def live_ui() -> None:
         st.info(t("train.charts_waiting" if run["status"] in ACTIVE else "train.charts_none"),
                 icon=":material/hourglass_top:")
     if epochs:
-        st.plotly_chart(charts.gap_bars(epochs, st.session_state["acc-threshold"], st.session_state["loss-threshold"],
+        st.plotly_chart(charts.gap_bars(epochs, st.session_state[ACCURACY_GAP_BOX], st.session_state[LOSS_GAP_BOX],
                                         lang), key="gap-bars", width="stretch")
     res = run["results"]
     if "test_accuracy" in res:
         c1, c2 = st.columns(2)
         c1.metric(t("train.test_accuracy"), f"{res['test_accuracy']:.4f}", help=t("train.test_accuracy_help"))
         c2.metric(t("train.test_loss"), f"{res['test_loss']:.4f}", help=t("train.test_loss_help"))
-        kind, sentence = metrics.verdict(epochs, res["test_accuracy"], st.session_state["acc-threshold"],
-                                         st.session_state["loss-threshold"], config=run["config"])
+        kind, sentence = metrics.verdict(epochs, res["test_accuracy"], st.session_state[ACCURACY_GAP_BOX],
+                                         st.session_state[LOSS_GAP_BOX], config=run["config"])
         (st.warning if kind in ("underfitting", "overfitting") else st.success)(language.say(sentence))
         l1, l2 = st.columns(2)
         navigation.link("compare", label=t("train.to_compare"), where=l1)
@@ -367,15 +382,16 @@ def controls_ui(run: dict, changes: list[dict], epochs_done: int) -> None:
 
 
 def watched_status() -> str | None:
+    run_id = st.session_state.get(WATCHED_RUN)
     try:
-        return server.store().get(st.session_state["watch"])["status"] if st.session_state.get("watch") else None
+        return server.store().get(run_id)["status"] if run_id else None
     except StoreError:
         return None
 
 
 watch_ui()
-st.session_state["live-status"] = watched_status()
-poll = POLL_SECONDS.get(st.session_state["live-status"]) or (POLL_SECONDS["queued"] if server.store().queue() else None)
+st.session_state[LIVE_STATUS] = watched_status()
+poll = POLL_SECONDS.get(st.session_state[LIVE_STATUS]) or (POLL_SECONDS["queued"] if server.store().queue() else None)
 
 
 def live_tick() -> None:

@@ -68,3 +68,27 @@ def test_images_per_class_keep_their_order_and_colours_in_every_language():
     english, spanish = class_bars("English"), class_bars("Español")
     assert english == spanish
     assert english[0][1] == tuple(str(d) for d in range(10)) and sum(english[0][2]) == 4000   # train first
+
+
+
+def test_a_drawing_that_cannot_be_dropped_says_why_after_the_page_is_drawn_again(digitdash_home, monkeypatch):
+    from digitdash.reading import handwriting
+    from digitdash.runs.store import Store, StoreError
+    store = Store(digitdash_home)
+    digit = np.zeros((28, 28), np.uint8)
+    digit[6:22, 12:16] = 255                                    # a "1"
+    drawing = handwriting.add(store, digit, 1, "s-me")
+    at = AppTest.from_file(str(ROOT / "app_pages" / "data.py"), default_timeout=60)
+    at.session_state["owner"] = "s-me"
+    at.run()
+    full = StoreError("store.unavailable", reason="No space left on device")
+
+    def refused(*args, **kwargs):
+        raise full
+    monkeypatch.setattr(handwriting, "delete", refused)        # the disk fills while the page is open
+    at.button(key=f"drop-mine-{drawing}").click().run()       # the click reruns the page: the message survives it
+    assert not at.exception
+    assert [e.value for e in at.error] == [str(full)]           # str(): the English text
+    assert at.button(key=f"drop-mine-{drawing}")               # the drawing is still there, still offered
+    at.run()
+    assert not at.error                                         # said once

@@ -8,10 +8,14 @@ from digitdash import i18n
 from digitdash.learning import device
 from digitdash.text import markdown_literal
 
+# Session-state keys used here only
+LANGUAGE_BOX = "language"                # the language box (a widget key): "English" or "Español"
+LANGUAGE_TO_KEEP = "language-cookie"     # the code just chosen, written to the browser's cookie on the next run
+
 
 def lang() -> str:
     """This session's language code ("en" or "es")."""
-    return i18n.CODES.get(st.session_state.get("language"), i18n.DEFAULT)
+    return i18n.CODES.get(st.session_state.get(LANGUAGE_BOX), i18n.DEFAULT)
 
 
 def t(key: str, **params) -> str:
@@ -63,21 +67,21 @@ LANGUAGE_COOKIE = "digitdash_language"
 def language_ui() -> None:
     """English or Spanish for the whole interface: the choice this browser made before (kept in a
     cookie, so it survives reloads), else Spanish when the browser asks for it."""
-    if "language" not in st.session_state:
+    if LANGUAGE_BOX not in st.session_state:
         kept = st.context.cookies.get(LANGUAGE_COOKIE)
         code = kept if kept in i18n.LANGUAGES else i18n.language_of(st.context.locale or
                                                                    st.context.headers.get("Accept-Language"))
-        st.session_state["language"] = i18n.LANGUAGES[code]
-    st.selectbox(t("common.language"), list(i18n.LANGUAGES.values()), key="language", on_change=_keep,
+        st.session_state[LANGUAGE_BOX] = i18n.LANGUAGES[code]
+    st.selectbox(t("common.language"), list(i18n.LANGUAGES.values()), key=LANGUAGE_BOX, on_change=_keep,
                  help=t("common.language_help"))
-    if "language-cookie" in st.session_state:      # said once, after a change: the browser keeps it a year
-        code = st.session_state.pop("language-cookie")
+    if LANGUAGE_TO_KEEP in st.session_state:      # said once, after a change: the browser keeps it a year
+        code = st.session_state.pop(LANGUAGE_TO_KEEP)
         st.html(f"<script>document.cookie = '{LANGUAGE_COOKIE}={code}; path=/; max-age=31536000; SameSite=Strict';"
                 "</script>", unsafe_allow_javascript=True)
 
 
 def _keep() -> None:
-    st.session_state["language-cookie"] = lang()     # one of i18n.LANGUAGES' codes, never a browser's text
+    st.session_state[LANGUAGE_TO_KEEP] = lang()     # one of i18n.LANGUAGES' codes, never a browser's text
 
 
 def plain(text: str) -> str:

@@ -2,7 +2,7 @@
 for this browser across pages and reloads.
 
 A page switch drops a widget's value and a reload drops the whole session, so the models chosen on
-Draw and the latest drawing (session state `inside-drawing`, which Inside offers) are also kept in
+Draw and the latest drawing (session_keys.INSIDE_DRAWING, which Inside offers) are also kept in
 cookies, as the language is (app_pages/parts/language.py): per browser, like the student id itself, with
 nothing written on the server. What a cookie holds is checked before use: run ids that still exist,
 a drawing of exactly 28x28 pixels."""
@@ -19,6 +19,7 @@ import streamlit as st
 from app_pages.parts import language, navigation
 from app_pages.parts.language import t
 from app_pages.parts.server import store
+from app_pages.parts.session_keys import INSIDE_DRAWING
 from digitdash import i18n
 from digitdash.plan import kinds
 from digitdash.runs.store import TRAINED
@@ -28,6 +29,9 @@ DRAWING_COOKIE = "digitdash_drawing"
 COOKIE_AGE = 30 * 24 * 3600                  # seconds: a month of lessons
 DRAWING_SHAPE = (28, 28)
 _COOKIE_TEXT = re.compile(r"[A-Za-z0-9_,=-]{1,3000}")    # run ids, commas and base64url: nothing else is read
+# Session-state keys used here only (a models box's own choice is kept under "<its key>-kept")
+DRAWING_KEPT = "drawing-kept"            # the cookie text of the drawing last kept (written again only on a change)
+COOKIES_TO_WRITE = "cookies-to-write"    # cookie name -> value, written by cookies_ui at the end of the run
 
 
 def trained_runs(empty_key: str, keras_only: bool = False) -> dict[str, dict]:
@@ -57,7 +61,7 @@ def restore_models(key: str, by_id: dict[str, dict]) -> None:
     if key in st.session_state:               # the widget's own value: only runs that still exist
         st.session_state[key] = [i for i in st.session_state[key] if i in by_id]
         return
-    kept = st.session_state.get(f"{key}-kept")
+    kept = st.session_state.get(_kept_key(key))
     if kept is None:
         kept = _cookie(MODELS_COOKIE).split(",")
     st.session_state[key] = [i for i in dict.fromkeys(kept) if i in by_id] or [next(iter(by_id))]
@@ -65,44 +69,49 @@ def restore_models(key: str, by_id: dict[str, dict]) -> None:
 
 def keep_models(key: str, chosen: list[str]) -> None:
     """Remember the runs chosen in multiselect `key` (after it is drawn) for other pages and reloads."""
-    if chosen != st.session_state.get(f"{key}-kept"):
-        st.session_state[f"{key}-kept"] = list(chosen)
+    if chosen != st.session_state.get(_kept_key(key)):
+        st.session_state[_kept_key(key)] = list(chosen)
         _write(MODELS_COOKIE, ",".join(chosen))
 
 
 def keep_drawing(image: np.ndarray) -> None:
     """The latest digit drawn on Draw (28x28, white on black): Inside offers it, after a reload too."""
-    st.session_state["inside-drawing"] = image
+    st.session_state[INSIDE_DRAWING] = image
     value = base64.urlsafe_b64encode(zlib.compress(np.ascontiguousarray(image, np.uint8).tobytes(), 9)).decode()
-    if value != st.session_state.get("drawing-kept"):
-        st.session_state["drawing-kept"] = value
+    if value != st.session_state.get(DRAWING_KEPT):
+        st.session_state[DRAWING_KEPT] = value
         _write(DRAWING_COOKIE, value)
 
 
 def latest_drawing() -> np.ndarray | None:
-    """The digit Inside offers (session state `inside-drawing`): the latest one drawn on Draw or sent
+    """The digit Inside offers (session_keys.INSIDE_DRAWING): the latest one drawn on Draw or sent
     from it with Look inside, else, after a reload, the latest drawing this browser kept."""
-    if "inside-drawing" not in st.session_state:
+    if INSIDE_DRAWING not in st.session_state:
         drawing = _drawing(_cookie(DRAWING_COOKIE))
         if drawing is not None:
-            st.session_state["inside-drawing"] = drawing
-            st.session_state["drawing-kept"] = _cookie(DRAWING_COOKIE)
-    return st.session_state.get("inside-drawing")
+            st.session_state[INSIDE_DRAWING] = drawing
+            st.session_state[DRAWING_KEPT] = _cookie(DRAWING_COOKIE)
+    return st.session_state.get(INSIDE_DRAWING)
 
 
 def cookies_ui() -> None:
     """Store in the browser what keep_models and keep_drawing remembered on this run (a page calls it
     last: it draws an empty element)."""
-    pending = st.session_state.pop("cookies-to-write", {})
+    pending = st.session_state.pop(COOKIES_TO_WRITE, {})
     if pending:
         script = "".join(f"document.cookie = '{name}={value}; path=/; max-age={COOKIE_AGE}; SameSite=Strict';"
                          for name, value in pending.items())
         st.html(f"<script>{script}</script>", unsafe_allow_javascript=True)
 
 
+def _kept_key(key: str) -> str:
+    """Where the runs chosen in the models box `key` are kept for other pages (the box's own value is not)."""
+    return f"{key}-kept"
+
+
 def _write(name: str, value: str) -> None:
     if _COOKIE_TEXT.fullmatch(value) or value == "":
-        st.session_state.setdefault("cookies-to-write", {})[name] = value
+        st.session_state.setdefault(COOKIES_TO_WRITE, {})[name] = value
 
 
 def _cookie(name: str) -> str:

@@ -17,7 +17,7 @@ from digitdash.plan.config import ConfigError
 from digitdash.reading import memo
 from digitdash.runs.store import Store, StoreError
 from digitdash.workers import runners
-from digitdash.workers.jobs import Runner
+from digitdash.workers.runners import Runner
 
 
 @st.cache_resource(show_spinner=False)

@@ -9,6 +9,8 @@ from digitdash.digits import datasets
 from digitdash.learning import device
 from digitdash.plan import limits
 
+DATASET_BOX = "dataset-choice"     # session state: the dataset box (a widget key); pages read it through dataset_name()
+
 
 def sidebar() -> None:
     with st.sidebar:
@@ -30,18 +32,18 @@ def dataset_ui() -> None:
     offered, missing = now.offered_datasets(), now.missing_datasets()
     offered = offered or [datasets.DEFAULT]     # nothing allowed is here: the pages still show the bundled digits
     asked = st.query_params.get("dataset")
-    if asked is not None and "dataset-choice" not in st.session_state:
+    if asked is not None and DATASET_BOX not in st.session_state:
         try:
-            st.session_state["dataset-choice"] = datasets.student_choice(asked)
+            st.session_state[DATASET_BOX] = datasets.student_choice(asked)
         except datasets.DatasetError as exc:
             st.warning(say(exc.message))
-    if st.session_state.get("dataset-choice") not in offered:
-        st.session_state["dataset-choice"] = datasets.DEFAULT if datasets.DEFAULT in offered else offered[0]
-    st.selectbox(t("common.dataset"), offered, key="dataset-choice", format_func=limits.display,
+    if st.session_state.get(DATASET_BOX) not in offered:
+        st.session_state[DATASET_BOX] = datasets.DEFAULT if datasets.DEFAULT in offered else offered[0]
+    st.selectbox(t("common.dataset"), offered, key=DATASET_BOX, format_func=limits.display,
                  help=t("common.dataset_help"))
     if missing:
         st.caption(t("common.datasets_more", names=", ".join(missing)))
 
 
 def dataset_name() -> str:
-    return st.session_state.get("dataset-choice", datasets.DEFAULT)
+    return st.session_state.get(DATASET_BOX, datasets.DEFAULT)

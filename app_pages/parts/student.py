@@ -8,38 +8,44 @@ from app_pages.parts.server import store
 from digitdash.classroom import identity
 from digitdash.i18n import Problem
 
+# Session-state keys used here only (pages ask owner() and owner_name(), never the keys)
+OWNER = "owner"                    # this browser's student id
+NEW_TOKEN = "new-token"            # a new student's signed token, written to the browser's cookie once
+NAME_BOX = "student-name"          # the name the student goes by (a widget key)
+NAME_REFUSED = "name-problem"      # why the typed name was refused (a Message), said once
+
 
 def owner() -> str:
     """This browser's student id: runs it submits are its own. The id comes from the signed token
     the browser keeps in a cookie, so it survives reloads, closed tabs and server restarts; a
     browser without a valid token gets a new id and token (stored by identity_ui)."""
-    if "owner" not in st.session_state:
+    if OWNER not in st.session_state:
         student = identity.student_of(st.context.cookies.get(identity.COOKIE))
         if student is None:
-            student, st.session_state["new-token"] = identity.new_student()
-        st.session_state["owner"] = student
-    return st.session_state["owner"]
+            student, st.session_state[NEW_TOKEN] = identity.new_student()
+        st.session_state[OWNER] = student
+    return st.session_state[OWNER]
 
 
 def identity_ui() -> None:
     """Store a new token in the browser, and the name the student goes by (typed once)."""
     me = owner()
-    token = st.session_state.pop("new-token", None)
+    token = st.session_state.pop(NEW_TOKEN, None)
     if token:
         st.html(identity.cookie_script(token), unsafe_allow_javascript=True)
-    if "student-name" not in st.session_state:
-        st.session_state["student-name"] = store().student_names().get(me, "")
-    st.text_input(t("common.your_name"), key="student-name", max_chars=40, on_change=_save_name,
+    if NAME_BOX not in st.session_state:
+        st.session_state[NAME_BOX] = store().student_names().get(me, "")
+    st.text_input(t("common.your_name"), key=NAME_BOX, max_chars=40, on_change=_save_name,
                   placeholder=t("common.your_name_placeholder"), help=t("common.your_name_help"))
-    if "name-problem" in st.session_state:
-        st.error(say(st.session_state.pop("name-problem")))
+    if NAME_REFUSED in st.session_state:
+        st.error(say(st.session_state.pop(NAME_REFUSED)))
 
 
 def _save_name() -> None:
     try:
-        st.session_state["student-name"] = store().set_student_name(owner(), st.session_state["student-name"])
+        st.session_state[NAME_BOX] = store().set_student_name(owner(), st.session_state[NAME_BOX])
     except Problem as exc:       # a name taken, invisible characters, a full disk
-        st.session_state["name-problem"] = exc.message
+        st.session_state[NAME_REFUSED] = exc.message
 
 
 def owner_name(run_owner: str | None, names: dict[str, str] | None = None) -> str:

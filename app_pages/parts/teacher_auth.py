@@ -11,6 +11,7 @@ from app_pages.parts.server import store
 from digitdash.classroom import teacher_gate
 
 _CHECK_EVERY = 5.0     # seconds a session trusts its last look at the store
+TEACHER_UNTIL = "teacher-until"     # session state: (when the rights end or None, time.monotonic() of that look)
 
 
 def teacher_password() -> str | None:
@@ -23,7 +24,7 @@ def teacher_password() -> str | None:
 
 
 def _remember(expires: float | None) -> None:
-    st.session_state["teacher-until"] = (expires, time.monotonic())
+    st.session_state[TEACHER_UNTIL] = (expires, time.monotonic())
 
 
 def open_with_key(typed: str) -> float:
@@ -50,10 +51,10 @@ def sign_out() -> None:
 
 def until() -> float | None:
     """When this browser's teacher rights end; None without them (looked up at most every few seconds)."""
-    seen = st.session_state.get("teacher-until")
+    seen = st.session_state.get(TEACHER_UNTIL)
     if seen is None or time.monotonic() - seen[1] > _CHECK_EVERY:
         _remember(teacher_gate.until(store(), student.owner()))
-        seen = st.session_state["teacher-until"]
+        seen = st.session_state[TEACHER_UNTIL]
     return seen[0] if seen[0] is not None and seen[0] > teacher_gate.clock() else None
 
 

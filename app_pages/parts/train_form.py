@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import MutableMapping
 
+from app_pages.parts.session_keys import knob_key
 from digitdash.plan.config import PRESETS, ConfigError, RunConfig, dashed
 
 TEXT_FIELDS = ("layers", "conv_filters")   # edited as text such as "512-128"
@@ -22,12 +23,12 @@ def load_config(config: RunConfig, state: MutableMapping | None = None) -> None:
     for field, value in config.to_dict().items():
         if field == "dataset":
             continue
-        state[f"cfg-{field}"] = dashed(value) if field in TEXT_FIELDS else value
+        state[knob_key(field)] = dashed(value) if field in TEXT_FIELDS else value
 
 
 def config_from_state(state: MutableMapping, dataset: str) -> RunConfig:
     """The RunConfig the widgets describe, validated (ConfigError names the bad field)."""
-    values = {f: state[f"cfg-{f}"] for f in FIELDS if f"cfg-{f}" in state}
+    values = {f: state[knob_key(f)] for f in FIELDS if knob_key(f) in state}
     texts = {f: str(values.pop(f)) for f in TEXT_FIELDS if f in values}
     for field, default in RunConfig().to_dict().items():   # number widgets may hand back 1 for 1.0
         if isinstance(default, float) and isinstance(values.get(field), int) and not isinstance(values[field], bool):
