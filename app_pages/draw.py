@@ -16,6 +16,7 @@ from digitdash import i18n
 from digitdash.digits import preprocess, samples, uploads
 from digitdash.i18n import Problem
 from digitdash.plan import kinds, limits
+from digitdash.plan.config import DEFAULT_DATASET
 from digitdash.reading import charts, handwriting
 from digitdash.reading.predict import ModelError, run_probabilities
 
@@ -37,7 +38,7 @@ st.title(t("draw.title"))
 @st.cache_data(show_spinner=False)
 def mnist_samples() -> dict[int, np.ndarray]:
     """One real MNIST digit per class (from the bundled mnist-5k test split), to compare with."""
-    data = server.dataset("mnist-5k")
+    data = server.dataset(DEFAULT_DATASET)
     return {int(d): data.x_test[np.flatnonzero(data.y_test == d)[0], ..., 0] for d in range(10)}
 
 
