@@ -47,7 +47,7 @@ def _bare_fit(config, data) -> float:
 
 def _engine_fit(config, data, store) -> tuple[float, str]:
     from digitdash.learning.training import train
-    from digitdash.workers.jobs import StoreListener
+    from digitdash.workers.listener import StoreListener
     run_id = store.create(config, status="running")
     outcome = train(config, data, StoreListener(store, run_id))
     store.save_model(run_id, outcome.model)
@@ -226,7 +226,7 @@ def class_seconds(runs: int = 30, workers: int | None = None, timeout: float = 3
     """A class at once: `runs` cnn-basic runs (2 epochs, mnist-5k), one per owner, submitted together
     to a fresh store; seconds until the last has finished, with `workers` workers (None: the default)."""
     from digitdash.runs.store import Store
-    from digitdash.workers.jobs import LocalRunner
+    from digitdash.workers.runners import LocalRunner
     config = preset("cnn-basic").replace(epochs=2, dataset="mnist-5k")
     with tempfile.TemporaryDirectory() as home:
         runner = LocalRunner(Store(home), workers=workers)
@@ -246,7 +246,7 @@ def ray_figures(runs: int = 10, timeout: float = 1800) -> dict:
     import os
 
     from digitdash.runs.store import Store
-    from digitdash.workers.jobs import LocalRunner
+    from digitdash.workers.runners import LocalRunner
     from digitdash.workers.ray_runner import RayRunner
     config = preset("mlp-512").replace(layers=(64,), epochs=1, dataset="mnist-5k")
     figures = {}

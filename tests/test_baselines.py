@@ -8,7 +8,7 @@ from digitdash.learning import training
 from digitdash.plan.config import PRESETS
 from digitdash.plan.kinds import KINDS
 from digitdash.runs.store import Store
-from digitdash.workers.jobs import LocalRunner
+from digitdash.workers.runners import LocalRunner
 
 from conftest import finished, wait_for
 

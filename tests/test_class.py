@@ -22,7 +22,8 @@ from digitdash.plan.config import PRESETS, ConfigError, RunConfig
 from digitdash.plan.limits import LimitError
 from digitdash.runs import estimate
 from digitdash.runs.store import Store
-from digitdash.workers.jobs import LocalRunner, admit
+from digitdash.workers.admission import admit
+from digitdash.workers.runners import LocalRunner
 
 from conftest import ROOT, copy_home, seed_cache
 

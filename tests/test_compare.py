@@ -87,7 +87,7 @@ def test_in_spanish_every_table_header_is_spanish(digitdash_home):
 
 
 def test_the_gallery_says_how_many_it_shows_and_shows_more_on_request(digitdash_home):
-    from digitdash.workers.jobs import execute
+    from digitdash.workers.worker import execute
     store = Store(digitdash_home)
     run_id = store.create(RunConfig(layers=(8,), epochs=1), status="running")
     wrong = execute(store, run_id)["results"]["misclassified_count"]

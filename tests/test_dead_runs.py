@@ -16,7 +16,7 @@ import pytest
 
 from digitdash.plan.config import RunConfig
 from digitdash.runs.store import SILENT_SECONDS, Store
-from digitdash.workers.jobs import LocalRunner
+from digitdash.workers.runners import LocalRunner
 
 from conftest import ROOT, finished, wait_for
 
@@ -90,13 +90,13 @@ def test_a_worker_that_stops_answering_is_taken_for_dead_and_lets_the_run_go(run
 
 LONG_STEP = """
 import sys, time
-from digitdash.workers import jobs
-real = jobs.prepared
+from digitdash.workers import worker
+real = worker.prepared
 def slow(store, config):          # a step that reports nothing for longer than SILENT_SECONDS
     time.sleep(float(sys.argv[2]))
     return real(store, config)
-jobs.prepared = slow
-jobs.worker_main(sys.argv[1], slot=0, idle_exit=0.5)
+worker.prepared = slow
+worker.worker_main(sys.argv[1], slot=0, idle_exit=0.5)
 """
 
 
@@ -120,16 +120,17 @@ def test_a_long_step_that_reports_nothing_is_not_taken_for_dead(digitdash_home):
 
 DISK_FILLS = """
 import resource, signal, sys
-from digitdash.workers import jobs
 from digitdash.runs.store import Store
+from digitdash.workers.listener import StoreListener
+from digitdash.workers.worker import execute
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-real = jobs.StoreListener.epoch
+real = StoreListener.epoch
 def epoch(self, row):
     real(self, row)
     if row["epoch"] == 1:    # the disk fills up once the first epoch is stored: no file may grow any more
         resource.setrlimit(resource.RLIMIT_FSIZE, (1024, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
-jobs.StoreListener.epoch = epoch
-jobs.execute(Store(sys.argv[1]), sys.argv[2])
+StoreListener.epoch = epoch
+execute(Store(sys.argv[1]), sys.argv[2])
 """
 
 

@@ -6,7 +6,7 @@ import pytest
 from digitdash.plan import experiments
 from digitdash.plan.config import RunConfig
 from digitdash.runs.store import Store
-from digitdash.workers.jobs import LocalRunner
+from digitdash.workers.runners import LocalRunner, Runner
 
 from conftest import cli, finished, wait_for
 
@@ -58,8 +58,8 @@ def test_each_optimizer_runs_at_its_own_keras_rate_unless_a_rate_is_chosen():
     assert {c.learning_rate for c in other} == {base.learning_rate}
 
 
-class _Recorder:
-    """A runner that only records what it was asked to queue."""
+class _Recorder(Runner):
+    """A runner that only records what it was asked to queue (admitted as every runner admits)."""
 
     def __init__(self):
         self.store, self.names = Store(), []

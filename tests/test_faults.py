@@ -20,8 +20,8 @@ from digitdash.plan.config import RunConfig
 from digitdash.reading.predict import ModelError, run_probabilities
 from digitdash.runs import store as store_module
 from digitdash.runs.store import SCHEMA_VERSION, Store, StoreError
-from digitdash.workers import jobs
-from digitdash.workers.jobs import LocalRunner
+from digitdash.workers.runners import LocalRunner
+from digitdash.workers.worker import execute
 
 from conftest import ROOT, at_home, copy_home, finished, wait_for
 
@@ -32,7 +32,7 @@ SMALL = RunConfig(layers=(32,), epochs=2, batch_size=64)
 def test_the_server_restarted_mid_run_loses_nothing(seeded, digitdash_home):
     # The "server": one process holding the runner, as the app does; it submits and is killed.
     code = ("import sys, time\n"
-            "from digitdash.plan.config import RunConfig\nfrom digitdash.workers.jobs import LocalRunner\n"
+            "from digitdash.plan.config import RunConfig\nfrom digitdash.workers.runners import LocalRunner\n"
             "from digitdash.runs.store import Store\n"
             "r = LocalRunner(Store())\n"
             "print(r.submit(RunConfig(layers=(32,), epochs=12, batch_size=64)), flush=True)\n"
@@ -65,7 +65,7 @@ def test_a_full_disk_while_saving_the_model_keeps_the_figures(digitdash_home, mo
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         return real_replace(src, dst, *a, **k)
     monkeypatch.setattr(store_module.os, "replace", disk_full)
-    run = jobs.execute(store, run_id)
+    run = execute(store, run_id)
     assert run["status"] == "failed"
     assert "could not be saved (No space left on device)" in run["message"]
     assert run["message"].key == "run.not_saved"                 # said in Spanish on the page too
@@ -74,7 +74,7 @@ def test_a_full_disk_while_saving_the_model_keeps_the_figures(digitdash_home, mo
     assert [p.name for p in store.run_dir(run_id).iterdir() if "tmp" in p.name] == []   # no half-written file
     monkeypatch.setattr(store_module.os, "replace", real_replace)   # space freed: the next run saves
     again = store.create(SMALL.replace(epochs=1), status="running")
-    assert jobs.execute(store, again)["status"] == "done" and store.model_path(again) is not None
+    assert execute(store, again)["status"] == "done" and store.model_path(again) is not None
 
 
 def test_a_corrupt_model_file_is_reported_once_and_set_aside(digitdash_home, one_trained_run):
@@ -158,7 +158,7 @@ def trained_store(tmp_path_factory):
     with at_home(tmp_path_factory.mktemp("one-trained-run")) as home:
         store = Store(home)
         run_id = store.create(SMALL.replace(epochs=1), status="running")
-        assert jobs.execute(store, run_id)["status"] == "done"
+        assert execute(store, run_id)["status"] == "done"
     return home, run_id
 
 

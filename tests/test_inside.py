@@ -116,7 +116,7 @@ def trained_store(tmp_path_factory):
     """A store with one small MLP trained 2 epochs, trained once for the module."""
     from digitdash.plan.config import RunConfig
     from digitdash.runs.store import Store
-    from digitdash.workers.jobs import execute
+    from digitdash.workers.worker import execute
 
     from conftest import at_home
     with at_home(tmp_path_factory.mktemp("inside-run")) as home:

@@ -10,7 +10,7 @@ import pytest
 
 from digitdash.plan.config import RunConfig
 from digitdash.runs.store import Store
-from digitdash.workers.jobs import LocalRunner
+from digitdash.workers.runners import LocalRunner
 
 from conftest import cli, finished, wait_for
 
@@ -183,16 +183,16 @@ def test_cli_bad_input_exits_2_with_one_line(args, needle, digitdash_home):
 def test_a_worker_about_to_exit_still_takes_a_run_queued_at_that_moment(digitdash_home, monkeypatch):
     """The slot looks taken when the run is queued, so no new worker starts: the leaving one
     must find the run after letting go of its slot."""
-    from digitdash.workers import jobs
+    from digitdash.workers import worker
     store = Store(digitdash_home)
     run_id = store.create(SMALL.replace(epochs=1))
     calls = []
 
-    def drain_once(s, idle):
+    def drain_once(self, idle):
         calls.append(1)
         if len(calls) > 1:             # the second pass trains what the first one missed
-            return real_drain(s, 0.5)
-    real_drain = jobs._drain
-    monkeypatch.setattr(jobs, "_drain", drain_once)
-    jobs.worker_main(str(digitdash_home), slot=0, idle_exit=0.5)
+            return real_drain(self, 0.5)
+    real_drain = worker.Worker.drain
+    monkeypatch.setattr(worker.Worker, "drain", drain_once)
+    worker.worker_main(str(digitdash_home), slot=0, idle_exit=0.5)
     assert len(calls) == 2 and store.get(run_id)["status"] == "done"

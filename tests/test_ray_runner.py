@@ -11,7 +11,7 @@ from test_class import A, B, write_limits
 
 from digitdash.plan.config import ConfigError, RunConfig
 from digitdash.plan.limits import LimitError
-from digitdash.runs.store import Store
+from digitdash.runs.store import ACTIVE, Store
 from digitdash.workers.ray_runner import CAPACITY_FILE, RayRunner
 
 from conftest import cli, finished, seed_cache, wait_for
@@ -28,7 +28,7 @@ def ray_runner(tmp_path_factory, mnist5k_cached):
         mp.setenv("DIGITDASH_RAY_LOCAL_CPUS", "2")
         runner = RayRunner(Store(home))
         yield runner
-        for run in runner.store.runs(("queued", "running")):
+        for run in runner.store.runs(ACTIVE):
             runner.stop(run["id"])
         runner.shutdown()
 

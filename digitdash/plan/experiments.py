@@ -9,7 +9,6 @@ import secrets
 
 from digitdash.i18n import Message
 from digitdash.plan.config import ConfigError, RunConfig, preset
-from digitdash.workers.jobs import admit
 
 TEMPLATES: dict[str, tuple[str, dict[str, list]]] = {
     # name: (base preset, {knob: values})
@@ -86,10 +85,10 @@ def template(name: str, dataset: str) -> tuple[RunConfig, dict[str, list]]:
 
 def launch(runner, base: RunConfig, vary: dict[str, list], title: str, owner: str | None = None,
            teacher: bool = False) -> tuple[str, list[str]]:
-    """Queue the whole family under one group id, or none of it when one run breaks a limit;
-    returns (group, run ids)."""
+    """Queue the whole family with `runner` (a workers.runners.Runner) under one group id, or none of it
+    when one run breaks a limit; returns (group, run ids)."""
     configs = expand(base, vary)
-    admit(runner.store, configs, owner, teacher)
+    runner.admit(configs, owner, teacher)
     group = f"{title} · {secrets.token_hex(2)}"
     ids = [runner.submit(c, name=run_name(title, c, vary), owner=owner, group=group, teacher=teacher)
            for c in configs]
