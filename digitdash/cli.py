@@ -25,7 +25,8 @@ from digitdash.plan.config import PRESETS, ConfigError, RunConfig, preset
 from digitdash.plan.limits import LimitError
 from digitdash.runs.store import ACTIVE, TEACHER, TRAINED, Store, StoreError
 from digitdash.workers import runners
-from digitdash.workers.jobs import ForegroundRunner, admit
+from digitdash.workers.admission import admit
+from digitdash.workers.runners import ForegroundRunner
 
 
 class UsageError(Exception):
@@ -306,7 +307,8 @@ def _run_json(store: Store, run: dict, full: bool = False) -> dict:
     res = run["results"]
     out = {"id": run["id"], "name": run["name"], "group": run["grp"], "status": run["status"],
            "message": run["message"], "owner": store.owner_name(run["owner"]),
-           "dataset": run["dataset"], "kind": run["kind"], "device": run["device"],
+           "dataset": run["dataset"], "kind": run["config"].architecture, "library": run["library"],
+           "device": run["device"],
            "runner": run["info"].get("runner"), "node": run["info"].get("node"),
            "params": run["params"], "flops": run["flops"], "epochs_run": res.get("epochs_run"),
            "test_accuracy": res.get("test_accuracy"), "test_loss": res.get("test_loss"),
@@ -511,7 +513,7 @@ def cmd_worker(args) -> int:
         from digitdash.workers.ray_runner import dispatcher_main
         dispatcher_main(str(paths.home()))
     else:
-        from digitdash.workers.jobs import worker_main
+        from digitdash.workers.worker import worker_main
         quiet_tensorflow()
         worker_main(str(paths.home()), args.slot)
     return 0

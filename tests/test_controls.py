@@ -6,7 +6,7 @@ import pytest
 from digitdash.learning import controls
 from digitdash.plan.config import ConfigError, RunConfig
 from digitdash.runs.store import Store, StoreError
-from digitdash.workers.jobs import LocalRunner
+from digitdash.workers.runners import LocalRunner
 
 from conftest import finished, wait_for
 

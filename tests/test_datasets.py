@@ -361,3 +361,11 @@ def test_dataset_errors_show_pages_no_server_path(tmp_path, monkeypatch):
     with pytest.raises(DatasetError) as err:
         datasets.load(f"folder:{mixed}")
     assert "dog/3.png" in err.value.message and "…/mixed" not in err.value.message
+
+
+def test_the_arrays_every_session_shares_cannot_be_changed_by_one(mnist5k, mnist_partial_name):
+    from digitdash.digits import datasets
+    for data in (mnist5k, datasets.load(mnist_partial_name)):
+        for array in (data.x_train, data.y_train, data.x_test, data.y_test):
+            with pytest.raises(ValueError, match="read-only"):
+                array[0] = 0

@@ -5,6 +5,7 @@ cannot be saved, and leave every stored byte as it was.
 The full disk is a child process in which no file may grow (RLIMIT_FSIZE 0: a write that would
 extend a file fails, as on a full disk; SQLite then cannot make the -shm index it reads a WAL
 database through, which is what made every page say only "The run store cannot be written")."""
+import errno
 import hashlib
 import json
 import os
@@ -18,7 +19,7 @@ from digitdash.i18n import catalogue
 from digitdash.plan.config import RunConfig
 from digitdash.reading import handwriting
 from digitdash.runs.store import Store
-from digitdash.workers import jobs
+from digitdash.workers import worker as jobs
 
 from conftest import ROOT
 
@@ -98,3 +99,81 @@ def test_with_the_disk_full_the_pages_show_what_is_stored_and_say_once_it_cannot
     assert fingerprint(digitdash_home) == before                # nothing stored changed, nothing was lost
     assert store.student_names() == {ANA: "Ana"} and store.model_path(run_id) is not None
     assert np.isfinite(store.epochs(run_id)[0]["loss"])
+
+
+def test_a_file_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
+    """paths.write_atomic: bytes, text, or what a writer puts in the temporary it is given; a write
+    that fails leaves the old file as it was and no temporary beside it."""
+    from digitdash import paths
+    target = tmp_path / "kept.txt"
+    paths.write_atomic(target, "first")
+    paths.write_atomic(tmp_path / "arrays.npz", lambda tmp: np.savez(tmp, x=np.arange(3)))
+    paths.write_atomic(tmp_path / "secret", b"key", mode=0o600)
+    assert target.read_text() == "first" and np.load(tmp_path / "arrays.npz")["x"].tolist() == [0, 1, 2]
+    assert (tmp_path / "secret").stat().st_mode & 0o777 == 0o600
+
+    def half_written(tmp):
+        tmp.write_text("half")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    with pytest.raises(OSError):
+        paths.write_atomic(target, half_written)
+    monkeypatch.setattr(os, "replace", disk_full)
+    with pytest.raises(OSError):
+        paths.write_atomic(target, "second")
+    assert target.read_text() == "first"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["arrays.npz", "kept.txt", "secret"]
+
+
+def disk_full(*args, **kwargs):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+class Model:
+    """A model as the store saves one: a suffix, and save(path)."""
+    suffix = ".npz"
+
+    def save(self, path):
+        np.savez(path, w=np.ones(3))
+
+
+# Every file the app replaces whole: (the file, a call that writes it again).
+def limits_file(home):
+    from digitdash.plan import limits
+    return limits.path(), lambda: limits.save(limits.with_changes(limits.load(), max_epochs=7))
+
+
+def teacher_key(home):
+    from digitdash.classroom import teacher_gate
+    return home / teacher_gate.KEY_FILE, lambda: teacher_gate.key(home, new=True)
+
+
+def dataset_cache(home):
+    from digitdash.digits import datasets
+    return home / "cache" / "kept.npz", lambda: datasets._keep(home / "cache" / "kept.npz", x=np.arange(3))
+
+
+def run_arrays(home):
+    store = Store(home)
+    run_id = store.create(RunConfig())
+    return store.run_dir(run_id) / "mistakes.npz", lambda: store.save_arrays(run_id, "mistakes", {"x": np.arange(3)})
+
+
+def run_model(home):
+    store = Store(home)
+    run_id = store.create(RunConfig())
+    return store.run_dir(run_id) / "model.npz", lambda: store.save_model(run_id, Model())
+
+
+@pytest.mark.parametrize("written", [limits_file, teacher_key, dataset_cache, run_arrays, run_model])
+def test_every_file_replaced_whole_is_left_as_it_was_when_the_disk_fills(digitdash_home, monkeypatch, written):
+    """A rewrite that the full disk stops leaves the file as it was and no temporary beside it."""
+    file, write = written(digitdash_home)
+    write()
+    before = {p.name: p.read_bytes() for p in file.parent.iterdir() if p.is_file()}
+    assert file.name in before
+    monkeypatch.setattr(os, "replace", disk_full)
+    try:
+        write()
+    except OSError:
+        pass                                    # told to the caller (a dataset's cache only costs speed: kept quiet)
+    assert {p.name: p.read_bytes() for p in file.parent.iterdir() if p.is_file()} == before

@@ -1,5 +1,6 @@
 """The class's own handwriting: kept with its writer, scored per run (cached), trained on by choice."""
 import json
+import sqlite3
 
 import numpy as np
 import pytest
@@ -8,7 +9,7 @@ from digitdash.plan import limits
 from digitdash.plan.config import ConfigError, RunConfig
 from digitdash.reading import handwriting, leaderboard, predict
 from digitdash.runs.store import Store
-from digitdash.workers.jobs import ForegroundRunner
+from digitdash.workers.runners import ForegroundRunner
 
 from conftest import cli
 
@@ -113,7 +114,7 @@ def test_a_run_is_scored_on_the_drawings_and_new_ones_cost_one_prediction_each(s
 
     assert handwriting.scores(store, store.runs())[run_id]["total"] == 31
     store.delete(run_id)
-    with store.connection() as db:
+    with sqlite3.connect(store.db_path) as db:
         assert db.execute("SELECT COUNT(*) FROM answers").fetchone()[0] == 0
 
 

@@ -107,9 +107,8 @@ def test_the_compare_table_reads_stored_answers_and_loads_no_model(store, monkey
     (store.run_dir(run_id) / "model.joblib").write_bytes(b"stands for a model")
     drawings = [handwriting.add(store, mnist5k.x_test[i, ..., 0], int(mnist5k.y_test[i]), None, student=False)
                 for i in range(4)]
-    with store.connection() as db:      # the worker answered the first three when the run ended
-        db.executemany("INSERT INTO answers VALUES (?, ?, ?)",
-                       [(run_id, d, int(mnist5k.y_test[i]) if i else 7) for i, d in enumerate(drawings[:3])])
+    # the worker answered the first three when the run ended
+    store.keep_answers(run_id, {d: int(mnist5k.y_test[i]) if i else 7 for i, d in enumerate(drawings[:3])})
     import digitdash.reading.predict
     monkeypatch.setattr(digitdash.reading.predict, "run_probabilities",
                         lambda *a, **k: pytest.fail("a table of many runs loaded a model"))

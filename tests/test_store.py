@@ -87,17 +87,18 @@ def test_store_names_and_leaderboard(digitdash_home):
     assert store.owner_name(A) == "Ana María" and store.owner_name(None) == "teacher"
 
 
-def test_a_runs_kind_says_who_trains_it_and_older_stores_are_corrected(digitdash_home):
+def test_a_runs_library_says_who_trains_it_and_older_stores_are_corrected(digitdash_home):
     import sqlite3
     store = Store(digitdash_home)
     ids = {k: store.create(RunConfig(architecture=k, layers=(8,))) for k in ("mlp", "cnn", "logreg", "numpy-mlp")}
-    assert {k: store.get(i)["kind"] for k, i in ids.items()} == {
+    assert {k: store.get(i)["library"] for k, i in ids.items()} == {
         "mlp": "keras", "cnn": "keras", "logreg": "scikit-learn", "numpy-mlp": "numpy"}
     with sqlite3.connect(digitdash_home / "digitdash.sqlite") as db:     # as version 3 wrote every run
         db.execute("UPDATE runs SET kind = 'keras'")
         db.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
     store = Store(digitdash_home)
-    assert store.get(ids["logreg"])["kind"] == "scikit-learn" and store.get(ids["numpy-mlp"])["kind"] == "numpy"
+    assert store.get(ids["logreg"])["library"] == "scikit-learn" and store.get(ids["numpy-mlp"])["library"] == "numpy"
+    assert store.get(ids["cnn"])["config"].architecture == "cnn" and "kind" not in store.get(ids["cnn"])
 
 
 def test_opening_a_store_takes_no_write_lock(digitdash_home):
@@ -121,7 +122,7 @@ def test_deleting_a_run_leaves_nothing_of_it(digitdash_home, mnist5k):
 
     from digitdash.learning import controls
     from digitdash.reading import handwriting
-    from digitdash.workers import jobs
+    from digitdash.workers import worker as jobs
     store = Store(digitdash_home)
     handwriting.add(store, mnist5k.x_test[0, ..., 0], int(mnist5k.y_test[0]), A)
     run_id = store.create(RunConfig(layers=(8,), epochs=1, batch_size=256), owner=A, status="running")
@@ -151,3 +152,27 @@ def test_a_run_a_worker_holds_is_not_deleted(digitdash_home):
     with pytest.raises(StoreError, match="is running"):
         store.delete(run_id, by=A)
     assert store.get(run_id)["status"] == "running"
+
+
+def test_a_deleted_run_gets_no_rows_back_and_takes_its_emptied_archive_along(digitdash_home):
+    """A worker taken for dead that wakes after its run was deleted (a laptop opened again) writes
+    nothing back for it: no epoch, no batch, no change. An archive left without runs goes with its last one."""
+    import sqlite3
+
+    from digitdash.learning import controls
+    store = Store(digitdash_home)
+    run_id = store.create(RunConfig(layers=(8,)), owner=A, status="running")
+    store.finish(run_id, "interrupted", "")
+    archive_id, _ = store.archive("Lesson 1")
+    store.delete(run_id, by=A)
+    store.add_epoch(run_id, {"epoch": 1, "loss": 0.5})
+    store.add_batches(run_id, [(1, 1, 0.5)])
+    controls.record(store, run_id, "resume", controls.TIMER, 10, 1)
+    with sqlite3.connect(digitdash_home / "digitdash.sqlite") as db:
+        left = {table: n for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+                if "run_id" in [c[1] for c in db.execute(f"PRAGMA table_info('{table}')")]
+                and (n := db.execute(f"SELECT COUNT(*) FROM {table} WHERE run_id = ?", (run_id,)).fetchone()[0])}
+    assert left == {}
+    assert store.archives() == []
+    with pytest.raises(StoreError, match="No archive"):
+        store.unarchive(archive_id)

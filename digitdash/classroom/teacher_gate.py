@@ -16,7 +16,6 @@ ends them everywhere.
 from __future__ import annotations
 
 import hmac
-import os
 import secrets
 import time
 from pathlib import Path
@@ -47,14 +46,7 @@ def key(home: Path | None = None, new: bool = False) -> str:
             pass
     value = secrets.token_urlsafe(32)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{KEY_FILE}.{os.getpid()}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(value)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    paths.write_atomic(path, value, mode=0o600)
     return value
 
 

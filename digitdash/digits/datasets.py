@@ -21,15 +21,14 @@ from digitdash import paths
 from digitdash.i18n import Message, Problem
 from digitdash.plan import limits
 from digitdash.plan.config import DATASETS as BUILTIN
+from digitdash.plan.config import DEFAULT_DATASET as DEFAULT
 
-DEFAULT = "mnist-5k"
 MAX_FOLDER_FILES = 100_000     # a folder: dataset with more files is refused before any is read
 RECHECK_SECONDS = 30           # a cached folder: dataset is compared with its files at most this often
 DIGITS = tuple(str(d) for d in range(10))
 FASHION = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
            "Bag", "Ankle boot")
 CIFAR10 = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 
 
 class DatasetError(Problem):
@@ -174,10 +173,16 @@ def _decode(name: str) -> Dataset:
 
 
 def _checked(name, x_train, y_train, x_test, y_test, class_names) -> Dataset:
+    """The arrays as every run reads them: contiguous, uint8 images with a channel axis, int64
+    labels, and read-only, since one copy serves every session and run of the process."""
+    def frozen(x):
+        x.flags.writeable = False
+        return x
+
     def images(x):
         x = np.ascontiguousarray(x, dtype=np.uint8)
-        return x[..., None] if x.ndim == 3 else x
-    labels = lambda y: np.ascontiguousarray(y, dtype=np.int64).reshape(-1)  # noqa: E731
+        return frozen(x[..., None] if x.ndim == 3 else x)
+    labels = lambda y: frozen(np.ascontiguousarray(y, dtype=np.int64).reshape(-1))  # noqa: E731
     return Dataset(name, images(x_train), labels(y_train), images(x_test), labels(y_test),
                    tuple(class_names))
 
@@ -219,15 +224,11 @@ def _mnist_5k() -> Dataset:
 
 def _keep(path: Path, **arrays) -> None:
     """Write a cache file whole (a temporary file renamed), or not at all: a full disk only costs speed."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(tmp, **arrays)
-        os.replace(tmp, path)
+        paths.write_atomic(path, lambda tmp: np.savez(tmp, **arrays))
     except OSError:
         pass
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 # ---- mnist, fashion-mnist, cifar10: Keras' cached files, read with NumPy -----------------------

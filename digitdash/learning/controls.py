@@ -5,17 +5,20 @@ so that the worker notices with one stat per batch); the worker applies it and r
 epoch where it took effect (`applied`); the live curves mark each change, and the stored epochs
 carry the learning rate they ran at. A pause holds a worker, so a run's pauses end by themselves
 once they add up to PAUSE_MAX_SECONDS (recorded as a resume by the timer), and a run takes at most
-MAX_CHANGES changes.
+MAX_CHANGES changes. The rows are kept by the store (Store.ask_change and the methods beside it);
+the rules are here.
 """
 from __future__ import annotations
 
 import math
-import time
+from typing import TYPE_CHECKING
 
 from digitdash.i18n import Message, Problem
 from digitdash.plan import kinds
 from digitdash.plan.config import BOUNDS, ConfigError
-from digitdash.runs.store import Store, _check_owner
+
+if TYPE_CHECKING:      # learning/ is below runs/: the store is only named here, never imported
+    from digitdash.runs.store import Store
 
 KINDS = ("pause", "resume", "lr")
 PAUSE_MAX_SECONDS = 120  # all of a run's pauses together
@@ -31,8 +34,7 @@ def ask(store: Store, run_id: str, kind: str, value: float | None = None, by: st
         teacher: bool = False) -> int:
     """Ask a running run for a change; returns its number. Only the owner (or the teacher), only a
     running Keras run, a learning rate only within the form's bounds and without a schedule."""
-    run = store.get(run_id)
-    _check_owner(run, by, teacher)
+    run = store.owned(run_id, by, teacher)
     config = run["config"]
     if kind not in KINDS:
         raise ControlError("control.kind", kind=kind)
@@ -50,11 +52,9 @@ def ask(store: Store, run_id: str, kind: str, value: float | None = None, by: st
         bound = BOUNDS["learning_rate"]
         if not (math.isfinite(value) and bound.low < value <= bound.high):
             raise ConfigError("learning_rate", value, Message("control.lr_allowed", most=BOUNDS["learning_rate"].high))
-    with store.connection() as db:
-        if db.execute("SELECT COUNT(*) FROM changes WHERE run_id = ?", (run_id,)).fetchone()[0] >= MAX_CHANGES:
-            raise ControlError("control.too_many", most=MAX_CHANGES)
-        seq = db.execute("INSERT INTO changes (run_id, kind, value, asked, by) VALUES (?, ?, ?, ?, ?)",
-                         (run_id, kind, value, time.time(), by)).lastrowid
+    seq = store.ask_change(run_id, kind, value, by, MAX_CHANGES)
+    if seq is None:
+        raise ControlError("control.too_many", most=MAX_CHANGES)
     signal_file(store, run_id).touch()
     return seq
 
@@ -65,28 +65,22 @@ def signal_file(store: Store, run_id: str):
 
 def pending(store: Store, run_id: str) -> list[dict]:
     """The changes asked and not yet applied, oldest first."""
-    with store.connection() as db:
-        return [dict(r) for r in db.execute(
-            "SELECT * FROM changes WHERE run_id = ? AND applied IS NULL ORDER BY seq", (run_id,))]
+    return store.run_changes(run_id, pending=True)
 
 
 def applied(store: Store, seq: int, step: int, epoch: int) -> None:
-    with store.connection() as db:
-        db.execute("UPDATE changes SET applied = ?, step = ?, epoch = ? WHERE seq = ?", (time.time(), step, epoch, seq))
+    """The worker applied change `seq` at this step and epoch."""
+    store.change_applied(seq, step, epoch)
 
 
 def record(store: Store, run_id: str, kind: str, by: str, step: int, epoch: int) -> None:
     """A change the worker made itself (a pause that ran out)."""
-    now = time.time()
-    with store.connection() as db:
-        db.execute("INSERT INTO changes (run_id, kind, value, asked, by, applied, step, epoch)"
-                   " VALUES (?, ?, NULL, ?, ?, ?, ?, ?)", (run_id, kind, now, by, now, step, epoch))
+    store.record_change(run_id, kind, by, step, epoch)
 
 
 def changes(store: Store, run_id: str) -> list[dict]:
     """Every change of the run, asked and applied, oldest first (the curves mark the applied ones)."""
-    with store.connection() as db:
-        return [dict(r) for r in db.execute("SELECT * FROM changes WHERE run_id = ? ORDER BY seq", (run_id,))]
+    return store.run_changes(run_id)
 
 
 def paused(rows: list[dict]) -> bool:

@@ -130,11 +130,8 @@ def save(limits: Limits) -> None:
     limits.validated()
     data = asdict(limits)
     data["datasets"], data["kinds"] = list(limits.datasets), list(limits.kinds)
-    file = path()
-    tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
-    tmp.write_text("# DigitDash: the teacher's limits on students' runs (see digitdash/plan/limits.py)\n"
-                   + tomli_w.dumps(data))
-    os.replace(tmp, file)
+    paths.write_atomic(path(), "# DigitDash: the teacher's limits on students' runs (see digitdash/plan/limits.py)\n"
+                       + tomli_w.dumps(data))
 
 
 def with_changes(limits: Limits, **changes) -> Limits:

@@ -5,18 +5,17 @@ is kept in the run store with its owner. Every run is scored on them ("accuracy 
 handwriting"): a run's answer to each drawing is cached, so a score costs one prediction per new
 drawing. A run may train with the class's drawings added to MNIST (RunConfig.class_drawings);
 every HOLD_OUT-th drawing is never trained on, and a run is scored only on the drawings it did not
-train on, so its score is never its own training set.
+train on, so its score is never its own training set. The store keeps the drawings and answers
+(Store.add_drawing and the methods beside it); the rules are here.
 """
 from __future__ import annotations
-
-import time
 
 import numpy as np
 
 from digitdash.digits import datasets
 from digitdash.i18n import Problem
 from digitdash.plan import limits
-from digitdash.runs.store import TEACHER, TRAINED, Store, StoreError
+from digitdash.runs.store import TRAINED, Store, StoreError, is_teacher
 
 HOLD_OUT = 4                # drawings whose id is a multiple of this are never trained on
 MAX_PER_STUDENT = 500       # a student's drawings at most (a loop in a browser cannot fill the disk)
@@ -38,16 +37,12 @@ def add(store: Store, image: np.ndarray, label, owner: str | None, original: np.
     image = np.asarray(image)
     if image.shape != (28, 28) or image.dtype != np.uint8 or not image.any():
         raise HandwritingError("handwriting.bad_image")
-    if student and owner not in (None, TEACHER):
+    if student and not is_teacher(owner):
         if not limits.load().collect_drawings:
             raise HandwritingError("handwriting.off")
         if len(listing(store, owner)) >= MAX_PER_STUDENT:
             raise HandwritingError("handwriting.too_many", most=MAX_PER_STUDENT)
-    with store.connection() as db:
-        cur = db.execute("INSERT INTO drawings (owner, label, created, image, original) VALUES (?, ?, ?, ?, ?)",
-                         (owner, int(label), time.time(), image.tobytes(),
-                          _png(original) if original is not None else None))
-        return int(cur.lastrowid)
+    return store.add_drawing(owner, int(label), image.tobytes(), _png(original) if original is not None else None)
 
 
 def add_picture(store: Store, data: bytes, label, owner: str | None, student: bool = True) -> int:
@@ -76,70 +71,43 @@ def _png(picture: np.ndarray) -> bytes:
 
 def listing(store: Store, owner: str | None = ..., newest_first: bool = False) -> list[dict]:
     """Drawings without their pixels: id, owner, label, created (one owner's when `owner` is given)."""
-    query, args = "SELECT id, owner, label, created FROM drawings", ()
-    if owner is not ...:
-        query, args = query + " WHERE owner IS ?", (owner,)
-    with store.connection() as db:
-        return [dict(r) for r in db.execute(query + (" ORDER BY id DESC" if newest_first else " ORDER BY id"), args)]
+    return store.drawings(owner, newest_first)
 
 
 def arrays(store: Store, ids: list[int] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(ids, images (N, 28, 28) uint8, labels) of the given drawings, or of all of them."""
-    with store.connection() as db:
-        if ids is None:
-            rows = db.execute("SELECT id, image, label FROM drawings ORDER BY id").fetchall()
-        else:
-            rows = []
-            for start in range(0, len(ids), 500):
-                chunk = [int(i) for i in ids[start:start + 500]]
-                rows += db.execute(f"SELECT id, image, label FROM drawings WHERE id IN ({','.join('?' * len(chunk))})"
-                                   " ORDER BY id", chunk).fetchall()
-    images = np.frombuffer(b"".join(r["image"] for r in rows), np.uint8).reshape(-1, 28, 28)
-    return (np.array([r["id"] for r in rows], np.int64), images.copy(), np.array([r["label"] for r in rows], np.int64))
+    rows = store.drawing_pixels(ids)
+    images = np.frombuffer(b"".join(image for _, image, _ in rows), np.uint8).reshape(-1, 28, 28)
+    return (np.array([i for i, _, _ in rows], np.int64), images.copy(),
+            np.array([label for _, _, label in rows], np.int64))
 
 
 def original(store: Store, drawing_id: int) -> np.ndarray | None:
     """The picture a drawing came from (grayscale, at most ORIGINAL_SIDE), if it was kept."""
     import cv2
-    with store.connection() as db:
-        row = db.execute("SELECT original FROM drawings WHERE id = ?", (int(drawing_id),)).fetchone()
-    if row is None or row[0] is None:
-        return None
-    return cv2.imdecode(np.frombuffer(row[0], np.uint8), cv2.IMREAD_GRAYSCALE)
+    png = store.drawing_original(drawing_id)
+    return None if png is None else cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE)
 
 
 def delete(store: Store, drawing_id: int, by: str | None = None, teacher: bool = False) -> None:
     """Delete one drawing (its writer, the teacher, or the command line when `by` is None)."""
-    with store.connection() as db:
-        row = db.execute("SELECT owner FROM drawings WHERE id = ?", (int(drawing_id),)).fetchone()
-        if row is None:
-            raise HandwritingError("handwriting.no_drawing", drawing=drawing_id)
-        if by is not None and not teacher and row[0] != by:
-            raise HandwritingError("handwriting.not_yours")
-        db.execute("BEGIN IMMEDIATE")
-        db.execute("DELETE FROM answers WHERE drawing_id = ?", (int(drawing_id),))
-        db.execute("DELETE FROM drawings WHERE id = ?", (int(drawing_id),))
-        db.execute("COMMIT")
+    drawing = store.drawing(drawing_id)
+    if drawing is None:
+        raise HandwritingError("handwriting.no_drawing", drawing=drawing_id)
+    if not is_teacher(by, teacher) and drawing["owner"] != by:
+        raise HandwritingError("handwriting.not_yours")
+    store.delete_drawings([drawing_id])
 
 
 def delete_all(store: Store) -> int:
     """The teacher's reset of the class's set; returns how many drawings went."""
-    with store.connection() as db:
-        db.execute("BEGIN IMMEDIATE")
-        n = db.execute("SELECT COUNT(*) FROM drawings").fetchone()[0]
-        db.execute("DELETE FROM answers")
-        db.execute("DELETE FROM drawings")
-        db.execute("COMMIT")
-    return int(n)
+    return store.delete_drawings()
 
 
 def counts(store: Store) -> list[int]:
     """How many drawings of each digit 0-9."""
-    out = [0] * 10
-    with store.connection() as db:
-        for label, n in db.execute("SELECT label, COUNT(*) FROM drawings GROUP BY label"):
-            out[int(label)] = int(n)
-    return out
+    drawn = store.drawing_counts()
+    return [drawn.get(digit, 0) for digit in range(10)]
 
 
 def means(images: np.ndarray, labels: np.ndarray) -> dict[int, np.ndarray]:
@@ -195,11 +163,8 @@ def score(store: Store, run: dict | str, labels: dict[int, int] | None = None, k
     if run["status"] not in SCORED or store.model_path(run["id"]) is None:
         return None
     trained = set(run["info"].get("class_drawings", ()))
-    labels = _labels(store) if labels is None else labels
-    if known is None:
-        with store.connection() as db:
-            known = dict(db.execute("SELECT drawing_id, digit FROM answers WHERE run_id = ?", (run["id"],)).fetchall())
-    known = dict(known)
+    labels = store.drawing_labels() if labels is None else labels
+    known = dict(store.answers([run["id"]])[run["id"]] if known is None else known)
     wanted = [i for i in labels if i not in trained]
     missing = [i for i in wanted if i not in known]
     if missing and predict:
@@ -209,21 +174,15 @@ def score(store: Store, run: dict | str, labels: dict[int, int] | None = None, k
                                      for s in range(0, len(images), 512)])
         except ModelError:
             return None
-        answers = [(run["id"], int(i), int(d)) for i, d in zip(ids, digits)]
+        answers = {int(i): int(d) for i, d in zip(ids, digits)}
         try:
-            with store.connection() as db:
-                db.executemany("INSERT OR REPLACE INTO answers VALUES (?, ?, ?)", answers)
+            store.keep_answers(run["id"], answers)
         except StoreError:       # only a cache: a full disk keeps the answers for this render, not stored
             pass
-        known.update({i: d for _, i, d in answers})
+        known.update(answers)
     scored = [(known[i], labels[i]) for i in wanted if i in known]
     right = sum(a == b for a, b in scored)
     return {"right": right, "total": len(scored), "accuracy": right / len(scored) if scored else None}
-
-
-def _labels(store: Store) -> dict[int, int]:
-    with store.connection() as db:
-        return dict(db.execute("SELECT id, label FROM drawings").fetchall())
 
 
 def scores(store: Store, runs: list[dict], predict: bool = True) -> dict[str, dict]:
@@ -235,26 +194,13 @@ def scores(store: Store, runs: list[dict], predict: bool = True) -> dict[str, di
         return {}
     counted = [run["id"] for run in finished if not predict and not run["info"].get("class_drawings")]
     out = {run_id: {"right": 0, "total": 0, "accuracy": None} for run_id in counted}
-    with store.connection() as db:
-        for start in range(0, len(counted), 500):
-            chunk = counted[start:start + 500]
-            for run_id, right, total in db.execute(
-                    "SELECT a.run_id, SUM(a.digit = d.label), COUNT(*) FROM answers a JOIN drawings d ON d.id = a.drawing_id"
-                    f" WHERE a.run_id IN ({','.join('?' * len(chunk))}) GROUP BY a.run_id", chunk):
-                out[run_id] = {"right": right, "total": total, "accuracy": right / total if total else None}
+    for run_id, (right, total) in store.answers_right(counted).items():
+        out[run_id] = {"right": right, "total": total, "accuracy": right / total if total else None}
     rest = [run for run in finished if run["id"] not in out]
     if not rest:
         return out
-    labels = _labels(store)
-    answers: dict[str, dict[int, int]] = {run["id"]: {} for run in rest}
-    ids = list(answers)
-    with store.connection() as db:
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            for run_id, drawing, digit in db.execute(
-                    f"SELECT run_id, drawing_id, digit FROM answers WHERE run_id IN ({','.join('?' * len(chunk))})",
-                    chunk):
-                answers[run_id][drawing] = digit
+    labels = store.drawing_labels()
+    answers = store.answers([run["id"] for run in rest])
     for run in rest:
         figures = score(store, run, labels, answers[run["id"]], predict)
         if figures is not None:

@@ -83,6 +83,7 @@ _COUNTERS = [f"INSERT OR IGNORE INTO meta VALUES ('{c}', abs(random() % 10000000
         ("answers", "INSERT", "'data'"), ("students", "INSERT", "'data'"), ("students", "UPDATE", "'data'")]]
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- runs.kind holds the library that trains the run (keras, scikit-learn, numpy), read as "library"
 CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY, seq INTEGER NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL,
     kind TEXT NOT NULL, dataset TEXT NOT NULL, config TEXT NOT NULL,
@@ -145,11 +146,6 @@ class Store:
                     db.execute("PRAGMA journal_mode=WAL")
             except sqlite3.Error:
                 pass                                 # read-only just now: switched on a later open
-
-    def connection(self):
-        """A short-lived connection, as every store call uses, for the modules that keep their own
-        tables in the store (handwriting): `with store.connection() as db: ...`."""
-        return self._db()
 
     @contextmanager
     def request(self):
@@ -252,7 +248,7 @@ class Store:
             db.execute("COMMIT")
         try:
             self.run_dir(run_id).mkdir(parents=True, exist_ok=True)
-            _write_whole(self.life_file(run_id), b" " * LIFE_FILE_SIZE)   # room for a last word on a full disk
+            paths.write_atomic(self.life_file(run_id), b" " * LIFE_FILE_SIZE)   # room for a last word on a full disk
         except OSError as exc:
             with self._db() as db:
                 db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
@@ -398,34 +394,45 @@ class Store:
             db.execute("BEGIN IMMEDIATE")
             ended = db.execute(
                 "UPDATE runs SET status = ?, message = ?, message_data = ?, results = COALESCE(?, results),"
-                " finished = ?, heartbeat = ? WHERE id = ? AND status IN ('queued', 'running')",
+                f" finished = ?, heartbeat = ? WHERE id = ? AND status IN ({','.join('?' * len(ACTIVE))})",
                 (status, str(message), message.to_json() if isinstance(message, Message) else None,
-                 json.dumps(results) if results is not None else None, now, now, run_id)).rowcount
+                 json.dumps(results) if results is not None else None, now, now, run_id, *ACTIVE)).rowcount
             if ended:
                 _keep_figures(db, run_id)
             db.execute("COMMIT")
 
     # Who may change a run: `by` is the asking browser session's id. None is the command line, which
     # acts for whoever owns the machine; a teacher (unlocked by the password) may change any run.
+    def owned(self, run_id: str, by: str | None = None, teacher: bool = False) -> dict:
+        """The run, when `by` may change it: its owner, or the teacher (is_teacher). StoreError otherwise."""
+        run = self.get(run_id)
+        if not is_teacher(by, teacher) and run["owner"] != by:
+            raise StoreError("store.not_yours", run=run["name"])
+        return run
+
     def rename(self, run_id: str, name: str, by: str | None = None, teacher: bool = False) -> None:
         name = text.clean(name, "run_name", text.RUN_NAME_MAX)
-        _check_owner(self.get(run_id), by, teacher)
+        self.owned(run_id, by, teacher)
         self.update(run_id, name=name)
 
     def delete(self, run_id: str, by: str | None = None, teacher: bool = False) -> None:
-        """All of a run: its row, every row naming it (epochs, batches, answers, changes, ...) and its
-        folder (model, arrays, logs). A running run is refused, looked at under the write lock so a
-        worker cannot claim it meanwhile."""
-        run = self.get(run_id)
-        _check_owner(run, by, teacher)
+        """All of a run: its row, every row naming it (epochs, batches, answers, changes, ...), its
+        archive when it was the archive's last run, and its folder (model, arrays, logs). A running run
+        is refused, looked at under the write lock so a worker cannot claim it meanwhile. (A worker
+        that wakes up after its run went writes nothing back: see _FOR_RUN.)"""
+        self.owned(run_id, by, teacher)
         with self._db() as db:
             db.execute("BEGIN IMMEDIATE")
-            if db.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()[0] == "running":
+            status, archive = db.execute("SELECT status, archive FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if status == "running":
                 db.execute("ROLLBACK")
                 raise StoreError("store.delete_running", run=run_id)
             db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
             for table in _run_tables(db):
                 db.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
+            if archive is not None:
+                db.execute("DELETE FROM archives WHERE id = ? AND NOT EXISTS (SELECT 1 FROM runs WHERE archive = ?)",
+                           (archive, archive))
             db.execute("COMMIT")
         _forget(self, run_id)
         shutil.rmtree(self.run_dir(run_id), ignore_errors=True)
@@ -444,7 +451,7 @@ class Store:
         """Put every finished run of the class's views away as one archive called `name`: kept with
         its epochs, figures and model, out of every page's lists. Only the teacher (or the command
         line) may. Returns (the archive's id, how many runs went)."""
-        if by is not None and not teacher:
+        if not is_teacher(by, teacher):
             raise StoreError("store.teacher_only")
         name = text.clean(name, "archive", text.RUN_NAME_MAX)
         with self._db() as db:
@@ -460,7 +467,7 @@ class Store:
 
     def unarchive(self, archive_id: int, by: str | None = None, teacher: bool = False) -> int:
         """Bring an archive's runs back into the class's views; returns how many came back."""
-        if by is not None and not teacher:
+        if not is_teacher(by, teacher):
             raise StoreError("store.teacher_only")
         with self._db() as db:
             db.execute("BEGIN IMMEDIATE")
@@ -486,8 +493,7 @@ class Store:
     def request_stop(self, run_id: str, by: str | None = None, teacher: bool = False) -> str:
         """Ask a run to stop; a queued run is stopped at once. Returns the run's status after.
         `by` and `teacher` as for rename: only the run's owner (or the teacher) may stop it."""
-        run = self.get(run_id)
-        _check_owner(run, by, teacher)
+        run = self.owned(run_id, by, teacher)
         if run["status"] == "queued":
             self.finish(run_id, "stopped", Message("run.cancelled"))
         elif run["status"] == "running":
@@ -499,15 +505,15 @@ class Store:
     # ---- progress --------------------------------------------------------------------
     def add_epoch(self, run_id: str, row: dict) -> None:
         with self._db() as db:
-            db.execute("INSERT OR REPLACE INTO epochs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            db.execute(f"INSERT OR REPLACE INTO epochs SELECT ?, ?, ?, ?, ?, ?, ?, ? {_FOR_RUN}",
                        (run_id, row["epoch"], row.get("loss"), row.get("accuracy"), row.get("val_loss"),
-                        row.get("val_accuracy"), row.get("lr"), row.get("seconds")))
+                        row.get("val_accuracy"), row.get("lr"), row.get("seconds"), run_id))
             db.execute("UPDATE runs SET heartbeat = ? WHERE id = ?", (time.time(), run_id))
 
     def add_batches(self, run_id: str, rows: list[tuple[int, int, float]]) -> None:
         with self._db() as db:
-            db.executemany("INSERT OR REPLACE INTO batches VALUES (?, ?, ?, ?)",
-                           [(run_id, s, e, l) for s, e, l in rows])
+            db.executemany(f"INSERT OR REPLACE INTO batches SELECT ?, ?, ?, ? {_FOR_RUN}",
+                           [(run_id, s, e, l, run_id) for s, e, l in rows])
             db.execute("UPDATE runs SET heartbeat = ? WHERE id = ?", (time.time(), run_id))
 
     def epochs(self, run_id: str) -> list[dict]:
@@ -520,6 +526,142 @@ class Store:
         with self._db() as db:
             return [dict(r) for r in db.execute(
                 "SELECT step, epoch, loss FROM batches WHERE run_id = ? ORDER BY step", (run_id,))]
+
+    # ---- changes asked of a running run (the rules are controls.py's) -----------------
+    def ask_change(self, run_id: str, kind: str, value: float | None, by: str | None, most: int) -> int | None:
+        """Keep a change asked of the run (pause, resume, lr with its `value`); returns its number, or
+        None when the run has `most` changes already."""
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            if db.execute("SELECT COUNT(*) FROM changes WHERE run_id = ?", (run_id,)).fetchone()[0] >= most:
+                db.execute("ROLLBACK")
+                return None
+            seq = db.execute("INSERT INTO changes (run_id, kind, value, asked, by) VALUES (?, ?, ?, ?, ?)",
+                             (run_id, kind, value, time.time(), by)).lastrowid
+            db.execute("COMMIT")
+        return seq
+
+    def change_applied(self, seq: int, step: int, epoch: int) -> None:
+        """The worker applied change `seq` at this step and epoch."""
+        with self._db() as db:
+            db.execute("UPDATE changes SET applied = ?, step = ?, epoch = ? WHERE seq = ?",
+                       (time.time(), step, epoch, seq))
+
+    def record_change(self, run_id: str, kind: str, by: str, step: int, epoch: int) -> None:
+        """A change the worker made itself, applied at once (a pause that ran out)."""
+        now = time.time()
+        with self._db() as db:
+            db.execute("INSERT INTO changes (run_id, kind, value, asked, by, applied, step, epoch)"
+                       f" SELECT ?, ?, NULL, ?, ?, ?, ?, ? {_FOR_RUN}",
+                       (run_id, kind, now, by, now, step, epoch, run_id))
+
+    def run_changes(self, run_id: str, pending: bool = False) -> list[dict]:
+        """The run's changes, oldest first (`pending`: only those not yet applied)."""
+        with self._db() as db:
+            return [dict(r) for r in db.execute(
+                f"SELECT * FROM changes WHERE run_id = ?{' AND applied IS NULL' if pending else ''} ORDER BY seq",
+                (run_id,))]
+
+    # ---- the class's handwriting (the rules are handwriting.py's) ----------------------
+    def add_drawing(self, owner: str | None, label: int, image: bytes, original: bytes | None) -> int:
+        """Keep a labelled drawing (its 28x28 pixels, the picture it came from as PNG); returns its id."""
+        with self._db() as db:
+            return int(db.execute(
+                "INSERT INTO drawings (owner, label, created, image, original) VALUES (?, ?, ?, ?, ?)",
+                (owner, int(label), time.time(), image, original)).lastrowid)
+
+    def drawings(self, owner: str | None = ..., newest_first: bool = False) -> list[dict]:
+        """Drawings without their pixels: id, owner, label, created (one owner's when `owner` is given)."""
+        query, args = "SELECT id, owner, label, created FROM drawings", ()
+        if owner is not ...:
+            query, args = query + " WHERE owner IS ?", (owner,)
+        with self._db() as db:
+            return [dict(r) for r in db.execute(query + (" ORDER BY id DESC" if newest_first else " ORDER BY id"),
+                                                args)]
+
+    def drawing(self, drawing_id: int) -> dict | None:
+        """One drawing without its pixels (id, owner, label, created); None when there is no such drawing."""
+        with self._db() as db:
+            row = db.execute("SELECT id, owner, label, created FROM drawings WHERE id = ?",
+                             (int(drawing_id),)).fetchone()
+        return dict(row) if row else None
+
+    def drawing_pixels(self, ids: list[int] | None = None) -> list[tuple[int, bytes, int]]:
+        """(id, the 28x28 pixels, label) of the given drawings, or of all of them, by id."""
+        with self._db() as db:
+            if ids is None:
+                return [tuple(r) for r in db.execute("SELECT id, image, label FROM drawings ORDER BY id")]
+            rows = []
+            for start in range(0, len(ids), 500):
+                chunk = [int(i) for i in ids[start:start + 500]]
+                rows += [tuple(r) for r in db.execute(
+                    f"SELECT id, image, label FROM drawings WHERE id IN ({','.join('?' * len(chunk))})", chunk)]
+        return sorted(rows, key=lambda row: row[0])
+
+    def drawing_original(self, drawing_id: int) -> bytes | None:
+        """The picture a drawing came from (PNG), if it was kept."""
+        with self._db() as db:
+            row = db.execute("SELECT original FROM drawings WHERE id = ?", (int(drawing_id),)).fetchone()
+        return row[0] if row else None
+
+    def drawing_labels(self) -> dict[int, int]:
+        """drawing id -> the digit its writer meant."""
+        with self._db() as db:
+            return dict(db.execute("SELECT id, label FROM drawings").fetchall())
+
+    def drawing_counts(self) -> dict[int, int]:
+        """digit -> how many drawings of it (the digits drawn at least once)."""
+        with self._db() as db:
+            rows = db.execute("SELECT label, COUNT(*) FROM drawings GROUP BY label").fetchall()
+        return {int(label): int(n) for label, n in rows}
+
+    def delete_drawings(self, ids: list[int] | None = None) -> int:
+        """Delete the given drawings (every drawing: None) and every run's answers to them; returns how many went."""
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            if ids is None:
+                db.execute("DELETE FROM answers")
+                gone = db.execute("DELETE FROM drawings").rowcount
+            else:
+                gone = 0
+                for drawing_id in ids:
+                    db.execute("DELETE FROM answers WHERE drawing_id = ?", (int(drawing_id),))
+                    gone += db.execute("DELETE FROM drawings WHERE id = ?", (int(drawing_id),)).rowcount
+            db.execute("COMMIT")
+        return gone
+
+    def answers(self, run_ids: list[str]) -> dict[str, dict[int, int]]:
+        """Each run's kept answers to the class's drawings: run id -> {drawing id: digit}."""
+        out: dict[str, dict[int, int]] = {run_id: {} for run_id in run_ids}
+        ids = list(out)
+        with self._db() as db:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                for run_id, drawing, digit in db.execute(
+                        f"SELECT run_id, drawing_id, digit FROM answers WHERE run_id IN ({','.join('?' * len(chunk))})",
+                        chunk):
+                    out[run_id][drawing] = digit
+        return out
+
+    def answers_right(self, run_ids: list[str]) -> dict[str, tuple[int, int]]:
+        """(how many right, how many) of each run's kept answers, counted by the database (runs without
+        any are left out)."""
+        out = {}
+        with self._db() as db:
+            for start in range(0, len(run_ids), 500):
+                chunk = run_ids[start:start + 500]
+                for run_id, right, total in db.execute(
+                        "SELECT a.run_id, SUM(a.digit = d.label), COUNT(*) FROM answers a"
+                        " JOIN drawings d ON d.id = a.drawing_id"
+                        f" WHERE a.run_id IN ({','.join('?' * len(chunk))}) GROUP BY a.run_id", chunk):
+                    out[run_id] = (right, total)
+        return out
+
+    def keep_answers(self, run_id: str, answers: dict[int, int]) -> None:
+        """Keep the run's answers (drawing id -> digit), while the run is there."""
+        with self._db() as db:
+            db.executemany(f"INSERT OR REPLACE INTO answers SELECT ?, ?, ? {_FOR_RUN}",
+                           [(run_id, int(i), int(d), run_id) for i, d in answers.items()])
 
     # ---- the teacher's gate (the rules are teacher_gate.py's) ------------------------
     def gate_state(self, student: str, since: float) -> tuple[int, float, int]:
@@ -572,7 +714,7 @@ class Store:
             if path.is_file():
                 os.utime(path)
             else:
-                _write_whole(path, b" " * LIFE_FILE_SIZE)
+                paths.write_atomic(path, b" " * LIFE_FILE_SIZE)
         except OSError:
             pass
         try:
@@ -702,16 +844,8 @@ class Store:
 
     # ---- artifacts -------------------------------------------------------------------
     def save_model(self, run_id: str, model) -> Path:
-        """Write the model to a temporary file and rename it: a half-written file is never seen."""
-        suffix = getattr(model, "suffix", ".keras")
-        final = self.run_dir(run_id) / f"model{suffix}"
-        tmp = final.with_name(f".model.{os.getpid()}.tmp{suffix}")
-        try:
-            model.save(tmp)
-            os.replace(tmp, final)
-        finally:
-            tmp.unlink(missing_ok=True)
-        return final
+        """Write the model whole (paths.write_atomic): a half-written file is never seen."""
+        return paths.write_atomic(self.run_dir(run_id) / f"model{getattr(model, 'suffix', '.keras')}", model.save)
 
     def model_path(self, run_id: str) -> Path | None:
         for suffix in kinds.MODEL_SUFFIXES:
@@ -731,13 +865,7 @@ class Store:
                        (str(message), message.to_json(), run_id))
 
     def save_arrays(self, run_id: str, name: str, arrays: dict) -> None:
-        final = self.run_dir(run_id) / f"{name}.npz"
-        tmp = final.with_name(f".{name}.{os.getpid()}.tmp.npz")
-        try:
-            np.savez_compressed(tmp, **arrays)
-            os.replace(tmp, final)
-        finally:
-            tmp.unlink(missing_ok=True)
+        paths.write_atomic(self.run_dir(run_id) / f"{name}.npz", lambda tmp: np.savez_compressed(tmp, **arrays))
 
     def has_arrays(self, run_id: str, name: str) -> bool:
         return (self.run_dir(run_id) / f"{name}.npz").is_file()
@@ -788,20 +916,16 @@ def _keep_figures(db: sqlite3.Connection, run_id: str | None) -> None:
         db.execute("UPDATE runs SET figures = ? WHERE id = ?", (json.dumps(metrics.epoch_figures(epochs)), rid))
 
 
+# What a statement that adds rows for a run ends with (after `SELECT` and its values, then the run's
+# id): the rows are added only while the run is there, so a worker that wakes up after its run was
+# deleted (taken for dead, then deleted) leaves nothing behind.
+_FOR_RUN = "WHERE EXISTS (SELECT 1 FROM runs WHERE id = ?)"
+
+
 def _run_tables(db: sqlite3.Connection) -> list[str]:
     """Every table with a run_id column (a new one is covered by delete without being named there)."""
     names = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
     return [n for n in names if any(c[1] == "run_id" for c in db.execute(f"PRAGMA table_info('{n}')"))]
-
-
-def _write_whole(path: Path, data: bytes) -> None:
-    """A file written to a temporary name and renamed: never seen half-written."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _connection(target, timeout: float = 30, uri: bool = False, pragmas=()) -> sqlite3.Connection:
@@ -850,12 +974,8 @@ def _run(row: sqlite3.Row) -> dict:
     run["stop_requested"] = bool(run["stop_requested"])
     run["message"] = from_json(run.pop("message_data", None), run["message"])
     run["figures"] = json.loads(run["figures"]) if run.get("figures") else None
+    run["library"] = run.pop("kind")      # the column's old name; the run's kind is config.architecture
     return run
-
-
-def _check_owner(run: dict, by: str | None, teacher: bool) -> None:
-    if by is not None and not teacher and run["owner"] != by:
-        raise StoreError("store.not_yours", run=run["name"])
 
 
 def _unavailable(exc: Exception) -> StoreError:
@@ -879,19 +999,21 @@ def fair_order(waiting: list[dict], running: list[dict]) -> list[str]:
 
 def _queue(db: sqlite3.Connection) -> list[str]:
     rows = [dict(r) for r in db.execute(
-        "SELECT id, seq, owner, pin, status FROM runs WHERE status IN ('queued', 'running')")]
+        f"SELECT id, seq, owner, pin, status FROM runs WHERE status IN ({','.join('?' * len(ACTIVE))})", ACTIVE)]
     return fair_order([r for r in rows if r["status"] == "queued"], [r for r in rows if r["status"] == "running"])
 
 
 def _library(config: RunConfig) -> str:
-    """What the runs table's `kind` holds: who trains the run (keras, scikit-learn, numpy)."""
+    """What the runs table's `kind` column holds, read as a run's "library": who trains the run
+    (keras, scikit-learn, numpy), not the run's kind (mlp, cnn, ...: config.architecture)."""
     return kinds.of(config.architecture).library.lower()
 
 
 # Each step takes the store from version N to N + 1 (index N - 1). Version 1 had no message_data;
 # version 2 had no teacher's queue moves (pin) and no students' names; version 3 wrote 'keras' as
-# every run's kind; version 4 had no class handwriting; version 7 had no archives, no figures kept
-# at a run's end and no change counters (its finished runs get their figures on the way up).
+# every run's library (the `kind` column); version 4 had no class handwriting; version 7 had no
+# archives, no figures kept at a run's end and no change counters (its finished runs get their
+# figures on the way up).
 _MIGRATIONS = [
     ["ALTER TABLE runs ADD COLUMN message_data TEXT"],
     ["ALTER TABLE runs ADD COLUMN pin INTEGER NOT NULL DEFAULT 0",
