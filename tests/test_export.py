@@ -165,10 +165,11 @@ def test_pages_export_no_server_path_and_the_command_line_does(digitdash_home, t
 
 
 def test_every_optimizer_and_initializer_has_its_keras_class():
+    from digitdash.learning import recipe
     from digitdash.plan.config import INITIALIZERS, OPTIMIZERS
-    assert set(export._OPTIMIZER_CLASSES) == set(OPTIMIZERS) and set(export._INITIALIZER_CLASSES) == set(INITIALIZERS)
+    assert set(recipe.OPTIMIZER_CLASSES) == set(OPTIMIZERS) and set(recipe.INITIALIZER_CLASSES) == set(INITIALIZERS)
     with pytest.raises(ConfigError, match="optimizer"):          # a stored config outside the choices: refused
-        export._optimizer(RunConfig(optimizer="adam(); import os"))
+        recipe.of(RunConfig(optimizer="adam(); import os"), (28, 28, 1), 10)
 
 
 # ---- issue 27: the code runs wherever it is downloaded, with every change made while it trained --
@@ -233,8 +234,6 @@ def test_a_learning_rate_changed_while_training_is_set_again_at_its_step(seeded,
     """The export trained at the constant rate, the change made on the Train page silently left out:
     the exported code sets the new rate at the step where it took effect (run here on 64 images,
     6 batches an epoch, the learning rate read at every batch)."""
-    import keras
-    import matplotlib.pyplot as plt
     store = Store(digitdash_home)
     config = RunConfig(dataset="mnist-5k", layers=(8,), epochs=2, batch_size=8, learning_rate=0.001)
     run_id = _trained_with_changes(store, config, 6, 9, 0.05)
@@ -248,22 +247,7 @@ def test_a_learning_rate_changed_while_training_is_set_again_at_its_step(seeded,
     assert "RateChanges" in "\n".join(c.source for c in book.cells if c.cell_type == "code")
     assert "RateChanges" in "\n".join(c.source for c in book.cells if c.cell_type == "markdown")
 
-    small = type("Small", (), {"x_train": mnist5k.x_train[:64], "y_train": mnist5k.y_train[:64],
-                               "x_test": mnist5k.x_test[:32], "y_test": mnist5k.y_test[:32],
-                               "class_names": mnist5k.class_names})
-    monkeypatch.setattr(datasets, "load", lambda name: small)
-    rates = []
-
-    class Rate(keras.callbacks.Callback):
-        def on_train_batch_begin(self, batch, logs=None):
-            rates.append(round(float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)), 6))
-
-    fit = keras.Model.fit
-    monkeypatch.setattr(keras.Model, "fit", lambda self, *a, callbacks=(), **kw:
-                        fit(self, *a, callbacks=[*callbacks, Rate()], **kw))
-    monkeypatch.setattr("matplotlib.pyplot.show", lambda *a, **k: None)
-    exec(compile(text, "run.py", "exec"), {"__name__": "__main__"})
-    plt.close("all")
+    rates = _fitted_by(text, _small(mnist5k), monkeypatch)["rates"]
     assert rates == [0.001] * 9 + [0.05] * 3, rates
 
 
@@ -274,3 +258,120 @@ def test_the_notebook_draws_its_confusion_matrix_with_seaborn():
     code = [c.source for c in book.cells if c.cell_type == "code"]
     assert "import seaborn as sns" in code[0] and "sns.heatmap(confusion_matrix(y_test, predicted)" in code[-1]
     assert "ConfusionMatrixDisplay" not in "\n".join(code)
+
+
+# ---- one recipe: the exported code builds the run's own network, by construction ---------------
+
+import numpy as np  # noqa: E402
+
+
+def _fitted_by(text: str, data, monkeypatch) -> dict:
+    """Run an exported script on `data` and catch what it hands model.fit: the model's summary, layer
+    configs and weights as they start, its optimizer and compile settings, its callbacks, and the
+    learning rate at every batch it then trains."""
+    import keras
+    import matplotlib.pyplot as plt
+    caught = {"rates": []}
+
+    class Rate(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            caught["rates"].append(round(float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)), 6))
+
+    fit = keras.Model.fit
+
+    def catching_fit(model, *args, callbacks=(), **kwargs):
+        caught.update(_network(model), callbacks=_settings(callbacks))
+        return fit(model, *args, callbacks=[*callbacks, Rate()], **kwargs)
+
+    monkeypatch.setattr(datasets, "load", lambda name: data)
+    monkeypatch.setattr(keras.Model, "fit", catching_fit)
+    monkeypatch.setattr("matplotlib.pyplot.show", lambda *a, **k: None)
+    keras.backend.clear_session()                         # layer names count from the same place
+    exec(compile(text, "run.py", "exec"), {"__name__": "__main__"})
+    plt.close("all")
+    return caught
+
+
+def _network(model) -> dict:
+    """What a model is as it starts: its summary, layers, weights, optimizer and loss."""
+    lines = []
+    model.summary(print_fn=lambda line, **kw: lines.append(line))
+    return {"summary": "\n".join(lines), "layers": [layer.get_config() for layer in model.layers],
+            "weights": model.get_weights(), "optimizer": model.optimizer.get_config(), "loss": model.loss}
+
+
+def _settings(callbacks) -> list:
+    """Each callback's class and plain settings (what a callback keeps of its arguments before it runs)."""
+    plain = (bool, int, float, str, type(None))
+    return [(type(c).__name__, {k: v for k, v in vars(c).items() if isinstance(v, plain) and not k.startswith("_")})
+            for c in callbacks]
+
+
+def _small(data):
+    """64 training images and 32 test images of `data`, as datasets.load gives them."""
+    return type("Small", (), {"x_train": data.x_train[:64], "y_train": data.y_train[:64],
+                              "x_test": data.x_test[:32], "y_test": data.y_test[:32], "class_names": data.class_names})
+
+
+ONE_CYCLE_CNN = RunConfig(dataset="mnist-5k", architecture="cnn", conv_filters=(4,), layers=(8,), epochs=2,
+                          batch_size=16, augment=True, batch_norm=True, dropout=0.2, l1=1e-5, l2=1e-4,
+                          initializer="he_normal", lr_schedule="one-cycle", learning_rate=0.003,
+                          early_stopping=True, loss_threshold=0.01, seed=7)
+CHANGED_SGD = RunConfig(dataset="mnist-5k", layers=(8,), epochs=2, batch_size=8, learning_rate=0.001,
+                        optimizer="sgd", momentum=0.9, nesterov=True, initializer="random_uniform", reduce_lr=True,
+                        early_stopping=True, monitor="val_accuracy")
+
+
+@pytest.mark.parametrize("config", [ONE_CYCLE_CNN, CHANGED_SGD], ids=["one-cycle-cnn", "sgd-rate-changed"])
+def test_the_exported_code_builds_the_runs_own_network(config, seeded, digitdash_home, mnist5k, monkeypatch):
+    """The export wrote the network again beside models.build, equal only as far as an accuracy test could
+    tell (its one-cycle schedule counted the steps of whatever data it ran on, the model had another
+    name): the exported code builds what models.build builds for the run, to the summary, every layer's
+    settings, the starting weights, the optimizer and its schedule, and the callbacks; a learning rate
+    changed while the run trained is set again at its step."""
+    import keras
+
+    from digitdash.learning import models, training
+    store = Store(digitdash_home)
+    steps = 188                                           # what the run recorded: not the small data's 3
+    if config.lr_schedule == "constant":
+        run_id = _trained_with_changes(store, config, steps, 2, 0.05)
+    else:
+        run_id = store.create(config, name="one-cycle")
+        store.update(run_id, info={"steps_per_epoch": steps})
+        store.finish(run_id, "done", "", {"test_accuracy": 0.5, "test_loss": 1.0})
+    text = export.script(store.get(run_id), changes=controls.changes(store, run_id))
+    exported = _fitted_by(text, _small(mnist5k), monkeypatch)
+
+    keras.backend.clear_session()
+    model = models.build(config, mnist5k.image_shape, mnist5k.num_classes, steps_per_epoch=steps)
+    run = _network(model)
+    state = {"epochs": [], "stop_requested": False, "diverged": None, "paused_seconds": 0.0}
+    trained_with = _settings(training._callbacks(config, training.Listener(), state, steps, mnist5k.num_classes)[1:])
+    assert exported["summary"] == run["summary"] and model.name in run["summary"]
+    assert exported["layers"] == run["layers"] and exported["optimizer"] == run["optimizer"]
+    assert exported["loss"] == run["loss"]
+    assert len(exported["weights"]) == len(run["weights"])
+    for theirs, ours in zip(exported["weights"], run["weights"]):
+        assert np.array_equal(theirs, ours)
+    assert [c for c in exported["callbacks"] if c[0] != "RateChanges"] == trained_with
+    if config.lr_schedule == "constant":                  # 48 images, 6 batches an epoch, the new rate from step 2
+        assert exported["rates"] == [0.001] * 2 + [0.05] * 10, exported["rates"]
+
+
+def test_exporting_imports_no_keras():
+    """Exporting happens in the page server, which never imports TensorFlow: the recipe, the calls written
+    from it and the source of the callbacks Keras has not all come without it."""
+    code = ("import sys\n"
+            "from digitdash.learning import export\n"
+            "from digitdash.plan.config import RunConfig\n"
+            "run = {'id': '0001-abcd', 'name': 'n', 'results': {}, 'info': {'steps_per_epoch': 6},\n"
+            "       'config': RunConfig(dataset='mnist-5k', architecture='cnn', conv_filters=(4,), layers=(8,),\n"
+            "                           lr_schedule='one-cycle', loss_threshold=0.01, early_stopping=True)}\n"
+            "rows = [{'seq': 1, 'kind': 'lr', 'value': 0.05, 'applied': 1.0, 'step': 9, 'epoch': 2}]\n"
+            "text = export.script(run, changes=rows)\n"
+            "assert 'class RateChanges(' in text and 'class StopBelowLoss(' in text and 'CosineDecay(' in text\n"
+            "print(sorted(k for k in ('tensorflow', 'keras') if k in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "[]"

@@ -19,7 +19,8 @@ from digitdash.i18n import Message, catalogue
 from digitdash.plan.config import RunConfig
 from digitdash.reading.predict import ModelError, run_probabilities
 from digitdash.runs import store as store_module
-from digitdash.runs.store import SCHEMA_VERSION, Store, StoreError
+from digitdash.runs.schema import VERSION as SCHEMA_VERSION
+from digitdash.runs.store import Store, StoreError
 from digitdash.workers.runners import LocalRunner
 from digitdash.workers.worker import execute
 

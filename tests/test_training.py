@@ -105,7 +105,7 @@ def test_a_half_written_model_is_never_left_behind(tmp_path):
 def test_tensorboard_logs_when_the_setting_asks(monkeypatch, digitdash_home):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    from digitdash.workers.jobs import ForegroundRunner
+    from digitdash.workers.runners import ForegroundRunner
     runner = ForegroundRunner(Store(digitdash_home))
     off = runner.submit(RunConfig(layers=(8,), epochs=1))
     assert not (runner.store.run_dir(off) / "tensorboard").exists()             # off by default
@@ -117,3 +117,42 @@ def test_tensorboard_logs_when_the_setting_asks(monkeypatch, digitdash_home):
     assert "epoch_loss" in tags and "epoch_accuracy" in tags
     assert len(logs.Tensors("epoch_loss")) == 2
     assert any("kernel" in tag and "histogram" in tag for tag in tags), tags                 # weight histograms
+
+
+class Steering(Recorder):
+    """A listener that pauses the run at its first batch, then after `polls` more looks either resumes it
+    with a new learning rate, asks it to stop (`stop`), or never resumes (`polls` None: the timer does)."""
+
+    def __init__(self, polls=None, stop=False):
+        super().__init__()
+        self.polls, self.stop, self.looks, self.taken = polls, stop, 0, []
+
+    def controls(self):
+        self.looks += 1
+        if self.looks == 1:
+            return [{"seq": 1, "kind": "pause"}]
+        if self.looks == 2 + (self.polls or 0) and self.polls is not None and not self.stop:
+            return [{"seq": 2, "kind": "lr", "value": 0.05}, {"seq": 3, "kind": "resume"}]
+        return []
+
+    def should_stop(self):
+        return self.stop and self.looks >= 2 + self.polls
+
+    def applied(self, change, step, epoch):
+        self.taken.append((change["kind"], change.get("by"), step, epoch))
+
+
+@pytest.mark.parametrize("polls, stop, taken, status", [
+    (3, False, [("pause", None, 0, 1), ("lr", None, 0, 1), ("resume", None, 0, 1)], "done"),
+    (3, True, [("pause", None, 0, 1)], "stopped"),
+    (None, False, [("pause", None, 0, 1), ("resume", training.TIMER, 0, 1)], "done"),
+], ids=["resumed-with-a-new-rate", "stopped-while-paused", "pauses-ran-out"])
+def test_a_pause_holds_the_first_batch_until_a_resume_a_stop_or_the_timer(polls, stop, taken, status, mnist5k,
+                                                                         monkeypatch):
+    monkeypatch.setattr(training, "PAUSE_POLL_SECONDS", 0.01)
+    monkeypatch.setattr(training, "PAUSE_MAX_SECONDS", 0.2)
+    steering = Steering(polls, stop)
+    out = training.train(RunConfig(layers=(8,), epochs=1, batch_size=256), mnist5k, steering)
+    assert out.status == status and steering.taken == taken
+    if status == "done":
+        assert steering.rows[0]["lr"] == pytest.approx(0.05 if polls else 0.001)

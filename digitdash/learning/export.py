@@ -4,10 +4,12 @@ learning rate changed while it trained, at the batch where it took effect), then
 and the confusion matrix (seaborn's heatmap, as the classroom notebooks drew it) and prints the test
 accuracy. The way back to the notebooks.
 
-The code mirrors models.build layer by layer (tests/test_export.py runs the notebook and holds its
-test accuracy to the run's). Only the dataset is read with DigitDash's loader, so the same names
-work offline (mnist-5k included): the code runs from any folder once DigitDash is installed
-(`pip install -r requirements.txt -e .`, which scripts/start.sh does), and says so in one line if not.
+The network is the run's recipe (recipe.py), the parts models.build makes for training written out
+as calls (tests/test_export.py builds both and finds them equal, weights included); the callbacks Keras
+has not are models.own_callbacks' classes, their source copied as it is. Only the dataset is read with
+DigitDash's loader, so the same names work offline (mnist-5k included): the code runs from any folder
+once DigitDash is installed (`pip install -r requirements.txt -e .`, which scripts/start.sh does), and
+says so in one line if not.
 
 Every value from a run (its name, dataset, knobs) is written as a Python literal (repr) or, in the
 comments and markdown, on one line with unprintable characters escaped: whatever a run holds, the
@@ -16,18 +18,21 @@ for the command line (`server_paths`): pages get the name students see (limits.p
 """
 from __future__ import annotations
 
+import ast
+import inspect
 import math
+import textwrap
 
 from digitdash.digits import datasets
 from digitdash.i18n import Message, t
+from digitdash.learning import models
+from digitdash.learning import recipe as recipes
 from digitdash.learning.controls import TIMER
-from digitdash.plan import architecture, kinds, limits
-from digitdash.plan.config import INITIALIZERS, ConfigError, RunConfig
+from digitdash.learning.recipe import Part, Recipe
+from digitdash.plan import kinds, limits
+from digitdash.plan.config import ConfigError, RunConfig
 
 NOT_KERAS = "export.not_keras"
-_INITIALIZER_CLASSES = {name: "".join(part.capitalize() for part in name.split("_")) for name in INITIALIZERS}
-_OPTIMIZER_CLASSES = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "adadelta": "Adadelta",
-                      "adagrad": "Adagrad", "nadam": "Nadam"}      # one per config.OPTIMIZERS
 
 
 def _one_line(text) -> str:
@@ -36,75 +41,66 @@ def _one_line(text) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
 
 
-def _class_name(table: dict, field: str, value) -> str:
-    if value not in table:
-        raise ConfigError(field, value, Message("config.allowed.one_of", choices=", ".join(table)))
-    return table[value]
+def _code(value, **written) -> str:
+    """A recipe's value as Python: a Part as its call (`layers.Dense(8, activation='relu')`, a keyword
+    argument named in `written` as the code given there), anything else as its literal."""
+    if not isinstance(value, Part):
+        return repr(value)
+    where = {None: "", "layers": "layers."}.get(value.module, f"keras.{value.module}.")
+    arguments = [_code(a) for a in value.args] + [f"{key}={written.get(key) or _code(argument)}"
+                                                  for key, argument in value.kwargs.items()]
+    return f"{where}{value.name}({', '.join(arguments)})"
 
 
-def _initializer(config: RunConfig, seed: int) -> str:
-    name, s = config.initializer, config.init_stddev
-    if name == "zeros":
-        return '"zeros"'
-    if name == "random_normal":
-        return f"keras.initializers.RandomNormal(stddev={s!r}, seed={seed!r})"
-    if name == "random_uniform":
-        return f"keras.initializers.RandomUniform(minval=-{s!r}, maxval={s!r}, seed={seed!r})"
-    return f"keras.initializers.{_class_name(_INITIALIZER_CLASSES, 'initializer', name)}(seed={seed!r})"  # GlorotUniform
+def _noted(line: str, part: Part) -> str:
+    return f"{line}   # {_one_line(part.note)}" if part.note else line
 
 
-def _layers(config: RunConfig, shape, classes: int) -> list[str]:
-    """The Sequential's layers as lines of code, in models.build's order and with its seeds."""
-    from digitdash.learning.models import BN_MOMENTUM
-    seed = iter(range(config.seed, config.seed + 10_000))
-    reg = (f", kernel_regularizer=keras.regularizers.L1L2(l1={config.l1!r}, l2={config.l2!r})"
-           if (config.l1 or config.l2) else "")
-    act = repr(config.activation)
-    lines = [f"keras.Input(shape={tuple(shape)!r}),"]
-    for spec in architecture.plan(config, shape, classes):
-        if spec.kind == "augment":
-            lines += [f'layers.RandomRotation({config.rotation / 360.0!r}, fill_mode="constant", seed={next(seed)!r}),',
-                      f'layers.RandomTranslation({config.shift!r}, {config.shift!r}, fill_mode="constant", '
-                      f'seed={next(seed)!r}),',
-                      f'layers.RandomZoom({config.zoom!r}, fill_mode="constant", seed={next(seed)!r}),']
-        elif spec.kind == "rescale":
-            lines.append("layers.Rescaling(1.0 / 255),")
-        elif spec.kind == "conv":
-            lines.append(f"layers.Conv2D({spec.units!r}, {config.kernel_size!r}, strides={spec.stride!r}, "
-                         f"padding={config.padding!r}, activation={act}, "
-                         f"kernel_initializer={_initializer(config, next(seed))}{reg}),")
-        elif spec.kind == "pool":
-            lines.append("layers.MaxPooling2D(2),")
-        elif spec.kind == "batch_norm":
-            lines.append(f"layers.BatchNormalization(momentum={BN_MOMENTUM!r}),")
-        elif spec.kind == "flatten":
-            lines.append("layers.Flatten(),")
-        elif spec.kind == "dense":
-            lines.append(f"layers.Dense({spec.units!r}, activation={act}, "
-                         f"kernel_initializer={_initializer(config, next(seed))}{reg}),")
-        elif spec.kind == "dropout":
-            lines.append(f"layers.Dropout({config.dropout!r}, seed={next(seed)!r}),")
-        elif spec.kind == "output":
-            lines.append(f'layers.Dense({spec.units!r}, activation="softmax", '
-                         f"kernel_initializer={_initializer(config, next(seed))}),")
-    return lines
+def _model(recipe: Recipe) -> list[str]:
+    """The Sequential, seeded as models.build seeds it, a layer a line."""
+    return (["keras.utils.set_random_seed(SEED)", "model = keras.Sequential(["]
+            + [_noted(f"    {_code(layer)},", layer) for layer in recipe.layers]
+            + [f"], name={recipe.name!r})", "model.summary()"])
 
 
-def _optimizer(config: RunConfig) -> list[str]:
-    from digitdash.learning.models import ONE_CYCLE_WARMUP
-    lines = []
-    rate = repr(config.learning_rate)
-    if config.lr_schedule == "one-cycle":
-        lines += ["steps_per_epoch = math.ceil(len(x_train) * (1 - VALIDATION_SPLIT) / BATCH_SIZE)",
-                  "total = max(2, EPOCHS * steps_per_epoch)",
-                  f"warm = max(1, int({ONE_CYCLE_WARMUP!r} * total))",
-                  f"rate = keras.optimizers.schedules.CosineDecay({rate} / 10, decay_steps=total - warm, alpha=0.01,",
-                  f"                                             warmup_target={rate}, warmup_steps=warm)"]
-        rate = "rate"
-    extra = {"sgd": f", momentum={config.momentum!r}, nesterov={config.nesterov!r}",
-             "rmsprop": f", momentum={config.momentum!r}"}.get(config.optimizer, "")
-    name = _class_name(_OPTIMIZER_CLASSES, "optimizer", config.optimizer)
-    return lines + [f"optimizer = keras.optimizers.{name}(learning_rate={rate}{extra})"]
+def _compiled(recipe: Recipe) -> list[str]:
+    """The optimizer (its schedule first, named `rate`) and model.compile."""
+    rate = recipe.optimizer.kwargs["learning_rate"]
+    schedule = [f"# {_one_line(rate.note)}", f"rate = {_code(rate)}"] if isinstance(rate, Part) else []
+    settings = "".join(f", {key}={_code(value)}" for key, value in recipe.compile.items())
+    return schedule + [f"optimizer = {_code(recipe.optimizer, learning_rate='rate' if schedule else None)}",
+                       f"model.compile(optimizer=optimizer{settings})"]
+
+
+def _class_source(name: str) -> str:
+    """One of models.own_callbacks' classes as it is written there (read as source: no Keras imported)."""
+    source = textwrap.dedent(inspect.getsource(models.own_callbacks))
+    node = next(n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.ClassDef) and n.name == name)
+    return textwrap.dedent(ast.get_source_segment(source, node, padded=True))
+
+
+def _callbacks(recipe: Recipe, notes: list[str]) -> list[str]:
+    """The callbacks, the classes Keras has not written out first; a changed learning rate's
+    {step: rate} as RATE_CHANGES."""
+    lines = list(notes)
+    for part in recipe.callbacks:
+        if part.name == "RateChanges":
+            lines += [f"RATE_CHANGES = {part.kwargs['changes']!r}   # step -> the learning rate from that batch on"]
+        if part.module is None:
+            lines += ["", *_class_source(part.name).splitlines(), ""]
+    calls = [f"    {_code(part, changes='RATE_CHANGES')}," for part in recipe.callbacks]
+    return lines + (["callbacks = [", *calls, "]"] if calls else ["callbacks = []"])
+
+
+def _steps_per_epoch(run: dict) -> int | None:
+    """The batches of each epoch the run trained (what sizes a one-cycle schedule); for a run that has not
+    trained, the batches it would have."""
+    config: RunConfig = run["config"]
+    steps = (run.get("info") or {}).get("steps_per_epoch")
+    if steps or config.lr_schedule == "constant":
+        return steps
+    trained_on = math.ceil(datasets.train_size(config.dataset) * (1 - config.validation_split))  # split_validation's
+    return math.ceil(trained_on / config.batch_size)
 
 
 def _changes(run: dict, changes) -> tuple[list[str], dict[int, float]]:
@@ -131,36 +127,6 @@ def _changes(run: dict, changes) -> tuple[list[str], dict[int, float]]:
     return notes, rates
 
 
-def _callbacks(config: RunConfig, notes: list[str], rates: dict[int, float]) -> list[str]:
-    lines = notes + ["callbacks = []"]
-    if rates:                          # the learning rate changed while it trained: first, as the run did
-        lines = notes + [f"RATE_CHANGES = {rates!r}   # step -> the learning rate from that batch on", "",
-                         "class RateChanges(keras.callbacks.Callback):",
-                         '    """The learning rate changed while the run trained, each change at its step."""',
-                         "    def __init__(self, changes):",
-                         "        super().__init__()",
-                         "        self.changes, self.step = changes, 0", "",
-                         "    def on_train_batch_begin(self, batch, logs=None):",
-                         "        if self.step in self.changes:",
-                         "            self.model.optimizer.learning_rate = self.changes[self.step]",
-                         "        self.step += 1", "",
-                         "callbacks = [RateChanges(RATE_CHANGES)]"]
-    if config.early_stopping:
-        lines.append(f"callbacks.append(keras.callbacks.EarlyStopping(monitor={config.monitor!r}, "
-                     f"patience={config.patience!r}, restore_best_weights={config.restore_best!r}))")
-    if config.reduce_lr:
-        lines.append(f"callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor={config.monitor!r}, "
-                     f"factor={config.reduce_lr_factor!r}, patience={config.reduce_lr_patience!r}, min_lr=1e-6))")
-    if config.loss_threshold:
-        lines += ["", "class StopBelowLoss(keras.callbacks.Callback):",
-                  '    """Stop when the training loss falls below the threshold."""',
-                  "    def on_epoch_end(self, epoch, logs=None):",
-                  f'        if logs and logs["loss"] < {config.loss_threshold!r}:',
-                  "            self.model.stop_training = True", "",
-                  "callbacks.append(StopBelowLoss())"]
-    return lines
-
-
 def sections(run: dict, lang: str, server_paths: bool = False, changes=()) -> list[tuple[str, str]]:
     """(markdown, code) for each step of the exported run, the markdown in `lang`. The dataset is
     loaded by the name pages show (limits.public) unless `server_paths` (the command line, on the
@@ -180,8 +146,7 @@ def sections(run: dict, lang: str, server_paths: bool = False, changes=()) -> li
         head += "\n\n" + say("no_drawings")
     if config.mixed_precision:
         head += "\n\n" + say("no_mixed_precision")
-    setup = ["import math", "",
-             "try:   # DigitDash's loader: the same dataset names as the app, offline too",
+    setup = ["try:   # DigitDash's loader: the same dataset names as the app, offline too",
              "    from digitdash.digits.datasets import load",
              "except ImportError as missing:",
              f"    raise SystemExit(f\"{{missing}}. \" + {say('no_digitdash')!r}) from None", "",
@@ -193,12 +158,10 @@ def sections(run: dict, lang: str, server_paths: bool = False, changes=()) -> li
             "x_train, y_train = data.x_train, data.y_train",
             "x_test, y_test = data.x_test, data.y_test",
             'print("train", x_train.shape, x_train.dtype, "test", x_test.shape, "classes", data.class_names)']
-    model = ["keras.utils.set_random_seed(SEED)", "model = keras.Sequential(["]
-    model += ["    " + line for line in _layers(config, shape, len(classes))]
-    model += ["])", "model.summary()"]
     notes, rates = _changes(run, changes)
-    fit = _optimizer(config) + ['model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", '
-                                'metrics=["accuracy"])'] + _callbacks(config, notes, rates)
+    recipe = recipes.of(config, shape, len(classes), _steps_per_epoch(run), rates)
+    model = _model(recipe)
+    fit = _compiled(recipe) + _callbacks(recipe, notes)
     fit += ["history = model.fit(x_train, y_train, batch_size=BATCH_SIZE, epochs=EPOCHS,",
             "                    validation_split=VALIDATION_SPLIT, callbacks=callbacks, verbose=2)"]
     curves = ["h = history.history",

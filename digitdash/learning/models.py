@@ -1,52 +1,31 @@
-"""The compiled Keras model of a run configuration, built from its layer plan."""
+"""The compiled Keras model of a run configuration, made from its recipe (recipe.py)."""
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 
-from digitdash.plan.architecture import plan
+from digitdash.learning import recipe as recipes
+from digitdash.learning.recipe import Part
 from digitdash.plan.config import RunConfig
 
 
-def initializer(config: RunConfig, seed: int):
+def make(value):
+    """A recipe's value as Keras makes it: a Part as its class called with its arguments (parts made
+    first), anything else as it is."""
+    if not isinstance(value, Part):
+        return value
     import keras
-    name, s = config.initializer, config.init_stddev
-    if name == "random_normal":
-        return keras.initializers.RandomNormal(stddev=s, seed=seed)
-    if name == "random_uniform":
-        return keras.initializers.RandomUniform(minval=-s, maxval=s, seed=seed)
-    return keras.initializers.get({"class_name": name, "config": {"seed": seed}} if name != "zeros"
-                                  else "zeros")
-
-
-BN_MOMENTUM = 0.9            # batch norm's running statistics settle within tens of steps (Keras' 0.99 needs
-                             # hundreds: a short run then answers one class on the test set)
-ONE_CYCLE_WARMUP = 0.25       # the share of a one-cycle run spent warming up to the learning rate
+    if value.module is None:
+        made = own_callbacks()[value.name]
+    else:
+        made = getattr(functools.reduce(getattr, value.module.split("."), keras), value.name)
+    return made(*map(make, value.args), **{key: make(argument) for key, argument in value.kwargs.items()})
 
 
 def learning_rate(config: RunConfig, steps_per_epoch: int | None = None):
-    """The learning rate, or for a one-cycle run a schedule over the run's steps: from a tenth of it
-    up to it over the first quarter, then a cosine down to a hundredth (Keras' CosineDecay)."""
-    import keras
-    if config.lr_schedule != "one-cycle":
-        return config.learning_rate
-    total = max(2, config.epochs * (steps_per_epoch or 100))
-    warm = max(1, int(ONE_CYCLE_WARMUP * total))
-    return keras.optimizers.schedules.CosineDecay(config.learning_rate / 10, decay_steps=total - warm, alpha=0.01,
-                                                  warmup_target=config.learning_rate, warmup_steps=warm)
-
-
-def optimizer(config: RunConfig, steps_per_epoch: int | None = None):
-    import keras
-    lr, o = learning_rate(config, steps_per_epoch), keras.optimizers
-    return {
-        "sgd": lambda: o.SGD(learning_rate=lr, momentum=config.momentum, nesterov=config.nesterov),
-        "adam": lambda: o.Adam(learning_rate=lr),
-        "adamw": lambda: o.AdamW(learning_rate=lr),
-        "rmsprop": lambda: o.RMSprop(learning_rate=lr, momentum=config.momentum),
-        "adadelta": lambda: o.Adadelta(learning_rate=lr),
-        "adagrad": lambda: o.Adagrad(learning_rate=lr),
-        "nadam": lambda: o.Nadam(learning_rate=lr),
-    }[config.optimizer]()
+    """The learning rate, or for a one-cycle run its schedule over the run's steps (recipe.learning_rate)."""
+    return make(recipes.learning_rate(config, steps_per_epoch))
 
 
 def build(config: RunConfig, input_shape: tuple[int, int, int], num_classes: int, compile: bool = True,
@@ -54,47 +33,45 @@ def build(config: RunConfig, input_shape: tuple[int, int, int], num_classes: int
     """A Keras model taking uint8 images shaped input_shape; it rescales them to [0, 1] itself.
     `steps_per_execution` batches run per call from Python (fewer calls, the same training)."""
     import keras
-    from keras import layers as L
-
-    keras.utils.set_random_seed(config.seed)
-    reg = keras.regularizers.L1L2(l1=config.l1, l2=config.l2) if (config.l1 or config.l2) else None
-    act = config.activation
-    seed = iter(range(config.seed, config.seed + 10_000))
-    model_layers = [keras.Input(shape=input_shape)]
-    for spec in plan(config, input_shape, num_classes):
-        if spec.kind == "augment":
-            model_layers += [
-                L.RandomRotation(config.rotation / 360.0, fill_mode="constant", seed=next(seed)),
-                L.RandomTranslation(config.shift, config.shift, fill_mode="constant", seed=next(seed)),
-                L.RandomZoom(config.zoom, fill_mode="constant", seed=next(seed)),
-            ]
-        elif spec.kind == "rescale":
-            model_layers.append(L.Rescaling(1.0 / 255))
-        elif spec.kind == "conv":
-            model_layers.append(L.Conv2D(spec.units, config.kernel_size, strides=spec.stride,
-                                         padding=config.padding, activation=act,
-                                         kernel_initializer=initializer(config, next(seed)),
-                                         kernel_regularizer=reg))
-        elif spec.kind == "pool":
-            model_layers.append(L.MaxPooling2D(2))
-        elif spec.kind == "batch_norm":
-            model_layers.append(L.BatchNormalization(momentum=BN_MOMENTUM))
-        elif spec.kind == "flatten":
-            model_layers.append(L.Flatten())
-        elif spec.kind == "dense":
-            model_layers.append(L.Dense(spec.units, activation=act,
-                                        kernel_initializer=initializer(config, next(seed)),
-                                        kernel_regularizer=reg))
-        elif spec.kind == "dropout":
-            model_layers.append(L.Dropout(config.dropout, seed=next(seed)))
-        elif spec.kind == "output":
-            model_layers.append(L.Dense(spec.units, activation="softmax", dtype="float32",
-                                        kernel_initializer=initializer(config, next(seed))))
-    model = keras.Sequential(model_layers, name="".join(ch if ch.isalnum() else "_" for ch in config.summary()))
+    recipe = recipes.of(config, input_shape, num_classes, steps_per_epoch)
+    keras.utils.set_random_seed(recipe.seed)
+    model = keras.Sequential([make(layer) for layer in recipe.layers], name=recipe.name)
     if compile:
-        model.compile(optimizer=optimizer(config, steps_per_epoch), loss="sparse_categorical_crossentropy",
-                      metrics=["accuracy"], steps_per_execution=steps_per_execution)
+        model.compile(optimizer=make(recipe.optimizer), **recipe.compile, steps_per_execution=steps_per_execution)
     return model
+
+
+def own_callbacks() -> dict[str, type]:
+    """The callbacks a recipe names that Keras has not, by name. Exported code holds these classes as
+    they are written here (export.py copies their source), so they use nothing but keras."""
+    import keras
+
+    class StopBelowLoss(keras.callbacks.Callback):
+        """Stop when the training loss falls below the threshold (stopped_epoch: the epoch it did, from 1)."""
+
+        def __init__(self, threshold):
+            super().__init__()
+            self.threshold, self.stopped_epoch = threshold, 0
+
+        def on_epoch_end(self, epoch, logs=None):
+            if logs and logs["loss"] < self.threshold:
+                self.stopped_epoch = epoch + 1
+                self.model.stop_training = True
+
+    class RateChanges(keras.callbacks.Callback):
+        """The learning rate changed while the run trained: {step: rate}, each rate from the batch after
+        `step` batches on."""
+
+        def __init__(self, changes):
+            super().__init__()
+            self.changes = changes
+
+        def on_train_batch_begin(self, batch, logs=None):
+            step = int(self.model.optimizer.iterations)      # the batches trained so far
+            if step in self.changes:
+                self.model.optimizer.learning_rate = self.changes[step]
+
+    return {"StopBelowLoss": StopBelowLoss, "RateChanges": RateChanges}
 
 
 def weight_layers(model) -> list:

@@ -12,6 +12,7 @@ import time
 from digitdash.digits.arrays import split_validation
 from digitdash.digits.datasets import Dataset
 from digitdash.i18n import Message
+from digitdash.learning import recipe
 from digitdash.learning.controls import PAUSE_MAX_SECONDS, TIMER
 from digitdash.learning.results import (Listener, Outcome, diverged, diverged_outcome, evaluate, stopped_message,
                                         threshold_message)
@@ -94,7 +95,21 @@ def compiled(config: RunConfig, data: Dataset, on_gpu: bool):
     return model, train, val, steps, per_call
 
 
-def _callbacks(config: RunConfig, listener: Listener, state: dict, steps_per_epoch: int, num_classes: int):
+def _callbacks(config: RunConfig, listener: Listener, state: dict, steps_per_epoch: int, num_classes: int) -> list:
+    """Live (the listener's view of the run, and its controls), TensorBoard where the listener keeps
+    logs (scalars every epoch, each layer's weights as histograms), then the run's own from its recipe."""
+    import keras
+
+    from digitdash.learning import models
+    callbacks = [_live(listener, state, steps_per_epoch, num_classes)]
+    if listener.log_dir():
+        callbacks.append(keras.callbacks.TensorBoard(listener.log_dir(), histogram_freq=1, write_graph=False))
+    return callbacks + [models.make(part) for part in recipe.callbacks(config)]
+
+
+def _live(listener: Listener, state: dict, steps_per_epoch: int, num_classes: int):
+    """The callback that reports the run to the listener (sampled batch losses, whole epochs, a
+    divergence) and takes its controls before each batch."""
     import keras
 
     class Live(keras.callbacks.Callback):
@@ -112,22 +127,20 @@ def _callbacks(config: RunConfig, listener: Listener, state: dict, steps_per_epo
             self.epoch_start = time.perf_counter()
 
         def on_train_batch_begin(self, batch, logs=None):
-            if listener.should_stop():
-                state["stop_requested"] = True
-                self.model.stop_training = True
-            for change in listener.controls():
-                self.apply(change, batch)
-            while self.paused_since is not None:      # blocking here holds the training
+            """A stop asked, then the changes asked; while paused, it waits here (holding the training)
+            for a resume, a stop, or its pauses to run out."""
+            while True:
                 if listener.should_stop():
                     state["stop_requested"] = True
                     self.model.stop_training = True
-                    break
                 for change in listener.controls():
                     self.apply(change, batch)
-                if (self.paused_since is not None
-                        and state["paused_seconds"] + time.monotonic() - self.paused_since > PAUSE_MAX_SECONDS):
+                if self.paused_since is None or state["stop_requested"]:
+                    return
+                if state["paused_seconds"] + time.monotonic() - self.paused_since > PAUSE_MAX_SECONDS:
                     self.apply({"seq": None, "kind": "resume", "by": TIMER}, batch)
-                time.sleep(PAUSE_POLL_SECONDS)
+                else:
+                    time.sleep(PAUSE_POLL_SECONDS)
 
         def apply(self, change, batch):
             """A change asked while it trains: a pause, a resume, a new learning rate from this batch."""
@@ -168,21 +181,8 @@ def _callbacks(config: RunConfig, listener: Listener, state: dict, steps_per_epo
                 return
             state["epochs"].append(row)
             listener.epoch(row)
-            if config.loss_threshold and row["loss"] < config.loss_threshold:
-                state["threshold_epoch"] = epoch + 1
-                self.model.stop_training = True
 
-    callbacks = [Live()]
-    if listener.log_dir():     # scalars every epoch and each layer's weights as histograms
-        callbacks.append(keras.callbacks.TensorBoard(listener.log_dir(), histogram_freq=1, write_graph=False))
-    if config.early_stopping:
-        callbacks.append(keras.callbacks.EarlyStopping(monitor=config.monitor, patience=config.patience,
-                                                       restore_best_weights=config.restore_best))
-    if config.reduce_lr:
-        callbacks.append(keras.callbacks.ReduceLROnPlateau(
-            monitor=config.monitor, factor=config.reduce_lr_factor, patience=config.reduce_lr_patience,
-            min_lr=1e-6))
-    return callbacks
+    return Live()
 
 
 def train(config: RunConfig, data: Dataset, listener: Listener | None = None) -> Outcome:
@@ -197,7 +197,7 @@ def train(config: RunConfig, data: Dataset, listener: Listener | None = None) ->
 
     specs = architecture.plan(config, data.image_shape, data.num_classes)
     model, (x_tr, y_tr), (x_val, y_val), steps, per_call = compiled(config, data, device.startswith("GPU"))
-    state = {"epochs": [], "stop_requested": False, "diverged": None, "threshold_epoch": None, "paused_seconds": 0.0}
+    state = {"epochs": [], "stop_requested": False, "diverged": None, "paused_seconds": 0.0}
     listener.started({"device": device, "params": architecture.total_params(specs),
                       "flops": architecture.total_flops(specs), "train_size": len(x_tr),
                       "val_size": len(x_val), "test_size": len(data.x_test),
@@ -218,12 +218,13 @@ def train(config: RunConfig, data: Dataset, listener: Listener | None = None) ->
     results["epochs_run"] = len(state["epochs"])
     results["fit_seconds"] = fit_seconds
     status, message = "done", ""
-    early = next((c for c in callbacks if type(c).__name__ == "EarlyStopping"), None)
+    below, early = (next((c for c in callbacks if type(c).__name__ == name), None)
+                    for name in ("StopBelowLoss", "EarlyStopping"))
     if state["stop_requested"]:
         status, message = "stopped", stopped_message(len(state["epochs"]))
-    elif state["threshold_epoch"]:
-        message = threshold_message(state["threshold_epoch"], config)
-        results["stopped_early_at"] = state["threshold_epoch"]
+    elif below is not None and below.stopped_epoch:
+        message = threshold_message(below.stopped_epoch, config)
+        results["stopped_early_at"] = below.stopped_epoch
     elif early is not None and early.stopped_epoch > 0:
         results["stopped_early_at"] = early.stopped_epoch + 1
         message = Message("run.early_stopped_restored" if config.restore_best else "run.early_stopped",
