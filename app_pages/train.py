@@ -9,12 +9,12 @@ from app_pages.parts.session_keys import knob_key
 from app_pages.parts.train_form import CUSTOM, config_from_state, load_config, load_preset, matching_preset
 from digitdash.digits.datasets import DatasetError, shape_of
 from digitdash.i18n import Problem
-from digitdash.learning import controls, device, metrics
+from digitdash.learning import controls, device
 from digitdash.plan import architecture, experiments, kinds, share
 from digitdash.plan.config import (ACTIVATIONS, BOUNDS, DOWNSAMPLING, INITIALIZERS, LR_SCHEDULES, MONITORS, OPTIMIZERS,
                                    PADDINGS, PRESETS, ConfigError, RunConfig)
 from digitdash.reading import charts
-from digitdash.runs import estimate
+from digitdash.runs import estimate, metrics
 from digitdash.runs.store import ACTIVE, StoreError
 
 t = language.t

@@ -7,9 +7,10 @@ modules at the top: i18n, text, paths):
                 families of runs, the teacher's limits, links that carry a form
     digits/     digits in: datasets decoded once, arrays, any picture made 28x28, pen strokes,
                 uploads, sample pictures and handwriting made here
-    learning/   a run's network built and trained (Keras, NumPy, scikit-learn), knobs moved while
-                it learns, its results and figures, its code
-    runs/       runs kept: the store (SQLite and a folder per run), statuses, the queue's order, waits
+    runs/       runs kept: the store (SQLite and a folder per run), its tables and statuses, the
+                queue's order, waits, numbers about runs (metrics)
+    learning/   a run's network built and trained (Keras, NumPy, scikit-learn) from its recipe,
+                knobs moved while it learns, its results, its code
     reading/    runs and trained networks read without TensorFlow: answers, inside, charts,
                 compare, mistakes, lessons, the class's handwriting, the leaderboard, robustness
     workers/    who trains the runs: admission, worker processes, runs as Ray tasks

@@ -246,8 +246,8 @@ def ray_figures(runs: int = 10, timeout: float = 1800) -> dict:
     import os
 
     from digitdash.runs.store import Store
-    from digitdash.workers.runners import LocalRunner
     from digitdash.workers.ray_runner import RayRunner
+    from digitdash.workers.runners import LocalRunner
     config = preset("mlp-512").replace(layers=(64,), epochs=1, dataset="mnist-5k")
     figures = {}
     for name in ("local", "ray"):

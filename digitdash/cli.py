@@ -24,7 +24,7 @@ from digitdash.i18n import Problem
 from digitdash.plan.config import PRESETS, ConfigError, RunConfig, preset
 from digitdash.plan.limits import LimitError
 from digitdash.runs.store import ACTIVE, TEACHER, TRAINED, Store, StoreError
-from digitdash.workers import runners
+from digitdash.workers import choice
 from digitdash.workers.admission import admit
 from digitdash.workers.runners import ForegroundRunner
 
@@ -158,7 +158,7 @@ def cmd_train(args) -> int:
     out = sys.stderr if args.json else sys.stdout
     name = args.name or (f"{args.preset} (cli)" if args.preset else None)
     owner = _owner(args.owner)
-    if (args.runner or runners.setting()) == "ray":
+    if (args.runner or choice.setting()) == "ray":
         store, run_id = _through_ray(config, name, owner, out)
         run = store.get(run_id)
     else:
@@ -186,7 +186,7 @@ def _owner(name: str) -> str:
 def _through_ray(config, name, owner, out) -> tuple[Store, str]:
     """Submit to the Ray runner and follow the run here, one line per epoch, until it ends
     (Ctrl-C asks it to stop)."""
-    runner = runners.chosen(Store(), "ray")
+    runner = choice.chosen(Store(), "ray")
     run_id = runner.submit(config, name=name, owner=owner)
     print(f"run {run_id}: {config.summary()} on {config.dataset}, through Ray", file=out, flush=True)
     shown = 0

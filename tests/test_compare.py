@@ -4,9 +4,9 @@ from streamlit.testing.v1 import AppTest
 
 from digitdash.bench import _engine_fit
 from digitdash.digits.datasets import load
-from digitdash.learning import metrics
 from digitdash.plan.config import RunConfig
 from digitdash.reading import compare
+from digitdash.runs import metrics
 from digitdash.runs.store import Store
 
 from conftest import ROOT

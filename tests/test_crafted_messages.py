@@ -2,7 +2,6 @@
 pages offer: a clear-cache message, widget values no page would send, another browser's guesses.
 The server answers each with one neutral line or nothing; no traceback, no server path."""
 import asyncio
-import json
 
 import pytest
 

@@ -7,9 +7,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from digitdash.i18n import catalogue
-from digitdash.learning import metrics
 from digitdash.plan.config import RunConfig
 from digitdash.reading import compare, handwriting
+from digitdash.runs import metrics
 from digitdash.runs import store as store_module
 from digitdash.runs.store import Store, StoreError
 

@@ -1,6 +1,6 @@
 import numpy as np
 
-from digitdash.learning import metrics
+from digitdash.runs import metrics
 
 
 def test_confusion_and_report_against_hand_counts():

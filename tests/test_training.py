@@ -1,5 +1,4 @@
 """training.train directly (in this process), with a recording listener."""
-import numpy as np
 import pytest
 
 from digitdash.learning import training

@@ -16,7 +16,7 @@ from digitdash.digits import datasets
 from digitdash.plan.config import ConfigError
 from digitdash.reading import memo
 from digitdash.runs.store import Store, StoreError
-from digitdash.workers import runners
+from digitdash.workers import choice
 from digitdash.workers.runners import Runner
 
 
@@ -29,7 +29,7 @@ def _runner(home: str) -> Runner:
               file=sys.stderr, flush=True)
     except OSError:      # a full disk: the key is made on the next try; the pages say what they can
         pass
-    return runners.chosen(store)
+    return choice.chosen(store)
 
 
 def runner() -> Runner:

@@ -1,1 +1,1 @@
-"""Learning: a run's network built and trained (Keras, NumPy, scikit-learn), knobs moved while it learns, its results and figures, its code."""
+"""Learning: a run's network described once (its recipe), built and trained (Keras, NumPy, scikit-learn), knobs moved while it learns, its results, its code."""

@@ -10,8 +10,8 @@ import numpy as np
 from digitdash.digits.arrays import cross_entropy
 from digitdash.digits.datasets import Dataset
 from digitdash.i18n import Message
-from digitdash.learning import metrics
 from digitdash.plan.config import RunConfig
+from digitdash.runs import metrics
 
 MISCLASSIFIED_KEPT = 500
 DIVERGED_FACTOR = 10          # a loss ten times worse than uniform guessing (ln classes) has blown up

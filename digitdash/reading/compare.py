@@ -1,10 +1,10 @@
 """Runs side by side: one table row per run, and the knobs that differ between runs."""
 from __future__ import annotations
 
-from digitdash.learning import metrics
 from digitdash.plan import limits
 from digitdash.plan.config import dashed
 from digitdash.reading import handwriting, memo
+from digitdash.runs import metrics
 
 # Table columns the Compare page charts (pages show them through the catalogue's column.* entries).
 ACCURACY_COLUMNS = ["mean accuracy", "mean val_accuracy", "test accuracy", "drawings accuracy", "our handwriting"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from digitdash.learning import metrics
 from digitdash.plan import kinds
+from digitdash.runs import metrics
 
 VERSION = 8
 # A run's statuses, named once: waiting or training (ACTIVE), then one of FINISHED; TRAINED are the

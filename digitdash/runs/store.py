@@ -27,12 +27,10 @@ import numpy as np
 
 from digitdash import paths, text
 from digitdash.i18n import Message, Problem, from_json
-from digitdash.learning import metrics
 from digitdash.plan import kinds
 from digitdash.plan.config import RunConfig
-from digitdash.runs import schema
+from digitdash.runs import metrics, schema
 from digitdash.runs.schema import ACTIVE, FINISHED, STATUSES, TRAINED  # noqa: F401  (named here for every reader of runs)
-
 
 TEACHER = "teacher"     # the owner of command-line runs unless --owner says otherwise
 

@@ -1,10 +1,9 @@
-"""Where runs go to be trained: the Runner interface, the runners on this machine, and the one chosen.
+"""Where runs go to be trained: the Runner interface and the runners on this machine.
 
 `Runner` is the one interface pages and the command line use: `LocalRunner` runs jobs in worker
 processes on this machine (the pages), `ForegroundRunner` trains each one at once in this process
 (the command line). `QueueRunner` is what every runner that queues in the store shares: the local
-one here and `ray_runner.RayRunner` (Ray tasks), picked by `chosen` (DIGITDASH_RUNNER=local, the
-default, or ray).
+one here and `ray_runner.RayRunner` (Ray tasks); `choice.chosen` picks one.
 """
 from __future__ import annotations
 
@@ -12,15 +11,12 @@ import os
 import subprocess
 import threading
 
-from digitdash.i18n import Message
-from digitdash.plan.config import ConfigError, RunConfig
+from digitdash.plan.config import RunConfig
 from digitdash.runs.store import Store
 from digitdash.workers import admission
 from digitdash.workers.processes import slot_taken, spawn_worker
 from digitdash.workers.settings import default_workers
 from digitdash.workers.worker import execute
-
-NAMES = ("local", "ray")
 
 
 class Runner:
@@ -125,19 +121,3 @@ class ForegroundRunner(Runner):
 
     def queue_position(self, run_id: str) -> int | None:
         return None           # nothing waits: a run trains as it is submitted
-
-
-def setting() -> str:
-    """The runner DIGITDASH_RUNNER names: local (the default) or ray."""
-    name = os.environ.get("DIGITDASH_RUNNER", "").strip().lower() or "local"
-    if name not in NAMES:
-        raise ConfigError("DIGITDASH_RUNNER", name, Message("config.allowed.runner", names=", ".join(NAMES)))
-    return name
-
-
-def chosen(store: Store, name: str | None = None) -> Runner:
-    """The runner `name` names (default: the DIGITDASH_RUNNER setting), over the store."""
-    if (name or setting()) == "ray":
-        from digitdash.workers.ray_runner import RayRunner
-        return RayRunner(store)
-    return LocalRunner(store)

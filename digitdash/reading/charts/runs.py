@@ -8,8 +8,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from digitdash.i18n import t
-from digitdash.learning import metrics
 from digitdash.reading.charts.style import AHEAD, BATCH, CHANGE, OVER, TRAIN, VAL, label, layout, run_colors
+from digitdash.runs import metrics
 
 
 def curves(epochs: list[dict], batches: list[dict] | None = None, steps_per_epoch: int | None = None,
