@@ -106,7 +106,11 @@ def test_two_sessions_each_see_their_own_run_and_the_queue(server, page):  # noq
     b.locator(".st-key-train button:visible").click()
     wait_for(lambda: "queued, position 1 in the queue" in status(b), timeout=60)
     # each watches its own run: the watched run's name heads the live part (redrawn every second or two)
-    wait_for(lambda: "mlp 300" in headings(a) and "mlp 20" in headings(b), timeout=60)
+    watches = lambda pg, name: any(h.split(" #")[0] == name for h in headings(pg))   # noqa: E731  ("mlp 20 #2")
+    try:
+        wait_for(lambda: watches(a, "mlp 300") and watches(b, "mlp 20"), timeout=60)
+    except AssertionError:
+        raise AssertionError(f"a shows {headings(a)} ({status(a)!r}), b shows {headings(b)} ({status(b)!r})") from None
     a.locator(".st-key-stop button:visible").click()          # a's stop lets b's run start
     wait_for(lambda: "stopped" in status(a), timeout=60)
     wait_for(lambda: "running" in status(b), timeout=60)

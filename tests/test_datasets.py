@@ -60,7 +60,7 @@ def test_keras_dataset_without_its_cached_files_gives_one_clear_message(tmp_path
         "def refuse(*a, **k): raise AssertionError('a connection was tried')\n"
         "socket.socket.connect = refuse\n"
         "socket.create_connection = refuse\n"
-        "from digitdash import datasets, i18n\n"
+        "from digitdash import i18n\nfrom digitdash.digits import datasets\n"
         "try:\n"
         "    datasets.load('fashion-mnist')\n"
         "except datasets.DatasetError as e:\n"
@@ -153,7 +153,7 @@ def test_cached_builtins_load_with_numpy_and_never_import_tensorflow(tmp_path):
     fake_keras_cache(tmp_path / "keras")
     code = (
         "import sys\n"
-        "from digitdash import datasets, limits\n"
+        "from digitdash.digits import datasets\nfrom digitdash.plan import limits\n"
         "print('OFFERED', limits.Limits().offered_datasets())\n"
         "for name in ('mnist', 'fashion-mnist', 'cifar10'):\n"
         "    d = datasets.load(name)\n"
