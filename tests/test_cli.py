@@ -6,6 +6,7 @@ import re
 import pytest
 
 from digitdash import cli
+from digitdash.learning import tensorflow_start
 
 from conftest import cli as run_cli  # `python -m digitdash ...` in a subprocess (`cli` is the module here)
 
@@ -110,7 +111,7 @@ def test_only_start_up_chatter_is_hidden_never_an_error():
     errors = ["E0000 00:00:1721.5    12 bfc_allocator.cc:47] Allocator (GPU_0_bfc) ran out of memory",
               "F0000 00:00:1721.5    12 cuda_blas.cc:190] Check failed: status == CUBLAS_STATUS_SUCCESS",
               "ImportError: libcudnn.so.9: cannot open shared object file", "Traceback (most recent call last):"]
-    assert all(cli.chatter(line) for line in chatter)
-    assert not any(cli.chatter(line) for line in errors)
+    assert all(tensorflow_start.chatter(line) for line in chatter)
+    assert not any(tensorflow_start.chatter(line) for line in errors)
     why_no_gpu = [line for line in chatter if "cuInit" in line or "dlopen" in line]
-    assert len(why_no_gpu) == 2 and not any(cli.chatter(line, has_gpu=True) for line in why_no_gpu)  # on a GPU machine
+    assert len(why_no_gpu) == 2 and not any(tensorflow_start.chatter(line, has_gpu=True) for line in why_no_gpu)  # on a GPU machine

@@ -14,8 +14,8 @@ from digitdash.digits.datasets import Dataset
 from digitdash.i18n import Message
 from digitdash.learning import recipe
 from digitdash.learning.controls import PAUSE_MAX_SECONDS, TIMER
-from digitdash.learning.results import (Listener, Outcome, diverged, diverged_outcome, evaluate, stopped_message,
-                                        threshold_message)
+from digitdash.learning.results import Listener, Outcome, diverged, diverged_outcome, evaluate, stopped_message, threshold_message
+from digitdash.learning.tensorflow_start import quiet_tensorflow
 from digitdash.plan import architecture, kinds
 from digitdash.plan.config import RunConfig
 
@@ -29,6 +29,7 @@ def setup_device(config: RunConfig) -> str:
     is the default backend; JAX and PyTorch (KERAS_BACKEND=jax / torch) train the same networks."""
     import os
 
+    quiet_tensorflow()
     import keras
     threads = int(os.environ.get("DIGITDASH_TF_THREADS") or 0)   # a worker's share of the cores
     gpu = {"tensorflow": _tensorflow_gpu, "jax": _jax_gpu, "torch": _torch_gpu}[keras.backend.backend()](threads)
