@@ -280,6 +280,7 @@ def png(array) -> bytes:
     return out.getvalue()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("side", [3000, 6000])
 def test_a_huge_upload_is_shrunk_before_the_heavy_steps(side):
     import cv2

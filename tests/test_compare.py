@@ -11,6 +11,8 @@ from digitdash.runs.store import Store
 
 from conftest import ROOT
 
+pytestmark = pytest.mark.slow      # its shared fixtures train runs or start the app's workers
+
 
 @pytest.fixture
 def two_runs(digitdash_home):

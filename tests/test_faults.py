@@ -78,6 +78,7 @@ def test_a_full_disk_while_saving_the_model_keeps_the_figures(digitdash_home, mo
     assert execute(store, again)["status"] == "done" and store.model_path(again) is not None
 
 
+@pytest.mark.slow
 def test_a_corrupt_model_file_is_reported_once_and_set_aside(digitdash_home, one_trained_run):
     store = Store(digitdash_home)
     run_id = one_trained_run

@@ -123,6 +123,7 @@ def test_random_bytes_are_an_image_error_never_a_crash(data):
     _read(data)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.integers(0, 5), st.floats(0.0, 1.0), st.binary(max_size=64))
 def test_truncated_or_corrupted_images_are_an_image_error_never_a_crash(seed, cut, noise):

@@ -13,6 +13,8 @@ from digitdash.workers.runners import ForegroundRunner
 
 from conftest import cli
 
+pytestmark = pytest.mark.slow      # its shared fixtures train runs or start the app's workers
+
 
 @pytest.fixture
 def store(digitdash_home):

@@ -180,6 +180,7 @@ def test_cli_bad_input_exits_2_with_one_line(args, needle, digitdash_home):
     assert "Traceback" not in out.stderr
 
 
+@pytest.mark.slow
 def test_a_worker_about_to_exit_still_takes_a_run_queued_at_that_moment(digitdash_home, monkeypatch):
     """The slot looks taken when the run is queued, so no new worker starts: the leaving one
     must find the run after letting go of its slot."""

@@ -165,6 +165,7 @@ def test_the_teacher_archives_a_lessons_runs_and_brings_them_back(store):
         store.unarchive(archive_id, teacher=True)
 
 
+@pytest.mark.slow
 def test_archived_runs_leave_every_page_and_come_back_from_the_teacher_page(store, monkeypatch):
     import time
 
@@ -197,6 +198,7 @@ def test_archived_runs_leave_every_page_and_come_back_from_the_teacher_page(stor
     assert len(store.runs()) == 3
 
 
+@pytest.mark.slow
 def test_compare_shows_a_hundred_rows_at_a_time_own_runs_first(store):
     for n in range(120):
         finished_run(store, f"other {n:03d}", owner="s-other", epochs=1)

@@ -8,6 +8,8 @@ from digitdash.runs.store import Store
 
 from conftest import ROOT
 
+pytestmark = pytest.mark.slow      # its shared fixtures train runs or start the app's workers
+
 EN = catalogue("en")
 
 

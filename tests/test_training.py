@@ -25,6 +25,7 @@ class Recorder(training.Listener):
         return self.stop_after is not None and self.calls > self.stop_after
 
 
+@pytest.mark.slow
 def test_records_epochs_lr_and_sampled_batches(mnist5k):
     rec = Recorder()
     out = training.train(RunConfig(layers=(32,), epochs=3, batch_size=16), mnist5k, rec)
@@ -60,6 +61,7 @@ def test_loss_threshold_stops_training(mnist5k):
     assert "fell below 0.3" in out.message
 
 
+@pytest.mark.slow
 def test_early_stopping_and_reduce_lr(mnist5k):
     rec = Recorder()
     cfg = RunConfig(layers=(256,), epochs=40, early_stopping=True, patience=1, reduce_lr=True,

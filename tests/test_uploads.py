@@ -89,6 +89,7 @@ def hostile(tmp_path_factory) -> dict[str, Path]:
     return paths
 
 
+@pytest.mark.slow
 def test_a_huge_16_bit_tiff_is_read_small_in_8_bits_and_its_digit_found(hostile):
     data = hostile["16-bit 6000"].read_bytes()
     assert len(data) < 200_000                      # a small file ...
