@@ -28,7 +28,7 @@ import numpy as np
 
 from digitdash import paths
 from digitdash.digits import datasets
-from digitdash.plan.config import preset
+from digitdash.plan.config import DEFAULT_DATASET, preset
 from digitdash.runs.store import ACTIVE
 
 BENCH_PRESETS = ("mlp-512", "cnn-basic")
@@ -114,7 +114,7 @@ def predict_latency_ms(model_path, calls: int = 200) -> list[float]:
     return times
 
 
-def run_all(dataset: str = datasets.DEFAULT, epochs: int = 2, repeats: int = 3) -> dict:
+def run_all(dataset: str = DEFAULT_DATASET, epochs: int = 2, repeats: int = 3) -> dict:
     from digitdash.learning.training import setup_device
     from digitdash.runs.store import Store
     data = datasets.load(dataset)

@@ -19,7 +19,7 @@ from digitdash.digits import datasets
 from digitdash.digits.preprocess import ImageError
 from digitdash.i18n import Problem
 from digitdash.learning.tensorflow_start import quiet_tensorflow
-from digitdash.plan.config import PRESETS, ConfigError, RunConfig, preset
+from digitdash.plan.config import DEFAULT_DATASET, PRESETS, ConfigError, RunConfig, preset
 from digitdash.plan.limits import LimitError
 from digitdash.runs.store import ACTIVE, TEACHER, TRAINED, Store, StoreError
 from digitdash.workers import choice
@@ -40,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m digitdash", description="DigitDash from the command line.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     t = sub.add_parser("train", help="train a run in the foreground and store it")
-    t.add_argument("--dataset", default=datasets.DEFAULT)
+    t.add_argument("--dataset", default=DEFAULT_DATASET)
     t.add_argument("--preset", choices=sorted(PRESETS), metavar="NAME", help=", ".join(PRESETS))
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="settings")
     t.add_argument("--name")
@@ -50,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
                    "ray: a Ray task (RAY_ADDRESS, or a local Ray). Default: DIGITDASH_RUNNER, else local")
     t.add_argument("--json", action="store_true")
     e = sub.add_parser("experiment", help="train a family of runs, one or two knobs varied")
-    e.add_argument("--dataset", default=datasets.DEFAULT)
+    e.add_argument("--dataset", default=DEFAULT_DATASET)
     e.add_argument("--template", metavar="NAME", help="one of: neurons, activation, initializer, optimizer, epochs")
     e.add_argument("--preset", choices=sorted(PRESETS), metavar="NAME")
     e.add_argument("--vary", action="append", default=[], metavar="KEY=V1,V2,...")
@@ -58,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--owner", default=TEACHER)
     e.add_argument("--json", action="store_true")
     rp = sub.add_parser("reproduce", help="the notebooks' families and final network: their figures beside ours")
-    rp.add_argument("--dataset", default=datasets.DEFAULT)
+    rp.add_argument("--dataset", default=DEFAULT_DATASET)
     rp.add_argument("--json", action="store_true")
     ex = sub.add_parser("export", help="a Keras run as a Jupyter notebook and/or a plain Python script")
     ex.add_argument("run")
@@ -78,7 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     d = sub.add_parser("delete", help="delete a run and its files")
     d.add_argument("run")
     b = sub.add_parser("bench", help="measure DigitDash's overheads against bare Keras")
-    b.add_argument("--dataset", default=datasets.DEFAULT)
+    b.add_argument("--dataset", default=DEFAULT_DATASET)
     b.add_argument("--epochs", type=int, default=2)
     b.add_argument("--sessions", type=int, default=30, help="browser sessions of the server load test")
     b.add_argument("--submitters", type=int, default=10, help="sessions among them that submit training")

@@ -13,7 +13,7 @@ from app_pages.parts.language import say, t
 from digitdash import i18n, paths
 from digitdash.classroom import teacher_gate
 from digitdash.digits import datasets
-from digitdash.plan.config import ConfigError
+from digitdash.plan.config import DEFAULT_DATASET, ConfigError
 from digitdash.reading import memo
 from digitdash.runs.store import Store, StoreError
 from digitdash.workers import choice
@@ -133,7 +133,7 @@ def warm_up() -> threading.Thread:
         try:
             import pandas  # noqa: F401  (the tables of Train, Compare, Inside and Teacher)
             import plotly.graph_objects  # noqa: F401  (every page's figures)
-            datasets.load(datasets.DEFAULT)
+            datasets.load(DEFAULT_DATASET)
             import scipy.special  # noqa: F401  (Inside's activations)
             import sklearn.decomposition  # noqa: F401  (Inside's map)
         except Exception:    # the page that needs it says what went wrong, in the student's language

@@ -8,6 +8,7 @@ from app_pages.parts.language import lang, language_ui, say, t
 from digitdash.digits import datasets
 from digitdash.learning import device
 from digitdash.plan import limits
+from digitdash.plan.config import DEFAULT_DATASET
 
 DATASET_BOX = "dataset-choice"     # session state: the dataset box (a widget key); pages read it through dataset_name()
 
@@ -30,7 +31,7 @@ def dataset_ui() -> None:
         st.error(say(exc.message))
         now = limits.Limits(folders={})
     offered, missing = now.offered_datasets(), now.missing_datasets()
-    offered = offered or [datasets.DEFAULT]     # nothing allowed is here: the pages still show the bundled digits
+    offered = offered or [DEFAULT_DATASET]     # nothing allowed is here: the pages still show the bundled digits
     asked = st.query_params.get("dataset")
     if asked is not None and DATASET_BOX not in st.session_state:
         try:
@@ -38,7 +39,7 @@ def dataset_ui() -> None:
         except datasets.DatasetError as exc:
             st.warning(say(exc.message))
     if st.session_state.get(DATASET_BOX) not in offered:
-        st.session_state[DATASET_BOX] = datasets.DEFAULT if datasets.DEFAULT in offered else offered[0]
+        st.session_state[DATASET_BOX] = DEFAULT_DATASET if DEFAULT_DATASET in offered else offered[0]
     st.selectbox(t("common.dataset"), offered, key=DATASET_BOX, format_func=limits.display,
                  help=t("common.dataset_help"))
     if missing:
@@ -46,4 +47,4 @@ def dataset_ui() -> None:
 
 
 def dataset_name() -> str:
-    return st.session_state.get(DATASET_BOX, datasets.DEFAULT)
+    return st.session_state.get(DATASET_BOX, DEFAULT_DATASET)

@@ -21,7 +21,7 @@ from digitdash import paths
 from digitdash.i18n import Message, Problem
 from digitdash.plan import limits
 from digitdash.plan.config import DATASETS as BUILTIN
-from digitdash.plan.config import DEFAULT_DATASET as DEFAULT
+from digitdash.plan.config import DEFAULT_DATASET
 
 MAX_FOLDER_FILES = 100_000     # a folder: dataset with more files is refused before any is read
 RECHECK_SECONDS = 30           # a cached folder: dataset is compared with its files at most this often
@@ -273,7 +273,7 @@ def here(name: str) -> bool:
     """Whether this server can load the built-in dataset `name` now, without a network: mnist-5k is
     bundled; the others when Keras' files for them are in its cache (a few stat calls, no download,
     no TensorFlow)."""
-    if name == DEFAULT:
+    if name == DEFAULT_DATASET:
         return True
     folder = keras_cache_dir()
     if name == "cifar10":
