@@ -20,7 +20,8 @@ from digitdash.runs.store import ACTIVE, StoreError
 t = language.t
 # Session-state keys used on this page only (the knobs' `cfg-<field>` are session_keys.knob_key's)
 LINK_READ = "link-read"              # set once the address bar's shared link has filled the form
-PRESET_BOX = "preset"                # the preset box (a widget key)
+PRESET_BOX = "preset"                # the preset box's container; the box itself is preset-<n>
+PRESET_SHOWN = "preset-shown"       # (what the preset box names, n): n grows each time the page changes it
 WATCH_BOX = "watch-run"              # the box of the run to watch (a widget key), set by a launch too
 WATCHED_RUN = "watch"                # the run the live part shows (an id, "" for none), copied from WATCH_BOX
 LIVE_STATUS = "live-status"          # the watched run's status when the page was drawn: a change redraws it
@@ -69,17 +70,37 @@ def bounds(field: str) -> tuple[float, float]:
     return BOUNDS[field].form_range()
 
 
-def _preset_chosen() -> None:
-    if st.session_state[PRESET_BOX] != CUSTOM:
-        load_preset(st.session_state[PRESET_BOX])
+def _preset_chosen(box: str) -> None:
+    """A preset chosen in the box the page drew last loads; an older box's value (sent by a browser
+    that had not yet drawn the new one) is not a choice."""
+    if box == _box_key(st.session_state.get(PRESET_SHOWN, (None, 0))[1]) and st.session_state[box] != CUSTOM:
+        load_preset(st.session_state[box])
+
+
+def _box_key(n: int) -> str:
+    return f"{PRESET_BOX}-{n}"
+
+
+def preset_box() -> str:
+    """The preset box's widget key. The box names what the form holds (custom once a knob differs
+    from every preset), so choosing any preset, the one it named before included, always loads it.
+    Each time the page changes what it names, the box is a new widget (preset-<n+1>): a browser
+    that sends the old box's value with its next change (it had not yet drawn the new one) then
+    cannot load that old preset over the knobs just typed."""
+    held = matching_preset(st.session_state)
+    shown, n = st.session_state.get(PRESET_SHOWN, (None, 0))
+    if held != shown:
+        n += 1
+        st.session_state[PRESET_SHOWN] = (held, n)
+        st.session_state[_box_key(n)] = held
+    return _box_key(n)
 
 
 def form_ui() -> None:
-    # the box names what the form holds (custom once a knob differs from every preset), so choosing
-    # any preset, the one it named before included, always loads it
-    st.session_state[PRESET_BOX] = matching_preset(st.session_state)
-    st.selectbox(t("train.preset"), [CUSTOM, *PRESETS], key=PRESET_BOX, on_change=_preset_chosen,
-                 format_func=lambda p: t("train.preset_custom") if p == CUSTOM else p, help=t("train.preset_help"))
+    box = preset_box()
+    with st.container(key=PRESET_BOX):
+        st.selectbox(t("train.preset"), [CUSTOM, *PRESETS], key=box, on_change=_preset_chosen, args=(box,),
+                     format_func=lambda p: t("train.preset_custom") if p == CUSTOM else p, help=t("train.preset_help"))
     cnn = knob_value("architecture") == "cnn"
     a, b, c = st.columns(3)
     with a:

@@ -12,6 +12,7 @@ import pytest
 from tools.app_server import ServerDidNotStart, free_port
 from tools.app_server import start as start_server
 from tools.app_server import stop as stop_server
+from tools.load import stop_workers
 
 from conftest import ROOT, seed_cache
 
@@ -53,10 +54,14 @@ class Server:
         pytest.fail(said)
 
     def stop(self) -> None:
+        """The server, and the workers it started (in class they outlive it; here a failed test's
+        long runs would otherwise go on training and slow every test after it)."""
         stop_server(self.proc, timeout=20)
+        stop_workers(self.home)
 
     def restart(self) -> None:
-        self.stop()
+        """The server alone stops and starts again: its workers train on."""
+        stop_server(self.proc, timeout=20)
         self.start()
 
 

@@ -1,7 +1,5 @@
 """The Train page in a real browser: pick a preset, train 20 epochs live, stop a second run."""
 import json
-import os
-import signal
 
 import pytest
 
@@ -32,7 +30,12 @@ def train_live(pg, epochs: int = 20) -> None:
         seen.add(points(pg, "live-curves"))
         return "done" in status(pg)
     wait_for(finished)
-    wait_for(lambda: points(pg, "live-curves") == epochs and points(pg, "gap-bars") == epochs, timeout=30)
+    try:
+        wait_for(lambda: points(pg, "live-curves") == epochs and points(pg, "gap-bars") == epochs, timeout=30)
+    except AssertionError:
+        raise AssertionError(f"the finished run's charts show {points(pg, 'live-curves')} and "
+                             f"{points(pg, 'gap-bars')} epochs of {epochs}; status {status(pg)!r}; "
+                             f"seen while training {sorted(seen)}") from None
     assert any(1 <= n < epochs for n in seen), seen  # the curves were drawn while the run went on
 
 
@@ -120,18 +123,12 @@ def test_two_sessions_each_see_their_own_run_and_the_queue(server, page):  # noq
 
 @pytest.fixture
 def ray_server(tmp_path, mnist5k_cached):
-    """The app with its runs on a local Ray (DIGITDASH_RUNNER=ray); its dispatcher ended after."""
+    """The app with its runs on a local Ray (DIGITDASH_RUNNER=ray)."""
     from browser import Server
     srv = Server(tmp_path, env={"DIGITDASH_RUNNER": "ray", "DIGITDASH_RAY_LOCAL_CPUS": "2"}, cached=mnist5k_cached)
     srv.start()
     yield srv
-    srv.stop()
-    pid_file = srv.home / "worker-ray.pid"
-    if pid_file.exists():
-        try:
-            os.kill(int(pid_file.read_text()), signal.SIGTERM)
-        except (OSError, ValueError):
-            pass
+    srv.stop()          # the dispatcher (worker-ray.pid) with it
 
 
 def test_runs_on_ray_look_the_same_in_the_browser(ray_server, page):  # noqa: F811

@@ -13,6 +13,12 @@ def page():
     return at.run()
 
 
+def preset_box(at):
+    """The preset box: a new widget (preset-<n>) each time the page changes what it names."""
+    (box,) = [s for s in at.selectbox if (s.key or "").startswith("preset-")]
+    return box
+
+
 def test_every_preset_round_trips_through_the_widgets():
     for name, cfg in PRESETS.items():
         state = {}
@@ -61,7 +67,7 @@ def test_an_invalid_combination_shows_the_message_and_disables_train(key, value,
 
 def test_picking_a_preset_loads_its_values():
     at = page()
-    at.selectbox(key="preset").select("mlp-512-128-dropout").run()
+    preset_box(at).select("mlp-512-128-dropout").run()
     assert at.text_input(key="cfg-layers").value == "512-128"
     assert at.slider(key="cfg-dropout").value == 0.3
     assert at.number_input(key="cfg-learning_rate").value == pytest.approx(0.0005)
@@ -81,10 +87,10 @@ def test_train_queues_a_run_owned_by_the_session(digitdash_home):
 
 def test_a_baseline_preset_shows_its_note_and_parameter_count():
     at = page()
-    at.selectbox(key="preset").select("logreg").run()
+    preset_box(at).select("logreg").run()
     assert not at.exception and at.metric[0].value == f"{784 * 10 + 10:,}"
     assert any("Logistic regression" in c.value for c in at.caption)
-    at.selectbox(key="preset").select("random-forest").run()
+    preset_box(at).select("random-forest").run()
     assert at.metric[0].value == "n/a" and at.button(key="train").disabled is False
 
 
@@ -163,15 +169,15 @@ def test_the_preset_box_names_what_the_form_holds_and_always_loads_a_choice():
     for key, value in share.to_params(PRESETS["mlp-128-64-dropout"]).items():   # a shared link
         at.query_params[key] = value
     at.run()
-    assert at.selectbox(key="preset").value == "mlp-128-64-dropout"
+    assert preset_box(at).value == "mlp-128-64-dropout"
     at.selectbox(key="cfg-architecture").set_value("cnn").run()                   # a knob differs from every preset
-    assert at.selectbox(key="preset").value == "custom"
-    at.selectbox(key="preset").set_value("mlp-512").run()                          # choosing a preset loads it
+    assert preset_box(at).value == "custom"
+    preset_box(at).set_value("mlp-512").run()                          # choosing a preset loads it
     assert at.session_state["cfg-architecture"] == "mlp" and at.session_state["cfg-layers"] == "512"
-    assert at.selectbox(key="preset").value == "mlp-512"
+    assert preset_box(at).value == "mlp-512"
     at.session_state["cfg-epochs"] = 7
     at.run()
-    assert at.selectbox(key="preset").value == "custom"
+    assert preset_box(at).value == "custom"
 
 
 def test_a_family_trains_the_epochs_the_form_shows_and_says_so():
