@@ -207,3 +207,24 @@ def test_wide_pixels_read_as_the_same_digit_as_8_bit(kind, side):
     read = preprocess.prepare_all(preprocess.decode(encoded(*wide)), keep_steps=False)
     assert len(eight) == len(read) == 1
     assert np.abs(read[0].image.astype(int) - eight[0].image.astype(int)).mean() < 3
+
+
+def _enlarged_scan_and_thick_drawing():
+    """A scanned 8x8 digit enlarged to 120 px (blurred, its strokes look thick), and the same
+    digit's mask drawn crisp (thick, hard edges): as (gray ink, mask) pairs, ink bright."""
+    from sklearn.datasets import load_digits
+    eight_by_eight = load_digits().images[0] / 16.0                     # a 0
+    scan = (cv2.resize(eight_by_eight.astype(np.float32), (120, 120), interpolation=cv2.INTER_CUBIC).clip(0, 1) * 255)
+    _, mask = cv2.threshold(scan.astype(np.uint8), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return (scan.astype(np.uint8), mask), (mask.copy(), mask)
+
+
+def test_a_blurred_stroke_is_not_taken_for_a_thick_pen():
+    """An enlarged low-resolution scan has strokes as wide as a thick marker's, but blurred: it is
+    kept as it is, while the same shape drawn crisp is redrawn at MNIST's pen width."""
+    from digitdash.digits.strokes import blurred, even_strokes
+    (scan, scan_mask), (crisp, crisp_mask) = _enlarged_scan_and_thick_drawing()
+    assert even_strokes(scan_mask) is not None            # by its mask alone it is a thick pen
+    assert blurred(scan, scan_mask) and not blurred(crisp, crisp_mask)
+    assert even_strokes(scan_mask, scan) is None
+    assert even_strokes(crisp_mask, crisp) is not None

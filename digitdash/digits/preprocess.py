@@ -325,7 +325,7 @@ def _digit(gray, mask, box, deskew: bool, keep) -> np.ndarray:
     digit = np.where(mask[y0:y1, x0:x1] > 0, gray[y0:y1, x0:x1], 0)
     digit = cv2.normalize(digit, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
     keep(Message("step.cropped"), digit)
-    even = even_strokes(mask[y0:y1, x0:x1])
+    even = even_strokes(mask[y0:y1, x0:x1], gray[y0:y1, x0:x1])
     if even is not None:
         digit = even
         keep(Message("step.strokes"), digit)

@@ -24,10 +24,29 @@ STROKE = 0.13           # MNIST's stroke width over the longer side of its digit
 WORK_SIDE = 80          # px: strokes are evened on the digit scaled to this longer side
 
 
-def even_strokes(mask: np.ndarray) -> np.ndarray | None:
+BLURRED = 0.4           # share of a thick digit's ink that is only partly inked: above it, the ink is blurred
+
+
+def blurred(ink: np.ndarray, mask: np.ndarray) -> bool:
+    """Whether the ink fades over much of its strokes' width (a blurred or low-resolution picture,
+    such as a scan of a few pixels enlarged), rather than having crisp edges (a drawing, a marker,
+    a pen). Measured on and around the mask: the share of pixels between 15% and 80% of the ink's
+    strength. Crisp thick strokes: about 0.1-0.3 (the edges only); an enlarged 8x8 scan: 0.5-0.65."""
+    import cv2
+    strength = np.percentile(ink[mask > 0], 90) if (mask > 0).any() else 0
+    if strength <= 0:
+        return False
+    around = cv2.dilate((mask > 0).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    values = ink[around].astype(np.float32)
+    return float(((values > 0.15 * strength) & (values < 0.8 * strength)).mean()) > BLURRED
+
+
+def even_strokes(mask: np.ndarray, ink: np.ndarray | None = None) -> np.ndarray | None:
     """A digit whose strokes are much thicker or thinner than MNIST's, redrawn at MNIST's width:
     thinned to its centre lines, then drawn over them with a round pen of that width. None when
-    the strokes are already near MNIST's (the digit is kept as it is)."""
+    the strokes are already near MNIST's (the digit is kept as it is), and when they look thick
+    only because the picture is blurred (`ink`, the gray digit, says so): a blurred stroke is not
+    a thick pen, and thinning it loses the shape that the blur still holds."""
     import cv2
     h, w = mask.shape
     scale = WORK_SIDE / max(h, w)
@@ -36,6 +55,9 @@ def even_strokes(mask: np.ndarray) -> np.ndarray | None:
     pen = STROKE * WORK_SIDE
     width = stroke_width(work)
     if width == 0 or 0.7 * pen <= width <= 1.4 * pen:
+        return None
+    if width > 1.4 * pen and ink is not None and blurred(
+            cv2.resize(np.asarray(ink, np.float32), size, interpolation=cv2.INTER_AREA), work):
         return None
     work = np.pad(work, int(pen))
     lines = thinned(work)
