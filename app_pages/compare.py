@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_pages.parts import export_buttons, language, navigation, server, session_keys, student, teacher_auth
+from app_pages.parts import data_effect, export_buttons, language, navigation, server, session_keys, student, teacher_auth
 from digitdash import text
 from digitdash.digits import datasets
 from digitdash.digits.datasets import DatasetError, shape_of
@@ -403,3 +403,4 @@ if selected:
     charts_ui(selected, rows)
     confusion_ui(selected)
     gallery_ui(selected)
+data_effect.data_effect_ui(store, runs, "data-effect")

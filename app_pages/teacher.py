@@ -5,7 +5,7 @@ import time
 import pandas as pd
 import streamlit as st
 
-from app_pages.parts import language, server, student, teacher_auth
+from app_pages.parts import data_effect, language, server, student, teacher_auth
 from digitdash.classroom import teacher_gate
 from digitdash.digits import datasets
 from digitdash.i18n import Problem
@@ -258,5 +258,6 @@ class_ui()
 limits_ui()
 leaderboard_ui()
 drawings_ui()
+data_effect.data_effect_ui(store, store.runs(), "teacher-data-effect")
 archive_ui()
 clear_ui()

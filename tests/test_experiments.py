@@ -34,6 +34,9 @@ def test_templates_and_two_knob_families():
     configs = experiments.expand(RunConfig(), vary)
     assert len(configs) == 4 and configs[1].layers == (216,) and configs[1].optimizer == "adam"
     assert configs[2].layers == (512, 128)
+    without, with_them = experiments.expand(*experiments.template("our-drawings", "mnist-5k"))  # one click
+    assert (without.class_drawings, with_them.class_drawings) == (False, True)
+    assert without.replace(class_drawings=True) == with_them
 
 
 @pytest.mark.slow

@@ -190,3 +190,34 @@ def test_the_command_line_adds_lists_and_scores(digitdash_home, mnist5k, tmp_pat
     assert score["total"] == 3 and score["accuracy"] == score["right"] / 3
     assert cli("handwriting", "delete", str(listed["drawings"][0]["id"]), home=digitdash_home).returncode == 0
     assert cli("handwriting", "score", "--run", "nope", home=digitdash_home).returncode == 2
+
+
+def test_the_same_network_with_and_without_the_class_drawings_is_scored_on_the_same_drawings(store, mnist5k):
+    """'Your data fixes your model': a network trained both ways, both runs scored on the drawings
+    the one with them did not train on; another network trained one way only makes no pair."""
+    x, y = digits(mnist5k, 12)
+    ids = [handwriting.add(store, x[i], int(y[i]), "s-ana") for i in range(12)]
+    assert handwriting.data_effect(store, store.runs()) == []
+    plain = trained(store)
+    added = trained(store, class_drawings=True)
+    ForegroundRunner(store).submit(RunConfig(layers=(16,), epochs=1), name="other")   # one way only: no pair
+    (pair,) = handwriting.data_effect(store, store.runs())
+    assert pair["without"]["id"] == plain and pair["with"]["id"] == added
+    unseen = [i for i in ids if i % handwriting.HOLD_OUT == 0]
+    assert pair["drawings"] == len(unseen)
+    answers = store.answers([plain, added])
+    labels = store.drawing_labels()
+    for run_id, key in ((plain, "before"), (added, "after")):
+        right = sum(answers[run_id][i] == labels[i] for i in unseen)
+        assert pair[key] == right / len(unseen)
+    assert pair["gain"] == pair["after"] - pair["before"]
+    # Compare shows the pair at the bottom of the page, with what the drawings changed
+    from streamlit.testing.v1 import AppTest
+    from conftest import ROOT
+    at = AppTest.from_file(str(ROOT / "app_pages" / "compare.py"), default_timeout=60).run()
+    assert not at.exception
+    assert at.subheader[-1].value == "Your data fixes your model"
+    (table,) = [d for d in at.dataframe if "gain" in d.value.columns]
+    row = table.value.iloc[0]
+    assert row["gain"] == f"{pair['gain']:+.3f}" and row["drawings read"] == len(unseen)
+    assert row["our handwriting, with"] == round(pair["after"], 3)

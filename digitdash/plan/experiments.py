@@ -17,6 +17,8 @@ TEMPLATES: dict[str, tuple[str, dict[str, list]]] = {
     "initializer": ("mlp-512", {"initializer": ["zeros", "random_normal", "glorot_uniform"]}),
     "optimizer": ("mlp-512", {"optimizer": ["sgd", "adam", "rmsprop"]}),
     "epochs": ("mlp-512", {"epochs": [5, 15, 30]}),
+    # "your data fixes your model": one network, trained without and with the class's drawings
+    "our-drawings": ("cnn-basic", {"class_drawings": [False, True]}),
 }
 
 

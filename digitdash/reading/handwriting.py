@@ -206,3 +206,44 @@ def scores(store: Store, runs: list[dict], predict: bool = True) -> dict[str, di
         if figures is not None:
             out[run["id"]] = figures
     return out
+
+
+PAIRS_SHOWN = 5             # "your data fixes your model": the newest pairs, each scored with two models
+
+
+def _network(run: dict) -> str:
+    """A run's whole configuration but whether it trained with the class's drawings."""
+    import json
+    settings = run["config"].to_dict()
+    settings.pop("class_drawings", None)
+    return json.dumps(settings, sort_keys=True, default=str)
+
+
+def data_effect(store: Store, runs: list[dict], most: int = PAIRS_SHOWN) -> list[dict]:
+    """What adding the class's drawings to training did to the score on the class's own handwriting:
+    for each network trained both ways (the same configuration, with and without the drawings; the
+    newest run of each), both runs scored on the same drawings, those the run with them did not
+    train on. Newest pairs first, at most `most`; each {without, with (the runs), before, after
+    (their accuracies), gain, drawings (how many scored)}. Pairs with nothing to score are left out."""
+    finished = sorted((r for r in runs if r["status"] in SCORED), key=lambda r: r["created"])
+    if not any(run["config"].class_drawings for run in finished):
+        return []                   # (most lessons: one look at each run, no configuration compared)
+    without, with_them = {}, {}
+    for run in finished:
+        (with_them if run["config"].class_drawings else without)[_network(run)] = run
+    pairs = sorted(((without[key], run) for key, run in with_them.items() if key in without),
+                   key=lambda pair: pair[1]["created"], reverse=True)
+    if not pairs:
+        return []
+    labels, out = store.drawing_labels(), []
+    for plain, added in pairs:
+        trained = set(added["info"].get("class_drawings", ()))
+        unseen = {i: digit for i, digit in labels.items() if i not in trained}
+        before, after = score(store, plain, unseen), score(store, added, unseen)
+        if not before or not after or before["accuracy"] is None or after["accuracy"] is None:
+            continue
+        out.append({"without": plain, "with": added, "before": before["accuracy"], "after": after["accuracy"],
+                    "gain": after["accuracy"] - before["accuracy"], "drawings": after["total"]})
+        if len(out) == most:
+            break
+    return out
