@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.parts import export_buttons, language, navigation, server, sidebar, student, teacher_auth
-from app_pages.parts.session_keys import knob_key
+from app_pages.parts.session_keys import KNOB_PREFIX, knob_key
 from app_pages.parts.train_form import CUSTOM, config_from_state, load_config, load_preset, matching_preset
 from digitdash.digits.datasets import DatasetError, shape_of
 from digitdash.i18n import Problem
@@ -20,8 +20,8 @@ from digitdash.runs.store import ACTIVE, StoreError
 t = language.t
 # Session-state keys used on this page only (the knobs' `cfg-<field>` are session_keys.knob_key's)
 LINK_READ = "link-read"              # set once the address bar's shared link has filled the form
-PRESET_BOX = "preset"                # the preset box's container; the box itself is preset-<n>
-PRESET_SHOWN = "preset-shown"       # (what the preset box names, n): n grows each time the page changes it
+PRESET_BOX = "preset"                # the preset box's container; the box itself is preset-<what it names>
+FORM_KEPT = "form-kept"              # the knobs as last drawn: Streamlit drops them while another page is shown
 WATCH_BOX = "watch-run"              # the box of the run to watch (a widget key), set by a launch too
 WATCHED_RUN = "watch"                # the run the live part shows (an id, "" for none), copied from WATCH_BOX
 LIVE_STATUS = "live-status"          # the watched run's status when the page was drawn: a change redraws it
@@ -37,8 +37,11 @@ if LINK_READ not in st.session_state:        # a shared link fills the form once
     if ignored:
         names = ", ".join(language.plain(name[:30]) for name in ignored[:8]) + (f" (+{len(ignored) - 8})" if len(ignored) > 8 else "")
         st.info(t("train.link_ignored", names=names), icon=":material/link_off:")   # a link's text is never markup
-if knob_key("architecture") not in st.session_state:
-    load_preset("mlp-512")
+if knob_key("architecture") not in st.session_state:       # a first visit, or back from another page
+    if FORM_KEPT in st.session_state:
+        st.session_state.update(st.session_state[FORM_KEPT])
+    else:
+        load_preset("mlp-512")
 
 
 def link_sync(config: RunConfig | None) -> None:
@@ -71,29 +74,24 @@ def bounds(field: str) -> tuple[float, float]:
 
 
 def _preset_chosen(box: str) -> None:
-    """A preset chosen in the box the page drew last loads; an older box's value (sent by a browser
-    that had not yet drawn the new one) is not a choice."""
-    if box == _box_key(st.session_state.get(PRESET_SHOWN, (None, 0))[1]) and st.session_state[box] != CUSTOM:
-        load_preset(st.session_state[box])
-
-
-def _box_key(n: int) -> str:
-    return f"{PRESET_BOX}-{n}"
+    """A preset chosen in the box loads. Each box is named after what the form held when it was drawn
+    (preset-<name>, see preset_box): a browser that sends an old box's value again with its next
+    change (it had not yet drawn the new box) sends that name, which is not a choice; any other
+    value is one, whichever box it comes from."""
+    value = st.session_state[box]
+    if value != CUSTOM and value != box.removeprefix(PRESET_BOX + "-"):
+        load_preset(value)
 
 
 def preset_box() -> str:
     """The preset box's widget key. The box names what the form holds (custom once a knob differs
     from every preset), so choosing any preset, the one it named before included, always loads it.
-    Each time the page changes what it names, the box is a new widget (preset-<n+1>): a browser
-    that sends the old box's value with its next change (it had not yet drawn the new one) then
-    cannot load that old preset over the knobs just typed."""
+    The key names it too: the value under one key never changes, so no browser can hold a value
+    for it that the page has changed meanwhile."""
     held = matching_preset(st.session_state)
-    shown, n = st.session_state.get(PRESET_SHOWN, (None, 0))
-    if held != shown:
-        n += 1
-        st.session_state[PRESET_SHOWN] = (held, n)
-        st.session_state[_box_key(n)] = held
-    return _box_key(n)
+    box = f"{PRESET_BOX}-{held}"
+    st.session_state[box] = held
+    return box
 
 
 def form_ui() -> None:
@@ -226,6 +224,7 @@ def family_ui(config: RunConfig | None) -> None:
 
 
 form_ui()
+st.session_state[FORM_KEPT] = {key: st.session_state[key] for key in st.session_state if str(key).startswith(KNOB_PREFIX)}
 config, specs, error = current_config()
 link_sync(config)
 can_train = summary_ui(config, specs, error)

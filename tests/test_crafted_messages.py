@@ -21,6 +21,7 @@ class Browser(Session):
         self.cookie = cookie
         self.ids, self.texts, self.exceptions = {}, [], []
         self.query = ""          # the address bar's query string, as the server last set it
+        self.boxes = {}          # each selectbox drawn: user key -> the option it shows
 
     async def connect(self):
         import websockets
@@ -51,6 +52,10 @@ class Browser(Session):
                 self.exceptions.append(inner)
             if getattr(inner, "id", "") and "-" in inner.id:
                 self.ids[inner.id.split("-", 2)[-1]] = inner.id
+            if which == "selectbox":
+                shown = inner.raw_value if inner.HasField("raw_value") else (
+                    inner.options[inner.default[0]] if inner.default else None)
+                self.boxes[inner.id.split("-", 2)[-1]] = shown
             for field in ("body", "label", "message"):
                 if isinstance(getattr(inner, field, None), str):
                     self.texts.append(getattr(inner, field))
@@ -194,3 +199,28 @@ def test_a_browser_still_sending_the_preset_box_s_old_value_keeps_the_knobs_just
         await b.close()
         return b.query
     assert talk(go()) == "layers=20&epochs=7"
+
+
+def test_the_form_and_its_preset_box_survive_another_page(server):
+    """Streamlit drops a page's widget values while another page is shown: back on Train, the form
+    is the one the student left (not the first preset again), its box names it, and a preset picked
+    in a box the page has replaced meanwhile is still a choice."""
+    port, _ = server
+
+    async def go():
+        b = Browser(port)
+        await b.connect()
+        await b.send("train")
+        first = next(k for k in b.ids if k.startswith("preset-"))
+        await b.send("train", [("cfg-layers", "string_value", "20")])
+        await b.send("compare")
+        b.query = ""
+        await b.send("train")
+        back = b.query, {k: v for k, v in b.boxes.items() if k.startswith("preset-")}
+        await b.send("train", [(first, "string_value", "cnn-basic")])        # chosen in the first box
+        await b.close()
+        return first, back, b.query
+    first, (query_back, boxes_back), query = talk(go())
+    assert first == "preset-mlp-512"
+    assert query_back == "layers=20" and boxes_back.get("preset-custom", "").startswith("custom")  # "custom (your own settings)"
+    assert "architecture=cnn" in query                                       # cnn-basic was loaded
