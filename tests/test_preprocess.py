@@ -228,3 +228,14 @@ def test_a_blurred_stroke_is_not_taken_for_a_thick_pen():
     assert blurred(scan, scan_mask) and not blurred(crisp, crisp_mask)
     assert even_strokes(scan_mask, scan) is None
     assert even_strokes(crisp_mask, crisp) is not None
+
+
+def test_crisp_strokes_on_grey_paper_are_not_taken_for_blurred():
+    """A small photo is not flattened: its paper stays grey after inversion. Grey paper is not ink,
+    so a crisp thick stroke on it is still crisp (and still redrawn at MNIST's width)."""
+    from digitdash.digits.strokes import blurred, even_strokes
+    _, (crisp, mask) = _enlarged_scan_and_thick_drawing()
+    on_grey = np.where(mask > 0, 230, 80).astype(np.uint8)            # paper at 80, ink at 230
+    edges = cv2.GaussianBlur(on_grey, (3, 3), 0)                        # anti-aliased edges, 1 px
+    assert not blurred(edges, mask)
+    assert even_strokes(mask, edges) is not None

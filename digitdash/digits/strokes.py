@@ -30,14 +30,20 @@ BLURRED = 0.4           # share of a thick digit's ink that is only partly inked
 def blurred(ink: np.ndarray, mask: np.ndarray) -> bool:
     """Whether the ink fades over much of its strokes' width (a blurred or low-resolution picture,
     such as a scan of a few pixels enlarged), rather than having crisp edges (a drawing, a marker,
-    a pen). Measured on and around the mask: the share of pixels between 15% and 80% of the ink's
-    strength. Crisp thick strokes: about 0.1-0.3 (the edges only); an enlarged 8x8 scan: 0.5-0.65."""
+    a pen). Measured on and around the mask, from the background's level (grey paper is not ink):
+    the share of pixels between 15% and 80% of the ink's strength. Crisp thick strokes: about
+    0.1-0.3 (the edges only); an enlarged 8x8 scan: 0.5-0.65."""
     import cv2
-    strength = np.percentile(ink[mask > 0], 90) if (mask > 0).any() else 0
+    inked = mask > 0
+    if not inked.any():
+        return False
+    around = cv2.dilate(inked.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    ink = np.asarray(ink, np.float32)
+    background = float(np.median(ink[~around])) if (~around).any() else 0.0
+    strength = float(np.percentile(ink[inked], 90)) - background
     if strength <= 0:
         return False
-    around = cv2.dilate((mask > 0).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
-    values = ink[around].astype(np.float32)
+    values = ink[around] - background
     return float(((values > 0.15 * strength) & (values < 0.8 * strength)).mean()) > BLURRED
 
 
