@@ -211,39 +211,43 @@ def scores(store: Store, runs: list[dict], predict: bool = True) -> dict[str, di
 PAIRS_SHOWN = 5             # "your data fixes your model": the newest pairs, each scored with two models
 
 
-def _network(run: dict) -> str:
-    """A run's whole configuration but whether it trained with the class's drawings."""
-    import json
-    settings = run["config"].to_dict()
-    settings.pop("class_drawings", None)
-    return json.dumps(settings, sort_keys=True, default=str)
-
-
 def data_effect(store: Store, runs: list[dict], most: int = PAIRS_SHOWN) -> list[dict]:
     """What adding the class's drawings to training did to the score on the class's own handwriting:
     for each network trained both ways (the same configuration, with and without the drawings; the
-    newest run of each), both runs scored on the same drawings, those the run with them did not
-    train on. Newest pairs first, at most `most`; each {without, with (the runs), before, after
+    newest run of each), both runs scored on the same drawings: those the run with them did not
+    train on, and both have answered (a run answers the drawings there are when it ends; Compare
+    has the runs a student picks answer the newer ones). Read from the answers kept: no model is
+    loaded. Newest pairs first, at most `most`; each {without, with (the runs), before, after
     (their accuracies), gain, drawings (how many scored)}. Pairs with nothing to score are left out."""
-    finished = sorted((r for r in runs if r["status"] in SCORED), key=lambda r: r["created"])
-    if not any(run["config"].class_drawings for run in finished):
-        return []                   # (most lessons: one look at each run, no configuration compared)
-    without, with_them = {}, {}
+    finished = [r for r in runs if r["status"] in SCORED]
+    added = {}
+    for run in finished:               # the newest run of each network trained with the drawings
+        if run["config"].class_drawings:
+            key = run["config"].replace(class_drawings=False)
+            if key not in added or run["created"] > added[key]["created"]:
+                added[key] = run
+    if not added:
+        return []                      # (most lessons: one look at each run, nothing compared)
+    plain = {}
     for run in finished:
-        (with_them if run["config"].class_drawings else without)[_network(run)] = run
-    pairs = sorted(((without[key], run) for key, run in with_them.items() if key in without),
-                   key=lambda pair: pair[1]["created"], reverse=True)
+        if not run["config"].class_drawings and run["config"] in added:
+            if run["config"] not in plain or run["created"] > plain[run["config"]]["created"]:
+                plain[run["config"]] = run
+    pairs = sorted(((plain[key], run) for key, run in added.items() if key in plain),
+                   key=lambda pair: pair[1]["created"], reverse=True)[:most]
     if not pairs:
         return []
-    labels, out = store.drawing_labels(), []
-    for plain, added in pairs:
-        trained = set(added["info"].get("class_drawings", ()))
-        unseen = {i: digit for i, digit in labels.items() if i not in trained}
-        before, after = score(store, plain, unseen), score(store, added, unseen)
-        if not before or not after or before["accuracy"] is None or after["accuracy"] is None:
+    labels = store.drawing_labels()
+    answers = store.answers([run["id"] for pair in pairs for run in pair])
+    out = []
+    for without, with_them in pairs:
+        trained = set(with_them["info"].get("class_drawings", ()))
+        said_before, said_after = answers[without["id"]], answers[with_them["id"]]
+        common = [i for i in labels if i not in trained and i in said_before and i in said_after]
+        if not common:
             continue
-        out.append({"without": plain, "with": added, "before": before["accuracy"], "after": after["accuracy"],
-                    "gain": after["accuracy"] - before["accuracy"], "drawings": after["total"]})
-        if len(out) == most:
-            break
+        before = sum(said_before[i] == labels[i] for i in common) / len(common)
+        after = sum(said_after[i] == labels[i] for i in common) / len(common)
+        out.append({"without": without, "with": with_them, "before": before, "after": after,
+                    "gain": after - before, "drawings": len(common)})
     return out
