@@ -26,11 +26,11 @@ FIRST = ["name", "test accuracy", "final val_accuracy", "our handwriting", "test
 
 
 def row(run: dict, figures: dict, knobs: list[str], owner: str | None = None,
-        ours: dict | None = None) -> dict:
+        ours: dict | None = None, cfg: dict | None = None) -> dict:
     """One run as a flat table row (`figures`: its metrics.epoch_figures; `owner`: who it belongs
-    to, as people read it; `ours`: its handwriting.score on the class's drawings): its id, the FIRST
-    columns, then the rest."""
-    cfg = run["config"].to_dict()
+    to, as people read it; `ours`: its handwriting.score on the class's drawings; `cfg`: its
+    configuration as a dict, when the caller has it already): its id, the FIRST columns, then the rest."""
+    cfg = run["config"].to_dict() if cfg is None else cfg
     res = run["results"]
     figures = dict(figures)
     out = {"id": run["id"], "name": run["name"], "test accuracy": res.get("test_accuracy"),
@@ -68,7 +68,7 @@ def table(store, runs: list[dict], all_knobs: bool = False, owner_name=None, pre
         knobs = [k for k in knobs if k != "dataset"]
         ours = handwriting.scores(store, runs, predict=predict)
         figures = store.figures(runs)
-        return [row(r, figures[r["id"]], knobs, None, ours.get(r["id"])) for r in runs]
+        return [row(r, figures[r["id"]], knobs, None, ours.get(r["id"]), cfg) for r, cfg in zip(runs, configs)]
     hit = _tables.get((str(store.db_path), store.changes(), tuple(r["id"] for r in runs), all_knobs, predict), build)
     name = owner_name or (lambda o: o)
     return [{**one, "owner": name(r["owner"])} for one, r in zip(hit, runs)]
