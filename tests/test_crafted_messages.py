@@ -182,6 +182,14 @@ def test_a_crafted_table_selection_shows_no_traceback(server, value):
     assert ".py" not in said and "Traceback" not in said and "app_pages" not in said
 
 
+async def on_train(port):
+    """A new tab on the Train page, and its preset box's user key as first drawn."""
+    b = Browser(port)
+    await b.connect()
+    await b.send("train")
+    return b, next(k for k in b.ids if k.startswith("preset-"))
+
+
 def test_a_browser_still_sending_the_preset_box_s_old_value_keeps_the_knobs_just_typed(server):
     """Under load a browser may send its next change before it has drawn what the last one changed:
     here the preset box still naming the preset first shown, while the form is already custom. The
@@ -189,10 +197,7 @@ def test_a_browser_still_sending_the_preset_box_s_old_value_keeps_the_knobs_just
     port, _ = server
 
     async def go():
-        b = Browser(port)
-        await b.connect()
-        await b.send("train")
-        box = next(k for k in b.ids if k.startswith("preset"))
+        b, box = await on_train(port)
         stale = [(box, "string_value", "mlp-512")]          # the box as the browser first drew it
         await b.send("train", stale + [("cfg-layers", "string_value", "20")])
         await b.send("train", stale + [("cfg-layers", "string_value", "20"), ("cfg-epochs", "double_value", 7)])
@@ -208,10 +213,7 @@ def test_the_form_and_its_preset_box_survive_another_page(server):
     port, _ = server
 
     async def go():
-        b = Browser(port)
-        await b.connect()
-        await b.send("train")
-        first = next(k for k in b.ids if k.startswith("preset-"))
+        b, first = await on_train(port)
         await b.send("train", [("cfg-layers", "string_value", "20")])
         await b.send("compare")
         b.query = ""
