@@ -239,3 +239,10 @@ def test_crisp_strokes_on_grey_paper_are_not_taken_for_blurred():
     edges = cv2.GaussianBlur(on_grey, (3, 3), 0)                        # anti-aliased edges, 1 px
     assert not blurred(edges, mask)
     assert even_strokes(mask, edges) is not None
+
+
+def test_a_picture_of_single_pixel_specks_has_no_digit():
+    """Found by the fuzz test: a mask of lone pixels (the largest blob one pixel) is no digit, not a crash."""
+    mask = np.zeros((60, 50), np.uint8)
+    mask[10, 10] = mask[30, 20] = mask[40, 35] = 255
+    assert preprocess.digit_boxes(mask, gray=mask) == []

@@ -402,6 +402,8 @@ def digit_boxes(mask: np.ndarray, min_fraction: float = 0.05, gray: np.ndarray |
         blobs = blobs[keep]
     area = blobs[:, cv2.CC_STAT_AREA]
     big = blobs[area >= max(area.max() * min_fraction, 2)]
+    if not len(big):                 # single-pixel specks only: no digit
+        return []
     spans = sorted((int(x), int(x + w), int(y), int(y + h)) for x, y, w, h, _ in big)
     groups: list[list[int]] = []
     for x0, x1, y0, y1 in spans:
