@@ -58,7 +58,7 @@ def test_draw_digits_and_read_the_cnn_prediction(app_with, page):  # noqa: F811
                     and prediction_text(pg), timeout=90)
     assert re.search(r"Prediction: 20[28]6 ", text), text
     assert "curled foot" in text and "cnn-basic" in text
-    assert pg.locator(".st-key-steps-3 img").count() >= 5          # the fourth digit's steps, below
+    wait_for(lambda: pg.locator(".st-key-steps-3 img").count() >= 5, timeout=30)   # the fourth digit's steps, below
     assert pg.locator("[class*='st-key-feedback-']").count() == 0       # not offered to the class's handwriting
 
 
