@@ -208,7 +208,7 @@ def scores(store: Store, runs: list[dict], predict: bool = True) -> dict[str, di
     return out
 
 
-PAIRS_SHOWN = 5             # "your data fixes your model": the newest pairs, each scored with two models
+PAIRS_SHOWN = 5             # "your data fixes your model": the newest pairs shown
 
 
 def data_effect(store: Store, runs: list[dict], most: int = PAIRS_SHOWN) -> list[dict]:
