@@ -74,8 +74,11 @@ def table_ui() -> tuple[list[dict], list[dict]]:
                          selection_mode="multi-row", hide_index=True, width="stretch", column_config=decimals)
         else:
             st.info(t("compare.no_match"), icon=":material/filter_alt_off:")
-    st.download_button(t("compare.csv"), lambda: text.to_csv(rows), "digitdash-runs.csv", "text/csv",   # made on a click
-                       key="download-csv", help=t("compare.csv_help"))
+    # The file itself goes with the page (made once per store change and view, shared by every session):
+    # a file made on the click is forgotten when the page reruns, and a click just then never arrives
+    csv = kept("csv", ordered, lambda: text.to_csv(rows), show_all)
+    st.download_button(t("compare.csv"), csv, "digitdash-runs.csv", "text/csv", key="download-csv",
+                       help=t("compare.csv_help"))
     if family != ALL:
         lesson_ui([r for r in runs if r["grp"] == family])
     return picked, compare.table(store, picked, predict=False)     # (their new answers were kept above)

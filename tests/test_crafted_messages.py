@@ -22,6 +22,7 @@ class Browser(Session):
         self.ids, self.texts, self.exceptions = {}, [], []
         self.query = ""          # the address bar's query string, as the server last set it
         self.boxes = {}          # each selectbox drawn: user key -> the option it shows
+        self.downloads = {}      # each download button drawn: user key -> its element (url or deferred id)
 
     async def connect(self):
         import websockets
@@ -52,6 +53,8 @@ class Browser(Session):
                 self.exceptions.append(inner)
             if getattr(inner, "id", "") and "-" in inner.id:
                 self.ids[inner.id.split("-", 2)[-1]] = inner.id
+            if which == "download_button":
+                self.downloads[inner.id.split("-", 2)[-1]] = inner
             if which == "selectbox":
                 shown = inner.raw_value if inner.HasField("raw_value") else (
                     inner.options[inner.default[0]] if inner.default else None)
@@ -226,3 +229,27 @@ def test_the_form_and_its_preset_box_survive_another_page(server):
     assert first == "preset-mlp-512"
     assert query_back == "layers=20" and boxes_back.get("preset-custom", "").startswith("custom")  # "custom (your own settings)"
     assert "architecture=cnn" in query                                       # cnn-basic was loaded
+
+
+def test_the_compare_csv_a_page_showed_still_arrives_after_the_page_reran(server):
+    """A student clicks "Download table as CSV" just as Compare reruns (a tick, another student's run):
+    the button the browser still shows must fetch the file. A file made only on the click is forgotten
+    by Streamlit as soon as the page reruns; the file itself, sent with the page, is kept."""
+    import urllib.request
+    port, _ = server
+
+    async def go():
+        tab = Browser(port)
+        await tab.connect()
+        await tab.send("compare")
+        before = tab.downloads["download-csv"]
+        await tab.send("compare")                    # the page reran before the click reached the server
+        await tab.send("compare")
+        await tab.close()
+        return before
+
+    button = talk(go())
+    assert button.url, "the CSV is made on the click: a click during a rerun asks for a file already forgotten"
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{button.url}", timeout=30) as answer:
+        csv = answer.read().decode()
+    assert answer.status == 200 and "run 0" in csv and "run 2" in csv, csv[:300]
