@@ -60,9 +60,10 @@ def test_runs_are_parsed_once_per_change_however_often_a_page_asks(store, monkey
     assert len(parsed) == 5
     first[0]["name"] = "changed by a caller"              # what a caller does to its copy stays there
     assert store.runs()[0]["name"] == "run 0"
+    assert [r["id"] for r in store.runs(("done",))] == ids and len(parsed) == 5   # other statuses: the same read
     store.rename(ids[2], "new name")
     parsed.clear()
-    assert store.runs()[2]["name"] == "new name" and len(parsed) == 5
+    assert store.runs()[2]["name"] == "new name" and parsed == [ids[2]]          # only the run that changed
 
 
 def test_a_request_opens_one_connection_for_all_its_reads(store, monkeypatch):

@@ -197,27 +197,25 @@ class Store:
 
     def runs(self, statuses: tuple[str, ...] | None = None, archived: bool = False) -> list[dict]:
         """The runs in the order they were made (`statuses`: only those), without the archived ones
-        (`archived=True`: only those). Parsed once per process and change of a run (the `runs`
-        counter): a page polling a store of hundreds of runs reads one number."""
+        (`archived=True`: only those). Read once per process and change of a run (the `runs`
+        counter), whatever the statuses asked, and only the rows that changed parsed again: a page
+        polling a store of hundreds of runs reads one number."""
         self._look()
         statuses = tuple(statuses) if statuses else None
-        where = ["archive IS NOT NULL" if archived else "archive IS NULL"]
-        if statuses:
-            where.append(f"status IN ({','.join('?' * len(statuses))})")
-        key = (str(self.db_path), statuses, archived)
+        where = "archive IS NOT NULL" if archived else "archive IS NULL"
+        key = (str(self.db_path), archived)
         with self._db() as db:
             version = schema.counter(db, "runs")
             cached = _parsed.get(key)
             if version is None or cached is None or cached[0] != version:
-                rows = [_run(r) for r in db.execute(f"SELECT * FROM runs WHERE {' AND '.join(where)} ORDER BY seq",
-                                                    statuses or ())]
-                cached = (version, rows)
+                cached = (version, _parsed_rows(key, db.execute(f"SELECT * FROM runs WHERE {where} ORDER BY seq")))
                 if version is not None:
                     with _lock:
                         _parsed[key] = cached
+        rows = cached[1] if not statuses else [r for r in cached[1] if r["status"] in statuses]
         if not _verdicts:         # the usual case: no run ended in memory only
-            return [dict(r) for r in cached[1]]
-        return [self._seen(dict(r)) for r in cached[1]]
+            return [dict(r) for r in rows]
+        return [self._seen(dict(r)) for r in rows]
 
     def changes(self) -> tuple[int, int]:
         """The store's change counters (runs, data): `runs` moves when any run's row changes (its
@@ -819,7 +817,22 @@ def _forget(store: "Store", run_id: str) -> None:
             table.pop((str(store.db_path), run_id), None)
 
 
-_parsed: dict[tuple, tuple[int, list[dict]]] = {}   # (store, statuses, archived) -> (runs counter, runs parsed)
+_parsed: dict[tuple, tuple[int, list[dict]]] = {}   # (store, archived) -> (runs counter, runs parsed)
+_rows: dict[tuple, dict[str, tuple[tuple, dict]]] = {}   # (store, archived) -> run id -> (its row, parsed)
+
+
+def _parsed_rows(key: tuple, rows) -> list[dict]:
+    """The rows as runs, each parsed only when it differs from the last time it was read: after one
+    run changes, a store of a thousand runs parses one of them, not a thousand."""
+    before = _rows.get(key, {})
+    now = {}
+    for row in rows:
+        raw = tuple(row)
+        hit = before.get(row["id"])
+        now[row["id"]] = hit if hit is not None and hit[0] == raw else (raw, _run(row))
+    with _lock:
+        _rows[key] = now
+    return [parsed for _, parsed in now.values()]
 
 
 # What a statement that adds rows for a run ends with (after `SELECT` and its values, then the run's
