@@ -11,8 +11,8 @@ from digitdash.digits.datasets import DatasetError, shape_of
 from digitdash.i18n import Problem
 from digitdash.learning import controls, device
 from digitdash.plan import architecture, experiments, kinds, share
-from digitdash.plan.config import (ACTIVATIONS, BOUNDS, DOWNSAMPLING, INITIALIZERS, LR_SCHEDULES, MONITORS, OPTIMIZERS,
-                                   PADDINGS, PRESETS, ConfigError, RunConfig)
+from digitdash.plan.config import (ACTIVATIONS, ADAM_FAMILY, BOUNDS, DOWNSAMPLING, INITIALIZERS, LR_SCHEDULES,
+                                   MONITORS, OPTIMIZERS, PADDINGS, PRESETS, ConfigError, RunConfig)
 from digitdash.reading import charts
 from digitdash.runs import estimate, metrics
 from digitdash.runs.store import ACTIVE, StoreError
@@ -126,12 +126,16 @@ def form_ui() -> None:
             knob(st.slider, "momentum", *bounds("momentum"))
         if knob_value("optimizer") == "sgd":
             knob(st.checkbox, "nesterov")
+        if knob_value("optimizer") in ADAM_FAMILY:
+            knob(st.slider, "beta_1", *bounds("beta_1"))
+            knob(st.slider, "beta_2", *bounds("beta_2"), step=0.001, format="%.3f")
         knob(st.number_input, "batch_size", *bounds("batch_size"))
         knob(st.number_input, "epochs", *bounds("epochs"))
         knob(st.slider, "validation_split", *bounds("validation_split"))
         knob(st.number_input, "seed", *bounds("seed"))
         knob(st.checkbox, "mixed_precision")
         knob(st.checkbox, "class_drawings")
+        knob(st.checkbox, "written")
     with c:
         st.subheader(t("train.regularization"))
         knob(st.slider, "dropout", *bounds("dropout"))

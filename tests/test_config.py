@@ -9,7 +9,7 @@ BAD_VALUES = [
     ("conv_filters", ()), ("kernel_size", 0), ("downsampling", "avg"), ("padding", "full"),
     ("activation", "swish2"), ("initializer", "ones"), ("init_stddev", 0.0),
     ("optimizer", "lbfgs"), ("learning_rate", -0.1), ("learning_rate", 0.0),
-    ("learning_rate", float("nan")), ("momentum", 1.0), ("nesterov", "yes"),
+    ("learning_rate", float("nan")), ("momentum", 1.0), ("beta_1", 1.0), ("beta_2", -0.1), ("nesterov", "yes"),
     ("batch_size", 0), ("epochs", 0), ("epochs", 2.5), ("validation_split", 1.0),
     ("validation_split", -0.1), ("dropout", 1.0), ("l1", -1.0), ("l2", 2.0), ("batch_norm", 1),
     ("augment", None), ("rotation", 400.0), ("shift", 0.9), ("zoom", 1.0),
@@ -18,6 +18,7 @@ BAD_VALUES = [
     ("reduce_lr_patience", -2), ("output_units", -5), ("seed", -1), ("dataset", ""),
     ("mixed_precision", "fast"),
     ("class_drawings", "yes"),
+    ("written", "yes"),
     ("lr_schedule", "cyclic"),
 ]
 
@@ -78,7 +79,7 @@ def test_settings_parse_by_field_type():
 
 def test_presets_rebuild_the_notebooks_networks():
     assert set(PRESETS) == {"mlp-512", "mlp-256-128", "mlp-128-64-dropout", "mlp-512-128-dropout",
-                            "cnn-basic", "cnn-dropout", "cnn-bn-aug", "net1", "net2", "cnn-fast",
+                            "cnn-basic", "cnn-dropout", "cnn-bn-aug", "net1", "net2", "cnn-hands", "cnn-fast",
                             "random-forest", "sklearn-mlp", "logreg", "svc", "numpy-mlp"}
     for cfg in PRESETS.values():
         cfg.validate(10)
@@ -93,7 +94,7 @@ def test_presets_rebuild_the_notebooks_networks():
     with pytest.raises(ConfigError, match="preset='mlp-9'"):
         preset("mlp-9")
     fast = preset("cnn-fast")
-    assert fast.lr_schedule == "one-cycle" and fast.batch_norm and fast.augment
+    assert fast.lr_schedule == "one-cycle" and (fast.beta_1, fast.beta_2) == (0.7, 0.9) and not fast.augment
 
 
 @pytest.mark.slow
@@ -101,8 +102,11 @@ def test_a_one_cycle_schedule_warms_up_then_cools_down_and_refuses_reduce_lr():
     from digitdash.learning.models import learning_rate
     config = preset("cnn-fast")
     schedule = learning_rate(config, steps_per_epoch=100)
-    rates = [float(schedule(step)) for step in (0, 62, 125, 300, 499)]
-    assert rates[0] == pytest.approx(config.learning_rate / 10) and rates[2] == pytest.approx(config.learning_rate)
+    total = config.epochs * 100
+    warm = total // 4
+    rates = [float(schedule(step)) for step in (0, warm // 2, warm, (warm + total) // 2, total - 1)]
+    assert rates[0] == pytest.approx(config.learning_rate / 10, rel=1e-6)
+    assert rates[2] == pytest.approx(config.learning_rate, rel=1e-6)
     assert rates[0] < rates[1] < rates[2] > rates[3] > rates[4] and rates[4] < config.learning_rate / 50
     with pytest.raises(ConfigError, match="reduce_lr"):
         config.replace(reduce_lr=True).validate()

@@ -84,3 +84,9 @@ def test_a_family_run_names_its_knob_once():
     base, vary = experiments.template("optimizer", "mnist-5k")
     experiments.launch(runner, base.replace(epochs=1), vary, "optimizer")
     assert runner.names[0] == "optimizer = sgd (lr 0.01)"
+
+
+def test_the_other_hands_family_trains_one_network_without_and_with_written_variants():
+    without, with_them = experiments.expand(*experiments.template("other-hands", "mnist-5k"))
+    assert (without.written, with_them.written) == (False, True)
+    assert without.replace(written=True) == with_them

@@ -147,10 +147,11 @@ def test_training_with_the_class_drawings_adds_them_but_never_the_held_out_quart
     assert np.array_equal(data.x_train[-10:], mnist5k.x_train[-10:])      # validation split is unchanged
 
 
-def test_class_drawings_need_a_digit_dataset(store):
+@pytest.mark.parametrize("knob", ["class_drawings", "written"])
+def test_class_drawings_and_written_variants_need_a_digit_dataset(store, knob):
     with pytest.raises(ConfigError) as err:
-        ForegroundRunner(store).submit(RunConfig(dataset="cifar10", class_drawings=True, epochs=1))
-    assert "not a digit dataset" in str(err.value)
+        ForegroundRunner(store).submit(RunConfig(dataset="cifar10", epochs=1, **{knob: True}))
+    assert "not a digit dataset" in str(err.value) and err.value.field == knob
     assert store.runs() == []
 
 

@@ -54,3 +54,18 @@ def test_zeros_initializer_gives_zero_weights_and_random_normal_its_stddev():
     normal = models.build(RunConfig(initializer="random_normal", init_stddev=0.05, layers=(512,)),
                           (28, 28, 1), 10)
     assert abs(np.std(normal.layers[-2].get_weights()[0]) - 0.05) < 0.005
+
+
+def test_adam_s_betas_are_knobs_of_the_adam_family_only():
+    """beta_1 and beta_2 reach adam, adamw and nadam as set (the cnn-fast preset steadies its high rate with
+    0.7 / 0.9), the summary names them when not the usual, and sgd is built as before."""
+    for optimizer in ("adam", "adamw", "nadam"):
+        cfg = RunConfig(optimizer=optimizer, beta_1=0.7, beta_2=0.9, layers=(8,))
+        built = models.build(cfg, (28, 28, 1), 10).optimizer
+        assert (float(built.beta_1), float(built.beta_2)) == pytest.approx((0.7, 0.9)), optimizer
+        assert "b1=0.7" in cfg.summary() and "b2=0.9" in cfg.summary()
+    usual = models.build(RunConfig(layers=(8,)), (28, 28, 1), 10).optimizer
+    assert (float(usual.beta_1), float(usual.beta_2)) == pytest.approx((0.9, 0.999))
+    assert "b1=" not in RunConfig(layers=(8,)).summary()
+    sgd = RunConfig(optimizer="sgd", beta_1=0.7, layers=(8,))
+    assert not hasattr(models.build(sgd, (28, 28, 1), 10).optimizer, "beta_1") and "b1=" not in sgd.summary()

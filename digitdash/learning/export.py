@@ -144,6 +144,8 @@ def sections(run: dict, lang: str, server_paths: bool = False, changes=()) -> li
         head += "\n\n" + say("server_folder")
     if config.class_drawings:
         head += "\n\n" + say("no_drawings")
+    if config.written:
+        head += "\n\n" + say("no_written")
     if config.mixed_precision:
         head += "\n\n" + say("no_mixed_precision")
     setup = ["try:   # DigitDash's loader: the same dataset names as the app, offline too",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from digitdash.plan.architecture import LayerSpec, plan
-from digitdash.plan.config import INITIALIZERS, RunConfig
+from digitdash.plan.config import ADAM_BETAS, ADAM_FAMILY, INITIALIZERS, RunConfig
 
 BN_MOMENTUM = 0.9            # batch norm's running statistics settle within tens of steps (Keras' 0.99 needs
                              # hundreds: a short run then answers one class on the test set)
@@ -106,6 +106,8 @@ def _initializer(config: RunConfig, seed: int) -> Part:
 def _optimizer(config: RunConfig, steps_per_epoch: int | None) -> Part:
     momentum = {"sgd": {"momentum": config.momentum, "nesterov": config.nesterov},
                 "rmsprop": {"momentum": config.momentum}}.get(config.optimizer, {})
+    if config.optimizer in ADAM_FAMILY:
+        momentum = {name: getattr(config, name) for name in ADAM_BETAS}
     return Part("optimizers", OPTIMIZER_CLASSES[config.optimizer],
                 kwargs={"learning_rate": learning_rate(config, steps_per_epoch), **momentum})
 

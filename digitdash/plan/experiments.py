@@ -19,6 +19,8 @@ TEMPLATES: dict[str, tuple[str, dict[str, list]]] = {
     "epochs": ("mlp-512", {"epochs": [5, 15, 30]}),
     # "your data fixes your model": one network, trained without and with the class's drawings
     "our-drawings": ("cnn-basic", {"class_drawings": [False, True]}),
+    # other hands: one network, trained without and with handwriting-like variants of its images
+    "other-hands": ("cnn-basic", {"written": [False, True]}),
 }
 
 

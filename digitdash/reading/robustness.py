@@ -1,7 +1,9 @@
 """How well a model trained on MNIST reads handwriting that is not MNIST.
 
 Sources, none from MNIST: the three kinds of picture made in `synthetic` (canvas drawings, pen
-photos, marker photos), scikit-learn's bundled UCI digits (8x8 scans by other writers) shown as
+photos, marker photos), the two made in `other_hands` (writers' styles MNIST hardly holds: European
+1 and 7, open 4, cursive 2, 3 and 8, narrow zeros, slant, thin pens, low resolution; as canvas
+drawings and as photos), scikit-learn's bundled UCI digits (8x8 scans by other writers) shown as
 large, off-center photos, and digits in OpenCV's stroke fonts. Each picture is read the way the
 Draw page reads it (a drawing through `from_canvas`, a photo through `prepare_all`, where a photo
 counts as read right only when exactly one digit is found and it is the right one), and again
@@ -18,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from digitdash import paths
-from digitdash.digits import preprocess, strokes, synthetic
+from digitdash.digits import other_hands, preprocess, strokes, synthetic
 
 FONTS = ("FONT_HERSHEY_SIMPLEX", "FONT_HERSHEY_DUPLEX", "FONT_HERSHEY_SCRIPT_SIMPLEX", "FONT_HERSHEY_COMPLEX")
 
@@ -101,7 +103,42 @@ def drawings_accuracy(store, run_id: str) -> float:
     return round(float((run_probabilities(store, run_id, x).argmax(1) == y).mean()), 4)
 
 
-SOURCES = {**synthetic.SETS, "uci_photos": uci_photos, "stroke_digits": stroke_digits}
+HANDS_PER_CLASS, HANDS_SEED = 20, 2031     # the other hands every run of a digit dataset is read on
+
+
+@cache
+def other_hands_digits() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(28x28 inputs, labels, whether exactly one digit was found) of 400 other-hands pictures
+    (`other_hands`: 200 canvas drawings and 200 photos, read as the Draw page reads them): every
+    run's `other_hands_accuracy`. Kept in the cache folder like `drawn_digits`."""
+    code = hashlib.sha256(f"{HANDS_PER_CLASS} {HANDS_SEED}".encode())
+    for module in (other_hands, synthetic, preprocess, strokes, sys.modules[__name__]):
+        code.update(Path(module.__file__).read_bytes())
+    name = f"other-hands-{code.hexdigest()[:16]}.npz"
+    try:
+        with np.load(paths.cache_dir() / name, allow_pickle=False) as f:
+            return f["x"], f["y"], f["one"]
+    except (OSError, ValueError, KeyError):
+        pass                                    # not made yet, unreadable, or no cache folder: made now
+    items = [item for kind, make in enumerate(other_hands.SETS.values())
+             for item in make(HANDS_PER_CLASS, np.random.default_rng([HANDS_SEED, kind]))]
+    read_back = [read(image) for image, _ in items]
+    x, one = np.stack([r[0] for r in read_back]), np.array([r[1] == 1 for r in read_back])
+    y = np.array([label for _, label in items])
+    with contextlib.suppress(OSError):
+        paths.write_atomic(paths.cache_dir() / name, lambda tmp: np.savez(tmp, x=x, y=y, one=one))
+    return x, y, one
+
+
+def other_hands_accuracy(store, run_id: str) -> float:
+    """How many of the other-hands pictures a stored run reads right (a photo split into several
+    digits, or with none found, counts as wrong)."""
+    from digitdash.reading.predict import run_probabilities
+    x, y, one = other_hands_digits()
+    return round(float(((run_probabilities(store, run_id, x).argmax(1) == y) & one).mean()), 4)
+
+
+SOURCES = {**synthetic.SETS, **other_hands.SETS, "uci_photos": uci_photos, "stroke_digits": stroke_digits}
 BLANK = np.zeros((28, 28), np.uint8)
 
 

@@ -45,6 +45,7 @@ def run_seconds(config: RunConfig, runs: list[dict], rate: float | None = None) 
     shape, classes = datasets.shape_of(config.dataset)
     flops = architecture.total_flops(architecture.plan(config, shape, len(classes)))
     images = int(datasets.train_size(config.dataset) * (1 - config.validation_split))
+    images *= 2 if config.written else 1          # one handwriting-like copy of each image trains beside it
     steps = -(-images // config.batch_size)
     rate = rate or flops_per_second(runs)
     return RUN_SECONDS + config.epochs * (3 * flops * images / rate + steps * STEP_SECONDS)

@@ -26,13 +26,16 @@ def _save_layers(store: Store, run_id: str, config: RunConfig, model) -> None:
 
 
 def _read_drawings(store: Store, run_id: str, results: dict) -> None:
-    """A digit model's accuracy on made-here canvas drawings (robustness.drawn_digits), in its
-    results: Compare shows how well each run reads drawn strokes, not only MNIST."""
+    """A digit model's accuracy on made-here canvas drawings (robustness.drawn_digits) and on other
+    hands (robustness.other_hands_digits: writers' styles MNIST hardly holds, drawn and photographed),
+    in its results: Compare shows how well each run reads drawn strokes and other hands, not only MNIST."""
     from digitdash.reading import robustness
-    try:
-        results["drawings_accuracy"] = robustness.drawings_accuracy(store, run_id)
-    except Exception:              # noqa: BLE001 - an extra figure never fails a trained, saved run
-        pass                       # the run keeps its other figures
+    for key, figure in (("drawings_accuracy", robustness.drawings_accuracy),
+                        ("other_hands_accuracy", robustness.other_hands_accuracy)):
+        try:
+            results[key] = figure(store, run_id)
+        except Exception:          # noqa: BLE001 - an extra figure never fails a trained, saved run
+            pass                   # the run keeps its other figures
 
 
 def _answer_class_drawings(store: Store, run_id: str) -> None:

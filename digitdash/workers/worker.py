@@ -95,12 +95,15 @@ def here() -> dict:
 
 
 def prepared(store: Store, config: RunConfig) -> tuple[datasets.Dataset, dict]:
-    """The arrays a run trains on (the class's drawings added when it asks) and what to record of
-    them in the run's info."""
+    """The arrays a run trains on (the class's drawings added when it asks, then handwriting-like
+    variants of them all when it asks) and what to record of them in the run's info."""
     data = datasets.load(config.dataset)
     extra = {}
     if config.class_drawings:
         data, extra["class_drawings"] = handwriting.added_to(data, store)
+    if config.written:
+        from digitdash.digits import written
+        data, extra["written"] = written.added_to(data, config.seed, config.validation_split)
     return data, extra
 
 

@@ -1,0 +1,22 @@
+"""bench's own measures: the lean bare-Keras baseline that cnn-fast's time to 99% is held against."""
+import pytest
+
+from digitdash import bench
+
+pytestmark = pytest.mark.slow      # trains a real network on mnist-5k
+
+
+def test_the_lean_baseline_trains_and_times_each_epoch_apart_from_its_test(mnist5k):
+    """One epoch of the lean recipe on mnist-5k: its training seconds and test accuracy per epoch, and
+    the seconds at which it first reached the target (here a low one, so that one epoch reaches it)."""
+    figures = bench.lean_baseline(mnist5k, epochs=2, target=0.5)
+    epochs = figures["baseline"]["epochs"]
+    assert [e["epoch"] for e in epochs] == [1, 2]
+    assert 0 < epochs[0]["train_s"] < epochs[1]["train_s"]
+    assert epochs[1]["test_accuracy"] > 0.9          # the recipe learns: 5,000 images, two epochs
+    assert figures["time_to_99_baseline_s"] == epochs[0]["train_s"]
+
+
+def test_the_baseline_says_none_when_it_never_reaches_the_target(mnist5k):
+    figures = bench.lean_baseline(mnist5k, epochs=1, target=1.01)
+    assert figures["time_to_99_baseline_s"] is None and len(figures["baseline"]["epochs"]) == 1
