@@ -17,7 +17,7 @@ from digitdash.digits import preprocess, samples, uploads
 from digitdash.i18n import Problem
 from digitdash.plan import kinds, limits
 from digitdash.plan.config import DEFAULT_DATASET
-from digitdash.reading import charts, handwriting
+from digitdash.reading import charts, handwriting, reference
 from digitdash.reading.predict import ModelError, run_probabilities
 
 t = language.t
@@ -44,12 +44,18 @@ def mnist_samples() -> dict[int, np.ndarray]:
 
 def models_ui() -> list[dict]:
     """The runs that answer: the ones this student chose last (on another page visit or before a
-    reload too), else the best one."""
-    by_id = run_picker.trained_runs("draw.no_model")
+    reload too), else the best one; the reference model that ships with DigitDash is offered after
+    the class's runs, and answers on its own before anyone has trained."""
+    shipped = reference.available()
+    by_id = run_picker.trained_runs("draw.no_model", stop=not shipped)
+    if shipped:
+        by_id[reference.ID] = reference.as_run(t("draw.reference"))
     run_picker.restore_models(MODELS_BOX, by_id)
     chosen = st.multiselect(t("draw.models"), list(by_id), key=MODELS_BOX, help=t("draw.models_help"),
                             format_func=run_picker.run_labels(by_id).get)
     run_picker.keep_models(MODELS_BOX, chosen)
+    if reference.ID in chosen:
+        st.caption(t("draw.reference_about", acc=by_id[reference.ID]["results"].get("test_accuracy") or 0))
     return [by_id[i] for i in chosen]
 
 
@@ -184,7 +190,7 @@ def detail_ui(prepared: preprocess.Prepared, answers: dict, models: list[dict], 
     left, right = st.columns([1, 4])
     with left:
         server.image(st, prepared.image, caption=t("draw.model_sees"), width=112)
-        keras_runs = [r["id"] for r in models if kinds.of(r["config"].architecture).keras]
+        keras_runs = [r["id"] for r in models if kinds.of(r["config"].architecture).keras and r["id"] != reference.ID]
         if keras_runs and st.button(t("draw.inside"), key=f"inside-{index}", help=t("draw.inside_help")):
             session_keys.look_inside(keras_runs[0], prepared.image)
             navigation.go("inside")

@@ -89,10 +89,12 @@ def test_a_corrupt_model_file_is_reported_once_and_set_aside(digitdash_home, one
     assert run["status"] == "done" and run["message"].key == "model.damaged"
     assert store.model_path(run_id) is None and (store.run_dir(run_id) / "damaged-model.keras").exists()
     assert len(store.epochs(run_id)) == 1                       # the curves are kept
-    # the app keeps working: Draw no longer offers the model, Compare still shows the run
+    # the app keeps working: Draw no longer offers the model (only the reference that ships), Compare
+    # still shows the run
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     at.switch_page("app_pages/draw.py").run()
-    assert not at.exception and catalogue("en")["draw.no_model"] in [i.value for i in at.info]
+    (offered,) = at.multiselect(key="models").options
+    assert not at.exception and offered.startswith(catalogue("en")["draw.reference"])
     at.switch_page("app_pages/compare.py").run()
     assert not at.exception and list(at.dataframe[0].value["name"]) == [run["name"]]
 

@@ -34,13 +34,13 @@ DRAWING_KEPT = "drawing-kept"            # the cookie text of the drawing last k
 COOKIES_TO_WRITE = "cookies-to-write"    # cookie name -> value, written by cookies_ui at the end of the run
 
 
-def trained_runs(empty_key: str, keras_only: bool = False) -> dict[str, dict]:
+def trained_runs(empty_key: str, keras_only: bool = False, stop: bool = True) -> dict[str, dict]:
     """Finished runs that have a model, best test accuracy first (by id). With none, the page says
-    `empty_key`, points to Train and stops."""
+    `empty_key`, points to Train and stops (`stop=False`: says nothing and goes on)."""
     runs_store = store()
     runs = [r for r in runs_store.runs(TRAINED) if (not keras_only or kinds.of(r["config"].architecture).keras)
             and runs_store.model_path(r["id"])]
-    if not runs:
+    if not runs and stop:
         st.info(t(empty_key))
         navigation.link("train", label=t("compare.to_train"))
         st.stop()

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from digitdash.i18n import Problem
+from digitdash.reading import reference
 from digitdash.reading.forward import Network, UnsupportedLayer
 
 MAX_MODELS = 8
@@ -216,6 +217,8 @@ def run_probabilities(store, run_id: str, images: np.ndarray) -> np.ndarray:
     """Class probabilities from a stored run's model. A damaged model file (predict.damage) is set
     aside and the run says so (store.quarantine_model), so it is reported once and never offered
     again; a model the machine cannot load just now (model.unavailable) is left as it is."""
+    if run_id == reference.ID:            # the model that ships with DigitDash, not a run of the store
+        return reference.probabilities(images)
     path = store.model_path(run_id)
     if path is None:
         raise ModelError("model.missing", path=str(store.run_dir(run_id)))

@@ -1,0 +1,48 @@
+"""The reference model that ships with DigitDash: ready on a fresh server, read without TensorFlow,
+offered on Draw beside the class's runs and named as the reference, never a run of the store."""
+import json
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from digitdash.i18n import catalogue
+from digitdash.reading import reference
+from digitdash.reading.predict import run_probabilities
+from digitdash.runs.store import Store
+from tests.conftest import ROOT
+
+
+def test_the_reference_ships_with_its_card_and_reads_mnist_s_test_digits(mnist5k):
+    assert reference.available()
+    card = json.loads(reference.CARD.read_text())
+    assert card["results"]["test_accuracy"] >= 0.99 and card["made_by"].startswith("python tools/train_reference.py")
+    probs = reference.probabilities(mnist5k.x_test[:500])
+    assert probs.shape == (500, 10) and np.allclose(probs.sum(axis=1), 1, atol=1e-4)
+    assert (probs.argmax(1) == mnist5k.y_test[:500]).mean() >= 0.98
+
+
+def test_the_reference_answers_through_the_same_door_as_a_run_and_the_store_stays_empty(digitdash_home, mnist5k):
+    store = Store(digitdash_home)
+    probs = run_probabilities(store, reference.ID, mnist5k.x_test[:8, ..., 0])
+    assert probs.shape == (8, 10)
+    assert store.runs() == []
+
+
+def test_a_fresh_server_s_draw_page_reads_a_sample_with_the_reference(digitdash_home):
+    """No run trained: Draw offers the reference, chosen, labelled as the reference, and answers the
+    sample picture sent to it (no "train one first" stop)."""
+    en = catalogue("en")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90).run()
+    at.switch_page("app_pages/draw.py").run()
+    assert not at.exception
+    assert en["draw.no_model"] not in [i.value for i in at.info]
+    box = at.multiselect(key="models")
+    assert box.value == [reference.ID] and len(box.options) == 1 and box.options[0].startswith(en["draw.reference"])
+    assert any(c.value.startswith("The reference model ships with DigitDash") for c in at.caption)
+    at.session_state["draw-input"] = en["draw.tab_samples"]      # the Samples tab open
+    at.button(key="sample-pen-photo-2026").click().run()        # the project's "2026", four digits
+    assert not at.exception
+    said = [m.value for m in at.markdown if "Prediction" in m.value]
+    assert said and "Prediction: 2026" in said[0] and "Reference model" in said[0], said
+    assert Store(digitdash_home).runs() == []
