@@ -132,6 +132,24 @@ def test_the_compare_table_is_built_once_until_the_store_changes(store, monkeypa
     assert compare.table(store, store.runs(), predict=False)[0]["name"] == "renamed" and len(built) == 6
 
 
+def test_students_who_see_the_runs_in_their_own_order_share_one_table(store, monkeypatch):
+    """Each student's Compare puts their own runs first: thirty orders of the same runs are one table
+    built once, each read back in its own order."""
+    for n in range(4):
+        finished_run(store, f"run {n}", owner=f"s-{n % 2:016d}")
+    built = []
+    real = compare.row
+    monkeypatch.setattr(compare, "row", lambda *a, **k: built.append(1) or real(*a, **k))
+    runs = store.runs()
+    orders = [compare.newest_mine_first(runs, f"s-{n:016d}") for n in range(2)]
+    assert [r["id"] for r in orders[0]] != [r["id"] for r in orders[1]]
+    tables = [compare.table(store, order, predict=False) for order in orders]
+    assert len(built) == 4
+    for order, rows in zip(orders, tables):
+        assert [row["id"] for row in rows] == [r["id"] for r in order]
+        assert [row["name"] for row in rows] == [r["name"] for r in order]
+
+
 def test_the_table_puts_a_students_own_runs_first_newest_first_in_pages(store):
     mine = [finished_run(store, f"mine {n}", owner="s-me") for n in range(2)]
     theirs = [finished_run(store, f"theirs {n}", owner="s-other") for n in range(3)]

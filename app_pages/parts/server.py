@@ -128,15 +128,17 @@ def load_dataset(name: str) -> datasets.Dataset:
 def warm_up() -> threading.Thread:
     """Once per server process, in the background, as the first student arrives: import what the
     pages draw tables and figures with, decode the default dataset and import what Inside and Data
-    compute with, and read the store's runs (kept parsed per process), so that nobody's first visit
-    waits for it."""
+    compute with, and read the store's runs and build Compare's table of them (both kept per process
+    until the store changes), so that nobody's first visit waits for it."""
     runs_kept = store()
 
     def work() -> None:
         try:
             import pandas  # noqa: F401  (the tables of Train, Compare, Inside and Teacher)
             import plotly.graph_objects  # noqa: F401  (every page's figures)
-            runs_kept.runs()          # a lesson's end: a thousand runs parsed once, before anyone asks
+            from digitdash.reading import compare
+            # a lesson's end: a thousand runs parsed, and Compare's table of them built, before anyone asks
+            compare.table(runs_kept, runs_kept.runs(), predict=False)
             datasets.load(DEFAULT_DATASET)
             import scipy.special  # noqa: F401  (Inside's activations)
             import sklearn.decomposition  # noqa: F401  (Inside's map)

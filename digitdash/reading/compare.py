@@ -63,17 +63,19 @@ def table(store, runs: list[dict], all_knobs: bool = False, owner_name=None, pre
     finished run is scored on the class's handwriting: with `predict`, drawings it has not answered
     yet are predicted (then kept); without, the score counts the drawings it has answered (a page
     showing hundreds of runs loads no model). Built from one read of the epochs' figures and of the
-    answers, and kept per process until the store changes (Store.changes)."""
-    def build() -> list[dict]:
+    answers, and kept per process until the store changes (Store.changes), whatever the order asked:
+    thirty students, each seeing their own runs first, share one table."""
+    def build() -> dict[str, dict]:
         configs = [r["config"].to_dict() for r in runs]
         knobs = sorted(set().union(*configs) - {"dataset"}) if all_knobs and configs else differing_knobs(configs)
         knobs = [k for k in knobs if k != "dataset"]
         ours = handwriting.scores(store, runs, predict=predict)
         figures = store.figures(runs)
-        return [row(r, figures[r["id"]], knobs, None, ours.get(r["id"]), cfg) for r, cfg in zip(runs, configs)]
-    hit = _tables.get((str(store.db_path), store.changes(), tuple(r["id"] for r in runs), all_knobs, predict), build)
+        return {r["id"]: row(r, figures[r["id"]], knobs, None, ours.get(r["id"]), cfg) for r, cfg in zip(runs, configs)}
+    ids = tuple(sorted(r["id"] for r in runs))
+    by_id = _tables.get((str(store.db_path), store.changes(), ids, all_knobs, predict), build)
     name = owner_name or (lambda o: o)
-    return [{**one, "owner": name(r["owner"])} for one, r in zip(hit, runs)]
+    return [{**by_id[r["id"]], "owner": name(r["owner"])} for r in runs]
 
 
 PAGE_ROWS = 100         # the runs table shows this many rows at a time (a lesson leaves hundreds)
