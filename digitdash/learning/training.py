@@ -12,7 +12,7 @@ import time
 from digitdash.digits.arrays import split_validation
 from digitdash.digits.datasets import Dataset
 from digitdash.i18n import Message
-from digitdash.learning import recipe
+from digitdash.learning import fast_path, recipe
 from digitdash.learning.controls import PAUSE_MAX_SECONDS, TIMER
 from digitdash.learning.results import Listener, Outcome, diverged, diverged_outcome, evaluate, stopped_message, threshold_message
 from digitdash.learning.tensorflow_start import quiet_tensorflow
@@ -198,16 +198,23 @@ def train(config: RunConfig, data: Dataset, listener: Listener | None = None) ->
 
     specs = architecture.plan(config, data.image_shape, data.num_classes)
     model, (x_tr, y_tr), (x_val, y_val), steps, per_call = compiled(config, data, device.startswith("GPU"))
+    fast = {}       # JAX: the compiled fast path (fast_path.py), several batches per call on the device
+    if fast_path.usable(config):
+        per_call = fast_path.steps_per_call(config, steps, architecture.total_flops(specs), device.startswith("GPU"))
+        fast = {"fast_path": "jax"}
     state = {"epochs": [], "stop_requested": False, "diverged": None, "paused_seconds": 0.0}
     listener.started({"device": device, "params": architecture.total_params(specs),
                       "flops": architecture.total_flops(specs), "train_size": len(x_tr),
                       "val_size": len(x_val), "test_size": len(data.x_test),
-                      "steps_per_epoch": steps, "steps_per_execution": per_call, "epochs": config.epochs})
+                      "steps_per_epoch": steps, "steps_per_execution": per_call, "epochs": config.epochs, **fast})
     listener.initial_weights(models.initial_kernels(model))
     callbacks = _callbacks(config, listener, state, steps, data.num_classes)
     start = time.perf_counter()
-    model.fit(x_tr, y_tr, batch_size=config.batch_size, epochs=config.epochs,
-              validation_data=(x_val, y_val) if len(x_val) else None, callbacks=callbacks, verbose=0)
+    if fast:
+        fast_path.fit(model, config, (x_tr, y_tr), (x_val, y_val), callbacks, per_call=per_call)
+    else:
+        model.fit(x_tr, y_tr, batch_size=config.batch_size, epochs=config.epochs,
+                  validation_data=(x_val, y_val) if len(x_val) else None, callbacks=callbacks, verbose=0)
     fit_seconds = time.perf_counter() - start - state["paused_seconds"]
 
     if state["diverged"]:
