@@ -60,7 +60,7 @@ def table_ui() -> tuple[list[dict], list[dict]]:
     handwriting.scores(store, picked)
     names = store.student_names()
     rows = compare.table(store, ordered, all_knobs=show_all, owner_name=lambda o: student.owner_name(o, names),
-                         predict=False)
+                         predict=False, version=VERSION)
     on_page = rows[page * compare.PAGE_ROWS:(page + 1) * compare.PAGE_ROWS]
     with st.container(key="runs-table"):
         if on_page:
@@ -74,9 +74,11 @@ def table_ui() -> tuple[list[dict], list[dict]]:
                          selection_mode="multi-row", hide_index=True, width="stretch", column_config=decimals)
         else:
             st.info(t("compare.no_match"), icon=":material/filter_alt_off:")
-    # The file itself goes with the page (made once per store change and view, shared by every session):
-    # a file made on the click is forgotten when the page reruns, and a click just then never arrives
-    csv = kept("csv", ordered, lambda: text.to_csv(rows), show_all)
+    # The file itself goes with the page (made once per store change, view and viewer: "you" marks the
+    # viewer's runs): a file made on the click is forgotten when the page reruns, and a click just then
+    # never arrives
+    csv = server.kept_file(("csv", VERSION, tuple(r["id"] for r in ordered), language.lang(), show_all,
+                            student.owner()), lambda: text.to_csv(rows))
     st.download_button(t("compare.csv"), csv, "digitdash-runs.csv", "text/csv", key="download-csv",
                        help=t("compare.csv_help"))
     if family != ALL:

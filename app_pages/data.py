@@ -85,7 +85,7 @@ def handwriting_ui() -> None:
     for d, col in enumerate(cols):
         if d in ours:
             server.image(col, ours[d], caption=t("data.ours_mean", digit=d), width=56)
-        if digit_shaped(data.image_shape, data.num_classes):
+        if digit_shaped(data.image_shape, data.class_names):
             server.image(col, facts["means"][d][..., 0], caption=t("data.theirs_mean", digit=d), width=56)
     mine = [d for d in owners if d["owner"] == student.owner()]
     with st.expander(t("data.mine", n=len(mine))):

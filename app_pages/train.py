@@ -128,7 +128,7 @@ def form_ui() -> None:
             knob(st.checkbox, "nesterov")
         if knob_value("optimizer") in ADAM_FAMILY:
             knob(st.slider, "beta_1", *bounds("beta_1"))
-            knob(st.slider, "beta_2", *bounds("beta_2"), step=0.001, format="%.3f")
+            knob(st.slider, "beta_2", *bounds("beta_2"), step=0.0001, format="%.4f")
         knob(st.number_input, "batch_size", *bounds("batch_size"))
         knob(st.number_input, "epochs", *bounds("epochs"))
         knob(st.slider, "validation_split", *bounds("validation_split"))

@@ -376,3 +376,17 @@ def test_exporting_imports_no_keras():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("extra", [{"written": True}, {"class_drawings": True}])
+def test_a_one_cycle_schedule_is_sized_for_the_images_the_exported_code_trains_on(extra):
+    """A run that trained on more images than its dataset (handwriting-like copies, the class's drawings)
+    recorded more steps per epoch than the exported code will take: the export sizes its schedule for
+    the dataset the code loads, so the cosine ends where the code's training does."""
+    config = preset("cnn-hands").replace(dataset="mnist-5k", **extra)
+    run = {"config": config, "info": {"steps_per_epoch": 999, "class_drawings": [1, 2]} if "class_drawings" in extra
+           else {"steps_per_epoch": 999}}
+    own = -(-int(4000 * (1 - config.validation_split)) // config.batch_size)     # mnist-5k: 4,000 to train on
+    assert export._steps_per_epoch(run) == own
+    plain = {"config": config.replace(written=False, class_drawings=False), "info": {"steps_per_epoch": 999}}
+    assert export._steps_per_epoch(plain) == 999

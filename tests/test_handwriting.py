@@ -147,10 +147,11 @@ def test_training_with_the_class_drawings_adds_them_but_never_the_held_out_quart
     assert np.array_equal(data.x_train[-10:], mnist5k.x_train[-10:])      # validation split is unchanged
 
 
+@pytest.mark.parametrize("dataset", ["cifar10", "fashion-mnist"])     # fashion: 28x28 gray, ten classes, no digits
 @pytest.mark.parametrize("knob", ["class_drawings", "written"])
-def test_class_drawings_and_written_variants_need_a_digit_dataset(store, knob):
+def test_class_drawings_and_written_variants_need_a_digit_dataset(store, knob, dataset):
     with pytest.raises(ConfigError) as err:
-        ForegroundRunner(store).submit(RunConfig(dataset="cifar10", epochs=1, **{knob: True}))
+        ForegroundRunner(store).submit(RunConfig(dataset=dataset, epochs=1, **{knob: True}))
     assert "not a digit dataset" in str(err.value) and err.value.field == knob
     assert store.runs() == []
 

@@ -150,6 +150,18 @@ def test_students_who_see_the_runs_in_their_own_order_share_one_table(store, mon
         assert [row["name"] for row in rows] == [r["name"] for r in order]
 
 
+def test_a_table_built_from_runs_read_before_a_change_is_not_kept_for_after_it(store):
+    """A page reads the store's version, then its runs; a run renamed in between must not leave the old
+    row kept under the new version (every student would be shown it until the next change)."""
+    run_id = finished_run(store, "old name")
+    version = store.changes()
+    runs = store.runs()
+    store.rename(run_id, "new name")                  # between the page's two reads
+    assert compare.table(store, runs, predict=False, version=version)[0]["name"] == "old name"
+    fresh_version = store.changes()
+    assert compare.table(store, store.runs(), predict=False, version=fresh_version)[0]["name"] == "new name"
+
+
 def test_the_table_puts_a_students_own_runs_first_newest_first_in_pages(store):
     mine = [finished_run(store, f"mine {n}", owner="s-me") for n in range(2)]
     theirs = [finished_run(store, f"theirs {n}", owner="s-other") for n in range(3)]

@@ -46,3 +46,36 @@ def test_a_fresh_server_s_draw_page_reads_a_sample_with_the_reference(digitdash_
     said = [m.value for m in at.markdown if "Prediction" in m.value]
     assert said and "Prediction: 2026" in said[0] and "Reference model" in said[0], said
     assert Store(digitdash_home).runs() == []
+
+
+def test_a_broken_reference_is_not_offered_and_draw_says_train_one_first(digitdash_home, tmp_path, monkeypatch):
+    broken = tmp_path / "layers.npz"
+    broken.write_bytes(b"version https://git-lfs.github.com/spec/v1\n")     # what a checkout without LFS holds
+    monkeypatch.setattr(reference, "LAYERS", broken)
+    for cached in (reference.available, reference._network):
+        cached.cache_clear()
+    try:
+        assert not reference.available()
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90).run()
+        at.switch_page("app_pages/draw.py").run()
+        assert not at.exception and catalogue("en")["draw.no_model"] in [i.value for i in at.info]
+    finally:
+        monkeypatch.undo()
+        for cached in (reference.available, reference._network):
+            cached.cache_clear()
+
+
+def test_a_run_named_like_the_reference_does_not_hide_it(digitdash_home):
+    """Run names are free text: a run called exactly like the reference, with its accuracy, gets a label
+    of its own, and both can be picked."""
+    from digitdash.plan.config import RunConfig
+    store = Store(digitdash_home)
+    en = catalogue("en")
+    run_id = store.create(RunConfig(), name=en["draw.reference"], owner="s-0000000000000000")
+    store.finish(run_id, "done", "", {"test_accuracy": reference.card()["results"]["test_accuracy"]})
+    store.run_dir(run_id).mkdir(parents=True, exist_ok=True)
+    (store.run_dir(run_id) / "model.keras").write_bytes(b"not read here")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90).run()
+    at.switch_page("app_pages/draw.py").run()
+    options = at.multiselect(key="models").options
+    assert len(options) == len(set(options)) == 2, options

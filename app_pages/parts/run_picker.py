@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import collections
 import re
 import zlib
 
@@ -49,10 +50,13 @@ def trained_runs(empty_key: str, keras_only: bool = False, stop: bool = True) ->
 
 
 def run_labels(by_id: dict[str, dict]) -> dict[str, str]:
-    """Each run's label in the model boxes ("name (test accuracy)"), by id."""
+    """Each run's label in the model boxes ("name (test accuracy)"), by id; labels that would read the
+    same (a run named like another, or like the reference) say their id too, so each can be picked."""
     lang = language.lang()
-    return {i: i18n.t("draw.model_label", lang, name=r["name"], acc=r["results"].get("test_accuracy") or 0)
-            for i, r in by_id.items()}
+    labels = {i: i18n.t("draw.model_label", lang, name=r["name"], acc=r["results"].get("test_accuracy") or 0)
+              for i, r in by_id.items()}
+    seen = collections.Counter(labels.values())
+    return {i: f"{label} · {i}" if seen[label] > 1 else label for i, label in labels.items()}
 
 
 def restore_models(key: str, by_id: dict[str, dict]) -> None:

@@ -54,6 +54,13 @@ def kept(key: tuple, build):
     return _KEPT.get((str(paths.home()), *key), build)
 
 
+def kept_file(key: tuple, build):
+    """A download's content, kept like `kept` but apart from the figures (a CSV of a thousand runs is
+    not small, and each viewer has their own: "you" marks their runs), the fewest kept."""
+    return _FILES.get((str(paths.home()), *key), build)
+
+
+_FILES = memo.Kept(8)
 _PNGS = memo.Kept(4096)    # small pictures (a digit each) as PNG files, by their pixels
 
 
@@ -138,7 +145,8 @@ def warm_up() -> threading.Thread:
             import plotly.graph_objects  # noqa: F401  (every page's figures)
             from digitdash.reading import compare
             # a lesson's end: a thousand runs parsed, and Compare's table of them built, before anyone asks
-            compare.table(runs_kept, runs_kept.runs(), predict=False)
+            version = runs_kept.changes()         # read before the runs, as Compare does
+            compare.table(runs_kept, runs_kept.runs(), predict=False, version=version)
             datasets.load(DEFAULT_DATASET)
             import scipy.special  # noqa: F401  (Inside's activations)
             import sklearn.decomposition  # noqa: F401  (Inside's map)

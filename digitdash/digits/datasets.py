@@ -534,10 +534,11 @@ _KNOWN_SHAPES = {"mnist-5k": ((28, 28, 1), DIGITS), "mnist": ((28, 28, 1), DIGIT
                  "fashion-mnist": ((28, 28, 1), FASHION), "cifar10": ((32, 32, 3), CIFAR10)}
 
 
-def digit_shaped(shape, num_classes: int) -> bool:
-    """Whether a dataset holds MNIST-shaped digits (28x28 gray, ten classes): what the Draw page's
-    inputs and the class's drawings are, so only such a dataset can take or be read on them."""
-    return tuple(shape) == (28, 28, 1) and num_classes == 10
+def digit_shaped(shape, class_names) -> bool:
+    """Whether a dataset holds MNIST-shaped digits (28x28 gray, its classes the digits 0-9; not
+    Fashion-MNIST's clothes): what the Draw page's inputs and the class's drawings are, so only such a
+    dataset can take or be read on them."""
+    return tuple(shape) == (28, 28, 1) and tuple(map(str, class_names)) == DIGITS
 
 
 def shape_of(name: str) -> tuple[tuple[int, int, int], tuple[str, ...]]:

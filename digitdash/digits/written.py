@@ -168,7 +168,7 @@ def added_to(data, seed: int, validation_split: float):
 
     from digitdash.digits import datasets
     from digitdash.plan.config import ConfigError
-    if not datasets.digit_shaped(data.image_shape, data.num_classes):
+    if not datasets.digit_shaped(data.image_shape, data.class_names):
         from digitdash.i18n import Message
         from digitdash.plan import limits
         raise ConfigError("written", True, Message("config.allowed.written_digits", dataset=limits.display(data.name)))

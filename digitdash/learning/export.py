@@ -96,7 +96,10 @@ def _steps_per_epoch(run: dict) -> int | None:
     """The batches of each epoch the run trained (what sizes a one-cycle schedule); for a run that has not
     trained, the batches it would have."""
     config: RunConfig = run["config"]
-    steps = (run.get("info") or {}).get("steps_per_epoch")
+    info = run.get("info") or {}
+    steps = info.get("steps_per_epoch")
+    if config.written or info.get("class_drawings"):
+        steps = None          # it trained on more images than the exported code loads: size for the code's
     if steps or config.lr_schedule == "constant":
         return steps
     trained_on = math.ceil(datasets.train_size(config.dataset) * (1 - config.validation_split))  # split_validation's

@@ -44,7 +44,7 @@ BOUNDS: dict[str, Bound] = {
     "init_stddev": Bound(0.0, 10.0, low_open=True, step=0.0001),
     "learning_rate": Bound(0.0, 1000.0, low_open=True, step=0.00001),
     "momentum": Bound(0.0, 1.0, high_open=True, step=0.01),
-    "beta_1": Bound(0.0, 1.0, high_open=True, step=0.01), "beta_2": Bound(0.0, 1.0, high_open=True, step=0.001),
+    "beta_1": Bound(0.0, 1.0, high_open=True, step=0.01), "beta_2": Bound(0.0, 1.0, high_open=True, step=0.0001),
     "batch_size": Bound(1, 65536), "epochs": Bound(1, 1000),
     "validation_split": Bound(0.0, 1.0, high_open=True, step=0.01),
     "dropout": Bound(0.0, 1.0, high_open=True, step=0.01),

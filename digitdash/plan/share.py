@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from digitdash.plan.config import ConfigError, RunConfig, dashed
+from digitdash.plan.config import BOUNDS, ConfigError, RunConfig, dashed
 
 PAGE_PARAMS = ("run", "runs", "dataset")     # the pages' own parameters, not knobs
 MAX_VALUE = 100                              # a longer value is not a knob's
@@ -38,7 +38,11 @@ def from_params(params: Mapping[str, str]) -> tuple[RunConfig | None, list[str]]
         try:
             if len(value) > MAX_VALUE:
                 raise ValueError
-            RunConfig().with_settings({key: value})        # the value parses as this knob's type
+            parsed = getattr(RunConfig().with_settings({key: value}), key)   # parses as this knob's type
+            if key in BOUNDS and isinstance(parsed, (int, float)) and not isinstance(parsed, bool):
+                low, high = BOUNDS[key].form_range()       # what the Train form can show (a slider refuses more)
+                if not low <= parsed <= high:
+                    raise ValueError
             changes[key] = value
         except (ConfigError, ValueError):
             ignored.append(key)

@@ -58,13 +58,16 @@ def row(run: dict, figures: dict, knobs: list[str], owner: str | None = None,
     return out
 
 
-def table(store, runs: list[dict], all_knobs: bool = False, owner_name=None, predict: bool = True) -> list[dict]:
+def table(store, runs: list[dict], all_knobs: bool = False, owner_name=None, predict: bool = True,
+          version: tuple[int, int] | None = None) -> list[dict]:
     """Rows of the runs table; owner_name(owner id) says whose each run is (default: the id). Each
     finished run is scored on the class's handwriting: with `predict`, drawings it has not answered
     yet are predicted (then kept); without, the score counts the drawings it has answered (a page
     showing hundreds of runs loads no model). Built from one read of the epochs' figures and of the
     answers, and kept per process until the store changes (Store.changes), whatever the order asked:
-    thirty students, each seeing their own runs first, share one table."""
+    thirty students, each seeing their own runs first, share one table. `version`: the store's
+    changes read before `runs` were (a run that ended in between is then not kept under the newer
+    version with its old row); read here when not given."""
     def build() -> dict[str, dict]:
         configs = [r["config"].to_dict() for r in runs]
         knobs = sorted(set().union(*configs) - {"dataset"}) if all_knobs and configs else differing_knobs(configs)
@@ -73,7 +76,8 @@ def table(store, runs: list[dict], all_knobs: bool = False, owner_name=None, pre
         figures = store.figures(runs)
         return {r["id"]: row(r, figures[r["id"]], knobs, None, ours.get(r["id"]), cfg) for r, cfg in zip(runs, configs)}
     ids = tuple(sorted(r["id"] for r in runs))
-    by_id = _tables.get((str(store.db_path), store.changes(), ids, all_knobs, predict), build)
+    version = store.changes() if version is None else version
+    by_id = _tables.get((str(store.db_path), version, ids, all_knobs, predict), build)
     name = owner_name or (lambda o: o)
     return [{**by_id[r["id"]], "owner": name(r["owner"])} for r in runs]
 

@@ -134,7 +134,7 @@ def added_to(data, store: Store):
     from dataclasses import replace
 
     from digitdash.plan.config import ConfigError
-    if not datasets.digit_shaped(data.image_shape, data.num_classes):
+    if not datasets.digit_shaped(data.image_shape, data.class_names):
         raise ConfigError("class_drawings", True, not_digits(data.name))
     ids, images, labels = training_set(store)
     if not len(ids):

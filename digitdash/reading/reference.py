@@ -22,8 +22,16 @@ LAYERS = FOLDER / "layers.npz"                # forward.layers_of the trained Ke
 CARD = FOLDER / "card.json"                   # what it is: preset, config, data, figures, how it was made
 
 
+@functools.lru_cache(maxsize=1)
 def available() -> bool:
-    return LAYERS.is_file() and CARD.is_file()
+    """Whether the reference is here and whole: its card read, its network built (once per process).
+    A missing or broken one (a checkout without it, a damaged file) is simply not offered."""
+    try:
+        RunConfig.from_dict(card()["config"])
+        _network()
+        return True
+    except Exception:             # noqa: BLE001 - OSError, bad JSON or arrays, a card of another version
+        return False
 
 
 @functools.lru_cache(maxsize=1)

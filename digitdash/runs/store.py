@@ -818,7 +818,7 @@ def _forget(store: "Store", run_id: str) -> None:
 
 
 _parsed: dict[tuple, tuple[int, list[dict]]] = {}   # (store, archived) -> (runs counter, runs parsed)
-_rows: dict[tuple, dict[str, tuple[tuple, dict]]] = {}   # (store, archived) -> run id -> (its row, parsed)
+_rows: dict[tuple, dict[str, tuple[int, dict]]] = {}   # (store, archived) -> run id -> (hash of its row, parsed)
 
 
 def _parsed_rows(key: tuple, rows) -> list[dict]:
@@ -827,7 +827,7 @@ def _parsed_rows(key: tuple, rows) -> list[dict]:
     before = _rows.get(key, {})
     now = {}
     for row in rows:
-        raw = tuple(row)
+        raw = hash(tuple(row))      # the row as read, compared whole without keeping its text twice
         hit = before.get(row["id"])
         now[row["id"]] = hit if hit is not None and hit[0] == raw else (raw, _run(row))
     with _lock:

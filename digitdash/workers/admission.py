@@ -21,7 +21,7 @@ def admit(store: Store, configs: list[RunConfig], owner: str | None, teacher: bo
             datasets.student_choice(config.dataset)
         shape, classes = datasets.shape_of(config.dataset)
         for knob in ("class_drawings", "written"):      # both add digits written by hand
-            if getattr(config, knob) and not datasets.digit_shaped(shape, len(classes)):
+            if getattr(config, knob) and not datasets.digit_shaped(shape, classes):
                 raise ConfigError(knob, True, handwriting.not_digits(config.dataset))
         architecture.plan(config, shape, len(classes))          # too big, or shrunk to nothing
         if not is_teacher(owner, teacher):

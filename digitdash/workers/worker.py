@@ -152,7 +152,7 @@ class Worker:
         try:
             data, extra = prepared(self.store, config)
             held.listener.info.update(extra)
-            held.digits = datasets.digit_shaped(data.image_shape, data.num_classes)
+            held.digits = datasets.digit_shaped(data.image_shape, data.class_names)
             self.trainer.start(run_id, config, data, held.listener, own_data=bool(extra))
         except (ConfigError, datasets.DatasetError) as exc:
             self.close(run_id, Failure(exc.message))
