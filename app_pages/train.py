@@ -135,7 +135,6 @@ def form_ui() -> None:
         knob(st.number_input, "seed", *bounds("seed"))
         knob(st.checkbox, "mixed_precision")
         knob(st.checkbox, "class_drawings")
-        knob(st.checkbox, "written")
     with c:
         st.subheader(t("train.regularization"))
         knob(st.slider, "dropout", *bounds("dropout"))
@@ -147,6 +146,7 @@ def form_ui() -> None:
             knob(st.slider, "rotation", *bounds("rotation"))
             knob(st.slider, "shift", *bounds("shift"))
             knob(st.slider, "zoom", *bounds("zoom"))
+        knob(st.checkbox, "written")          # beside the other augmentation: both train on changed copies
         st.subheader(t("train.stopping"))
         knob(st.checkbox, "early_stopping")
         if knob_value("early_stopping") or knob_value("reduce_lr"):
