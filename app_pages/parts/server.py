@@ -1,6 +1,7 @@
 """What one server process holds for every session: the run store and its runner, decoded datasets."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import sys
@@ -143,10 +144,11 @@ def warm_up() -> threading.Thread:
         try:
             import pandas  # noqa: F401  (the tables of Train, Compare, Inside and Teacher)
             import plotly.graph_objects  # noqa: F401  (every page's figures)
-            from digitdash.reading import compare
-            # a lesson's end: a thousand runs parsed, and Compare's table of them built, before anyone asks
-            version = runs_kept.changes()         # read before the runs, as Compare does
-            compare.table(runs_kept, runs_kept.runs(), predict=False, version=version)
+            with contextlib.suppress(Exception):     # the store unreadable: the pages say so; the rest goes on
+                from digitdash.reading import compare
+                # a lesson's end: a thousand runs parsed, and Compare's table of them built, before anyone asks
+                version = runs_kept.changes()     # read before the runs, as Compare does
+                compare.table(runs_kept, runs_kept.runs(), predict=False, version=version)
             datasets.load(DEFAULT_DATASET)
             import scipy.special  # noqa: F401  (Inside's activations)
             import sklearn.decomposition  # noqa: F401  (Inside's map)
