@@ -59,7 +59,7 @@ def table_ui() -> tuple[list[dict], list[dict]]:
     # the chosen runs answer the newest drawings first (a few models at most), so their rows are current
     handwriting.scores(store, picked)
     names = store.student_names()
-    rows = compare.table(store, ordered, all_knobs=show_all, owner_name=lambda o: student.owner_name(o, names),
+    rows = compare.table(store, ordered, all_knobs=show_all, owner_name=student.namer(names),
                          predict=False, version=VERSION)
     on_page = rows[page * compare.PAGE_ROWS:(page + 1) * compare.PAGE_ROWS]
     with st.container(key="runs-table"):
@@ -74,11 +74,13 @@ def table_ui() -> tuple[list[dict], list[dict]]:
                          selection_mode="multi-row", hide_index=True, width="stretch", column_config=decimals)
         else:
             st.info(t("compare.no_match"), icon=":material/filter_alt_off:")
-    # The file itself goes with the page (made once per store change, view and viewer: "you" marks the
-    # viewer's runs): a file made on the click is forgotten when the page reruns, and a click just then
-    # never arrives
-    csv = server.kept_file(("csv", VERSION, tuple(r["id"] for r in ordered), language.lang(), show_all,
-                            student.owner()), lambda: text.to_csv(rows))
+    # The file itself goes with the page: a file made on the click is forgotten when the page reruns, and
+    # a click just then never arrives. One file per store change and filter for the whole class (newest
+    # first, every owner by name), not one per student: a thousand runs are a large file to write.
+    csv = server.kept_file(("csv", VERSION, tuple(sorted(r["id"] for r in matching)), language.lang(), show_all),
+                           lambda: text.to_csv(compare.table(
+                               store, compare.newest_mine_first(matching, None), all_knobs=show_all,
+                               owner_name=student.namer(names, mark_viewer=False), predict=False, version=VERSION)))
     st.download_button(t("compare.csv"), csv, "digitdash-runs.csv", "text/csv", key="download-csv",
                        help=t("compare.csv_help"))
     if family != ALL:

@@ -253,3 +253,33 @@ def test_the_compare_csv_a_page_showed_still_arrives_after_the_page_reran(server
     with urllib.request.urlopen(f"http://127.0.0.1:{port}{button.url}", timeout=30) as answer:
         csv = answer.read().decode()
     assert answer.status == 200 and "run 0" in csv and "run 2" in csv, csv[:300]
+
+
+def test_the_class_shares_one_compare_csv_that_names_every_owner(server, tmp_path):
+    """Thirty students at a lesson's end open Compare: the CSV of a thousand runs is written once for
+    the class, not once per student (each student used to get a file of their own, their runs marked
+    "you"). It names every run's owner as the class knows them, the viewer's own included."""
+    import urllib.request
+
+    from digitdash.classroom import identity
+    port, _ = server
+    home = tmp_path / "home"
+    Store(home).set_student_name("s-0000000000000000", "Ada")
+    owner_cookie = f"{identity.COOKIE}=s-0000000000000000.{identity._sign('s-0000000000000000', home)}"
+
+    async def go():
+        files = []
+        for cookie in (owner_cookie, None):              # the runs' owner, then a classmate
+            tab = Browser(port, cookie=cookie)
+            await tab.connect()
+            await tab.send("compare")
+            files.append(tab.downloads["download-csv"].url)
+            await tab.close()
+        return files
+
+    mine, theirs = talk(go())
+    assert mine == theirs, "one file for the class"
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{mine}", timeout=30) as answer:
+        csv = answer.read().decode()
+    assert "Ada" in csv and ",you," not in csv, csv[:300]
+    assert csv.index("run 2") < csv.index("run 1") < csv.index("run 0"), "newest first"

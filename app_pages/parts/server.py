@@ -57,7 +57,7 @@ def kept(key: tuple, build):
 
 def kept_file(key: tuple, build):
     """A download's content, kept like `kept` but apart from the figures (a CSV of a thousand runs is
-    not small, and each viewer has their own: "you" marks their runs), the fewest kept."""
+    not small: a few filters' worth are kept, and never push the figures out)."""
     return _FILES.get((str(paths.home()), *key), build)
 
 

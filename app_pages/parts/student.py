@@ -1,6 +1,8 @@
 """Who this browser is: a student id kept in a signed cookie, and the name the student goes by."""
 from __future__ import annotations
 
+from typing import Callable
+
 import streamlit as st
 
 from app_pages.parts.language import say, t
@@ -50,9 +52,20 @@ def _save_name() -> None:
 
 def owner_name(run_owner: str | None, names: dict[str, str] | None = None) -> str:
     """Who a run belongs to, as people read it: "you", a student's name, or the command-line owner."""
-    if run_owner == owner():
-        return t("common.you")
+    return namer(names)(run_owner)
+
+
+def namer(names: dict[str, str] | None = None, mark_viewer: bool = True) -> Callable[[str | None], str]:
+    """owner_name for many runs at once (this browser and the words read once, not per run); without
+    `mark_viewer`, the viewer's runs carry their name like everyone's (a file that leaves the page)."""
+    me = owner() if mark_viewer else None
     names = store().student_names() if names is None else names
-    if run_owner and run_owner.startswith("s-"):
-        return names.get(run_owner) or t("common.unnamed_student")
-    return run_owner or "teacher"
+    you, unnamed = t("common.you"), t("common.unnamed_student")
+
+    def name(run_owner: str | None) -> str:
+        if me is not None and run_owner == me:
+            return you
+        if run_owner and run_owner.startswith("s-"):
+            return names.get(run_owner) or unnamed
+        return run_owner or "teacher"
+    return name
