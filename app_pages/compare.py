@@ -79,7 +79,7 @@ def table_ui() -> tuple[list[dict], list[dict]]:
     # first, every owner by name), not one per student: a thousand runs are a large file to write.
     csv = server.kept_file(("csv", VERSION, tuple(sorted(r["id"] for r in matching)), language.lang(), show_all),
                            lambda: text.to_csv(compare.table(
-                               store, compare.newest_mine_first(matching, None), all_knobs=show_all,
+                               store, compare.newest_first(matching), all_knobs=show_all,
                                owner_name=student.namer(names, mark_viewer=False), predict=False, version=VERSION)))
     st.download_button(t("compare.csv"), csv, "digitdash-runs.csv", "text/csv", key="download-csv",
                        help=t("compare.csv_help"))

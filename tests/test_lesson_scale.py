@@ -333,3 +333,10 @@ def test_the_warm_up_leaves_the_parsed_runs_out_of_later_garbage_collections(sto
         assert [r["name"] for r in server.store().runs()] == ["run 0", "run 1", "run 2"]
     finally:
         gc.unfreeze()
+
+
+def test_the_class_file_lists_runs_newest_first_whoever_owns_them(store):
+    """Compare's CSV is one file for the class: a command-line run without an owner is not put first."""
+    old = finished_run(store, "teacher's old run", owner=None)
+    new = finished_run(store, "a student's new run", owner="s-0000000000000001")
+    assert [r["id"] for r in compare.newest_first(store.runs())] == [new, old]

@@ -85,6 +85,11 @@ def table(store, runs: list[dict], all_knobs: bool = False, owner_name=None, pre
 PAGE_ROWS = 100         # the runs table shows this many rows at a time (a lesson leaves hundreds)
 
 
+def newest_first(runs: list[dict]) -> list[dict]:
+    """The runs, newest first, whoever owns them (a file of the class's runs)."""
+    return sorted(runs, key=lambda r: -r["seq"])
+
+
 def newest_mine_first(runs: list[dict], me: str | None) -> list[dict]:
     """The order of the runs table: the student's own runs, newest first, then everyone else's,
     newest first (a lesson's end holds hundreds; the ones a student looks for come first)."""
