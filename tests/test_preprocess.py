@@ -221,12 +221,18 @@ def _enlarged_scan_and_thick_drawing():
 
 def test_a_blurred_stroke_is_not_taken_for_a_thick_pen():
     """An enlarged low-resolution scan has strokes as wide as a thick marker's, but blurred: it is
-    kept as it is, while the same shape drawn crisp is redrawn at MNIST's pen width."""
-    from digitdash.digits.strokes import blurred, even_strokes
+    not thinned to centre lines and redrawn, as the same shape drawn crisp is, but slimmed: the
+    scan itself, its strokes brought near MNIST's width."""
+    from digitdash.digits.strokes import STROKE, WORK_SIDE, blurred, even_strokes, stroke_width
     (scan, scan_mask), (crisp, crisp_mask) = _enlarged_scan_and_thick_drawing()
     assert even_strokes(scan_mask) is not None            # by its mask alone it is a thick pen
     assert blurred(scan, scan_mask) and not blurred(crisp, crisp_mask)
-    assert even_strokes(scan_mask, scan) is None
+    slim = even_strokes(scan_mask, scan)
+    as_scanned = cv2.resize(np.where(scan_mask > 0, scan, 0).astype(np.float32), slim.shape[::-1],
+                            interpolation=cv2.INTER_AREA)
+    assert slim.shape == (WORK_SIDE, WORK_SIDE)           # the whole scan, not a crop of redrawn lines
+    assert np.corrcoef(slim.ravel(), as_scanned.ravel())[0, 1] > 0.95
+    assert stroke_width(as_scanned > 127) > 1.1 * STROKE * WORK_SIDE >= stroke_width(slim > 127)
     assert even_strokes(crisp_mask, crisp) is not None
 
 

@@ -279,6 +279,10 @@ def _ink(gray: np.ndarray, threshold: str, keep, flatten: bool = True) -> tuple[
             raise ImageError("image.blank")
     elif int(gray.max()) - int(gray.min()) < 30 or gray.max() < 60:
         raise ImageError("image.blank")
+    elif flatten:
+        # A small photo: the light across it taken away, or a thin pen's few pixels are outweighed by
+        # the page's brighter side and the threshold cuts the page instead of the ink.
+        gray = np.clip(gray - border_light(gray), 0, 255).astype(np.uint8)
     if threshold == "adaptive":
         block = max(11, (min(gray.shape) // 10) | 1)
         mask = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, block, -10)
@@ -298,10 +302,32 @@ def _faint(flat: np.ndarray) -> bool:
 def dark_ink(gray: np.ndarray) -> bool:
     """Whether the ink is darker than the background. The border is background; the ink is what
     stands far from it, and there is more of it on one side (darker or lighter) than the other.
-    Grey paper, a shadow, or light brighter on one side do not fool it, as a fixed 127 would be."""
-    border = np.median(np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]]))
-    diff = np.asarray(gray, np.float32) - border
+    Grey paper, a shadow, or light brighter on one side do not fool it, as a fixed 127 would be:
+    the background is the light along the border, followed across the page (`border_light`), so a
+    page brighter on one side is not taken for light ink beside a thin pen's few dark pixels."""
+    diff = np.asarray(gray, np.float32) - border_light(gray)
     return float(np.clip(-diff - 40, 0, None).sum()) > float(np.clip(diff - 40, 0, None).sum())
+
+
+def border_light(gray: np.ndarray) -> np.ndarray:
+    """The background's light across the picture: a plane (light brighter on one side, darker on
+    the other) fitted to the border's pixels, fitted again without those far from it (ink or a
+    shadow that reaches the edge)."""
+    gray = np.asarray(gray, np.float32)
+    h, w = gray.shape
+    top, bottom, left, right = gray[0], gray[-1], gray[1:-1, 0], gray[1:-1, -1]
+    light = np.concatenate([top, bottom, left, right])
+    xs = np.concatenate([np.arange(w), np.arange(w), np.zeros(h - 2), np.full(h - 2, w - 1)]) / w
+    ys = np.concatenate([np.zeros(w), np.full(w, h - 1), np.arange(1, h - 1), np.arange(1, h - 1)]) / h
+    terms = np.stack([np.ones(light.size), xs, ys], axis=1)
+    near = np.ones(light.size, bool)
+    for _ in range(2):
+        plane, *_ = np.linalg.lstsq(terms[near], light[near], rcond=None)
+        off = np.abs(light - terms @ plane)
+        near = off <= 3 * 1.4826 * float(np.median(off[near])) + 1
+    across = plane[1] * np.arange(w, dtype=np.float32) / w
+    down = plane[2] * np.arange(h, dtype=np.float32)[:, None] / h
+    return (plane[0] + across + down).astype(np.float32)
 
 
 def paper(gray: np.ndarray) -> np.ndarray:
@@ -314,9 +340,40 @@ def paper(gray: np.ndarray) -> np.ndarray:
     opened = lambda k: cv2.morphologyEx(gray, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))  # noqa: E731
     wide = (min(gray.shape) // 2) | 1
     background = opened(wide)
-    _, rough = cv2.threshold(cv2.subtract(gray, background), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    fitted = max(int(3 * stroke_width(rough)) | 1, (min(gray.shape) // 8) | 1, 5)
+    fitted = max(int(3 * _rough_stroke_width(cv2.subtract(gray, background))) | 1, (min(gray.shape) // 8) | 1, 5)
     return opened(fitted) if fitted < wide else background
+
+
+GRAIN = 4          # px: strokes measured narrower than this may be the paper's grain, thresholded
+
+
+def _rough_stroke_width(ink: np.ndarray) -> float:
+    """The strokes' width in a first look at the ink (light on dark, the paper roughly taken away).
+    Where the paper's grain stands out of it, the threshold keeps specks a pixel or two wide that
+    outnumber the strokes, and a square sized to them takes the blurred strokes of an enlarged
+    scan for paper: a width under GRAIN is measured again with the grain smoothed away (a thin
+    pen's line stays thin, and its square is the floor in any case)."""
+    import cv2
+    _, rough = cv2.threshold(ink, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    width = stroke_width(rough)
+    if width < GRAIN:
+        _, rough = cv2.threshold(cv2.GaussianBlur(ink, (5, 5), 0), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        inside = _off_the_edge(rough)
+        if inside.any():
+            width = stroke_width(inside)
+    return width
+
+
+def _off_the_edge(mask: np.ndarray) -> np.ndarray:
+    """The mask without the pieces that reach the picture's edge (a shadow, the light of one side)."""
+    import cv2
+    _, labels = cv2.connectedComponents((mask > 0).astype(np.uint8), connectivity=8)
+    return (labels > 0) & ~np.isin(labels, _edge_labels(labels))
+
+
+def _edge_labels(labels: np.ndarray) -> np.ndarray:
+    """The labels of the connected pieces that touch the picture's edge."""
+    return np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
 
 
 def _digit(gray, mask, box, deskew: bool, keep) -> np.ndarray:
@@ -383,14 +440,15 @@ def digit_boxes(mask: np.ndarray, min_fraction: float = 0.05, gray: np.ndarray |
                 ) -> list[tuple[int, int, int, int]]:
     """Boxes (y0, y1, x0, x1) of the digits, left to right. Ink that reaches the picture's edge (a
     shadow's edge, the page's) is left out when there is other ink, and so is ink much fainter in
-    `gray` than the boldest (what is left of a shadow's corner); specks are dropped; blobs that
-    overlap horizontally (the two strokes of a 5) are one digit, and so is a piece that is small
-    beside its neighbour and close to it for the digit's height (a 5's flag written apart)."""
+    `gray` than the boldest (what is left of a shadow's corner); pieces that fainter ink in `gray`
+    joins are one (a thin pen's 0 broken at its turns); specks are dropped; blobs that overlap
+    horizontally (the two strokes of a 5) are one digit, and so is a piece that is small beside its
+    neighbour and close to it for the digit's height (a 5's flag written apart)."""
     import cv2
     n, labels, stats, _ = cv2.connectedComponentsWithStats((mask > 0).astype(np.uint8), connectivity=8)
     if n <= 1:
         return []
-    blobs = stats[1:]
+    blobs, ids = stats[1:], np.arange(1, n)
     x, y, w, h = (blobs[:, i] for i in (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP, cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT))
     keep = (x > 0) & (y > 0) & (x + w < mask.shape[1]) & (y + h < mask.shape[0])
     if gray is not None:
@@ -399,7 +457,9 @@ def digit_boxes(mask: np.ndarray, min_fraction: float = 0.05, gray: np.ndarray |
         bold = peak[1:] >= 0.6 * peak[1:].max()
         keep = keep & bold if (keep & bold).any() else bold
     if keep.any():
-        blobs = blobs[keep]
+        blobs, ids = blobs[keep], ids[keep]
+    if gray is not None:
+        blobs = _joined_by_faint_ink(blobs, ids, labels, gray)
     area = blobs[:, cv2.CC_STAT_AREA]
     big = blobs[area >= max(area.max() * min_fraction, 2)]
     if not len(big):                 # single-pixel specks only: no digit
@@ -421,6 +481,39 @@ def digit_boxes(mask: np.ndarray, min_fraction: float = 0.05, gray: np.ndarray |
             merged.append(g)
     tallest = max(g[3] - g[2] for g in merged)
     return [(y0, y1, x0, x1) for x0, x1, y0, y1 in merged if y1 - y0 >= 0.25 * tallest]
+
+
+def _joined_by_faint_ink(blobs: np.ndarray, ids: np.ndarray, labels: np.ndarray, gray: np.ndarray) -> np.ndarray:
+    """The pieces' stats rows (x, y, w, h, area), those joined by fainter ink merged into one.
+    A thin pen's line, lighter where the pen eased off (a 0's turns, a 4's bar), is cut by the
+    threshold into pieces that are each a stroke and side by side: a 0 read as "11". What is
+    fainter ink: what stands clearly out of the paper's grain, at least 15% of the ink's strength.
+    Faint light that reaches the picture's edge (a shadow, the page's edge) joins nothing."""
+    import cv2
+    if len(blobs) < 2:
+        return blobs
+    gray = np.asarray(gray, np.float32)
+    inked = labels > 0
+    paper = gray[~inked]
+    if not paper.size:
+        return blobs
+    level = float(np.median(paper))
+    grain = 1.4826 * float(np.median(np.abs(paper - level)))          # the paper's noise as a deviation
+    strength = float(np.median(gray[inked])) - level
+    faint = inked | (gray > level + max(4 * grain, 0.15 * strength))
+    _, reach = cv2.connectedComponents(faint.astype(np.uint8), connectivity=8)
+    edge = _edge_labels(reach)
+    joined_in = np.zeros(labels.max() + 1, np.int64)
+    joined_in[labels[inked]] = reach[inked]         # every pixel of a piece lies in the same faint region
+    group = joined_in[ids]
+    group = np.where(np.isin(group, edge), -np.arange(1, len(ids) + 1), group)     # alone
+    merged = []
+    for g in np.unique(group):
+        rows = blobs[group == g]
+        x0, y0 = rows[:, 0].min(), rows[:, 1].min()
+        x1, y1 = (rows[:, 0] + rows[:, 2]).max(), (rows[:, 1] + rows[:, 3]).max()
+        merged.append([x0, y0, x1 - x0, y1 - y0, rows[:, 4].sum()])
+    return np.array(merged, dtype=blobs.dtype)
 
 
 def _one_digit(left: list[int], right: list[int]) -> bool:
