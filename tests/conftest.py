@@ -13,6 +13,15 @@ MNIST_PARTIAL = (ROOT.parent / "shared" / "datasets" / "mnist-partial").resolve(
 sys.path.insert(0, str(ROOT))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def heap_left_unsettled():
+    """The app's warm-up freezes the server process's heap once (server.settle_heap); in a test
+    process running the app through AppTest that would freeze whatever earlier tests left, in an
+    order that depends on the tests run: it is marked done here, and the one test of it undoes that."""
+    from app_pages.parts import server
+    server._SETTLED.append(True)
+
+
 @pytest.fixture(autouse=True)
 def digitdash_home(tmp_path, monkeypatch):
     """Every test gets its own empty run store."""

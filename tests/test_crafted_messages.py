@@ -256,8 +256,8 @@ def test_the_compare_csv_a_page_showed_still_arrives_after_the_page_reran(server
 
 
 def test_the_class_shares_one_compare_csv_that_names_every_owner(server, tmp_path):
-    """Thirty students at a lesson's end open Compare: the CSV of a thousand runs is written once for
-    the class, not once per student (each student used to get a file of their own, their runs marked
+    """Thirty students at a lesson's end open Compare: the CSV of a thousand runs is one file for the
+    class, not one per student (each student used to get a file of their own, their runs marked
     "you"). It names every run's owner as the class knows them, the viewer's own included."""
     import urllib.request
 
@@ -268,16 +268,18 @@ def test_the_class_shares_one_compare_csv_that_names_every_owner(server, tmp_pat
     owner_cookie = f"{identity.COOKIE}=s-0000000000000000.{identity._sign('s-0000000000000000', home)}"
 
     async def go():
-        files = []
+        files, newcomer = [], []
         for cookie in (owner_cookie, None):              # the runs' owner, then a classmate
             tab = Browser(port, cookie=cookie)
             await tab.connect()
             await tab.send("compare")
             files.append(tab.downloads["download-csv"].url)
+            newcomer.append(any("document.cookie" in said for said in tab.texts))    # given a new id
             await tab.close()
-        return files
+        return files, newcomer
 
-    mine, theirs = talk(go())
+    (mine, theirs), newcomer = talk(go())
+    assert newcomer == [False, True], "the owner's browser is known as the owner"
     assert mine == theirs, "one file for the class"
     with urllib.request.urlopen(f"http://127.0.0.1:{port}{mine}", timeout=30) as answer:
         csv = answer.read().decode()

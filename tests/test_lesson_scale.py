@@ -322,16 +322,19 @@ def test_the_warm_up_leaves_the_parsed_runs_out_of_later_garbage_collections(sto
         finished_run(store, f"run {n}")
     from app_pages.parts import server
     server.warm_up.clear()                   # (once per process: an earlier test's server warmed up already)
-    server._SETTLED.clear()
+    server._SETTLED.clear()                  # (conftest marks it done for every other test)
     try:
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
         assert not at.exception
-        server.warm_up().join(timeout=60)
+        warm = server.warm_up()
+        warm.join(timeout=60)
+        assert not warm.is_alive()
         config = server.store().runs()[0]["config"]       # what the warm-up parsed, kept by the store
         assert gc.is_tracked(config)                        # (a container the collector would walk)
         assert id(config) not in {id(o) for o in gc.get_objects()}, "still walked by every collection"
         assert [r["name"] for r in server.store().runs()] == ["run 0", "run 1", "run 2"]
     finally:
+        server._SETTLED.append(True)
         gc.unfreeze()
 
 

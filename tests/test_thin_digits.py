@@ -148,8 +148,8 @@ def _small_thin_pen_photo(label: int, seed: int, shape=(90, 120)) -> np.ndarray:
 
 @pytest.mark.parametrize("label", [0, 4])
 def test_a_small_photo_of_a_thin_pen_digit_lit_from_one_side_is_one_digit(label):
-    """A small photo is not flattened; the light across it was left in, and with so few ink pixels
-    the threshold cut the page's brighter side with the ink: three "digits"."""
+    """A small photo was not flattened; the light across it was left in, and with so few ink pixels
+    the threshold cut the page's brighter side with the ink: three "digits". Its light is now taken away."""
     photo = _small_thin_pen_photo(label, seed=73)
     assert min(photo.shape) < 200
     assert len(preprocess.prepare_all(photo, keep_steps=False)) == 1
@@ -179,3 +179,19 @@ def test_2026_on_a_page_is_four_digits():
     shipped = np.asarray(Image.open(ROOT / "assets" / "pen-photo-2026.jpg").convert("L"))
     for page in (made, shipped):
         assert len(preprocess.prepare_all(page, keep_steps=False)) == 4
+
+
+def test_a_small_blank_photo_lit_from_one_side_is_blank():
+    """With the page's light taken away, a small photo of blank paper is only the paper's grain: blank,
+    not five "digits" of noise."""
+    rng = np.random.default_rng(3)
+    photo = np.clip(_page((120, 150), (150.0, 235.0)) + rng.normal(0, 3, (120, 150)), 0, 255).astype(np.uint8)
+    with pytest.raises(preprocess.ImageError) as refused:
+        preprocess.prepare_all(photo, keep_steps=False)
+    assert refused.value.message.key == "image.blank"
+
+
+def test_a_picture_one_pixel_high_has_a_background():
+    assert preprocess.border_light(np.full((1, 50), 200, np.uint8)).shape == (1, 50)
+    assert preprocess.dark_ink(np.full((2, 50), 200, np.uint8)) is False
+

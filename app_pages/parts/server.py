@@ -140,8 +140,11 @@ def settle_heap() -> None:
     page paid for them on every render (Compare's first visit 0.32 s at 1,000 runs against 0.22 s at
     300 in tools/lesson.py's tour; 0.22 s at both once settled). Objects frozen are still freed
     when nothing refers to them (runs parsed again, figures dropped); only cycles among them stay
-    (the first visitor's page among them, a few MB at most). Once per process: a browser that clears
-    the caches over and over runs the warm-up again, never a collection of the whole heap again."""
+    for good (what the first visitors' pages held then: not measured apart; the lesson's server
+    memory stayed 366-395 MB). Once per process: a browser that clears the caches over and over runs
+    the warm-up again, never a collection of the whole heap again. Runs parsed after it (a lesson
+    that grows while the server runs) are walked as before: it helps most a server started on a
+    store that already holds them (the next morning's, or one restarted)."""
     with _SETTLING:
         if _SETTLED:
             return

@@ -283,6 +283,9 @@ def _ink(gray: np.ndarray, threshold: str, keep, flatten: bool = True) -> tuple[
         # A small photo: the light across it taken away, or a thin pen's few pixels are outweighed by
         # the page's brighter side and the threshold cuts the page instead of the ink.
         gray = np.clip(gray - border_light(gray), 0, 255).astype(np.uint8)
+        keep(Message("step.flattened"), gray)
+        if _faint(gray):                 # only the page's light was there: nothing stands out of its grain
+            raise ImageError("image.blank")
     if threshold == "adaptive":
         block = max(11, (min(gray.shape) // 10) | 1)
         mask = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, block, -10)
@@ -315,6 +318,8 @@ def border_light(gray: np.ndarray) -> np.ndarray:
     shadow that reaches the edge)."""
     gray = np.asarray(gray, np.float32)
     h, w = gray.shape
+    if min(h, w) < 3:                    # no border around anything: the picture's middle light
+        return np.full(gray.shape, float(np.median(gray)), np.float32)
     top, bottom, left, right = gray[0], gray[-1], gray[1:-1, 0], gray[1:-1, -1]
     light = np.concatenate([top, bottom, left, right])
     xs = np.concatenate([np.arange(w), np.arange(w), np.zeros(h - 2), np.full(h - 2, w - 1)]) / w
@@ -507,13 +512,16 @@ def _joined_by_faint_ink(blobs: np.ndarray, ids: np.ndarray, labels: np.ndarray,
     joined_in[labels[inked]] = reach[inked]         # every pixel of a piece lies in the same faint region
     group = joined_in[ids]
     group = np.where(np.isin(group, edge), -np.arange(1, len(ids) + 1), group)     # alone
-    merged = []
-    for g in np.unique(group):
-        rows = blobs[group == g]
-        x0, y0 = rows[:, 0].min(), rows[:, 1].min()
-        x1, y1 = (rows[:, 0] + rows[:, 2]).max(), (rows[:, 1] + rows[:, 3]).max()
-        merged.append([x0, y0, x1 - x0, y1 - y0, rows[:, 4].sum()])
-    return np.array(merged, dtype=blobs.dtype)
+    _, one = np.unique(group, return_inverse=True)          # each piece's merged piece, 0..k-1
+    k = one.max() + 1
+    x0, y0 = np.full(k, np.iinfo(np.int64).max), np.full(k, np.iinfo(np.int64).max)
+    x1, y1, area = np.zeros(k, np.int64), np.zeros(k, np.int64), np.zeros(k, np.int64)
+    np.minimum.at(x0, one, blobs[:, 0])
+    np.minimum.at(y0, one, blobs[:, 1])
+    np.maximum.at(x1, one, blobs[:, 0] + blobs[:, 2])
+    np.maximum.at(y1, one, blobs[:, 1] + blobs[:, 3])
+    np.add.at(area, one, blobs[:, 4])
+    return np.stack([x0, y0, x1 - x0, y1 - y0, area], axis=1).astype(blobs.dtype)
 
 
 def _one_digit(left: list[int], right: list[int]) -> bool:
