@@ -67,6 +67,9 @@ def table_ui() -> tuple[list[dict], list[dict]]:
             frame = pd.DataFrame(on_page)
             view = frame.drop(columns=["id"])
             view["status"] = [t(f"status.{s}") for s in view["status"]]
+            for column in compare.DECIMALS:        # a figure no run has yet is an empty cell, not "None"
+                if column in view:
+                    view[column] = pd.to_numeric(view[column], errors="coerce")
             decimals = {t(f"column.{c.replace(' ', '_')}"): st.column_config.NumberColumn(
                 format="%.3f", help=t(f"compare.{c.replace(' ', '_')}_help") if c in compare.EXPLAINED else None)
                 for c in compare.DECIMALS}

@@ -129,7 +129,7 @@ def test_a_drawing_is_answered_beside_the_canvas_on_a_projector(server, new_page
                     and prediction_text(pg), timeout=60)
     assert text.count("Prediction:") == 2 and text.index("pen-photo-3.jpg") < text.index("Prediction:"), text
     assert "Kept as a" not in pg.locator("[data-testid=stMain]").inner_text()
-    wait_for(lambda: "strokes brought to" in pg.locator("[data-testid=stMain]").inner_text(), timeout=30)
+    wait_for(lambda: "strokes evened to" in pg.locator("[data-testid=stMain]").inner_text(), timeout=30)
     pg.wait_for_timeout(1000)
     fits_the_column(pg)                                         # a photo's nine steps too
     pg.evaluate("document.querySelector('[data-testid=stMain]').scrollTo(0, 0)")

@@ -343,3 +343,15 @@ def test_the_class_file_lists_runs_newest_first_whoever_owns_them(store):
     old = finished_run(store, "teacher's old run", owner=None)
     new = finished_run(store, "a student's new run", owner="s-0000000000000001")
     assert [r["id"] for r in compare.newest_first(store.runs())] == [new, old]
+
+
+def test_a_figure_no_run_has_yet_is_an_empty_cell_not_the_word_none(store):
+    """Runs read on no other hands and no class drawings yet: Compare showed "None" down those columns."""
+    for n in range(2):
+        finished_run(store, f"run {n}")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("app_pages/compare.py").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    for column in ("other hands", "our handwriting"):
+        assert table[column].dtype.kind == "f" and table[column].isna().all(), table[column]
