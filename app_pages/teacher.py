@@ -79,14 +79,14 @@ def class_tick() -> None:
         st.caption(t("teacher.nothing_running"))
         return
     waits = estimate.waits(runs, order, server.runner().workers)
-    names = store.student_names()
-    rows = [{t("teacher.col_run"): r["name"], t("teacher.col_owner"): student.owner_name(r["owner"], names),
+    name = student.namer()
+    rows = [{t("teacher.col_run"): r["name"], t("teacher.col_owner"): name(r["owner"]),
              t("teacher.col_status"): t(f"status.{r['status']}"),
              t("teacher.col_progress"): f"{len(store.epochs(r['id']))}/{r['config'].epochs}",
              t("teacher.col_wait"): t("train.queue_minutes", minutes=max(1, round(waits[r["id"]] / 60)))
              if r["id"] in waits else "-"} for r in active]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="class-runs")
-    labels = {r["id"]: f"{r['name']} ({student.owner_name(r['owner'], names)})" for r in active}
+    labels = {r["id"]: f"{r['name']} ({name(r['owner'])})" for r in active}
     chosen = st.selectbox(t("teacher.pick"), list(labels), format_func=labels.get, key="teacher-run",
                           help=t("teacher.pick_help"))
     a, b, c = st.columns(3)
@@ -135,14 +135,14 @@ def limits_ui() -> None:
 
 def leaderboard_ui() -> None:
     st.subheader(t("teacher.leaderboard"))
-    names = store.student_names()
+    name = student.namer()
     runs = store.runs()
     ours = handwriting.scores(store, runs, predict=False)    # the answers kept: no model loaded for a table
     board = leaderboard.best_per_owner(runs, ours)
     if not board:
         st.caption(t("teacher.no_results"))
         return
-    rows = [{t("teacher.col_rank"): n, t("teacher.col_owner"): student.owner_name(b["owner"], names),
+    rows = [{t("teacher.col_rank"): n, t("teacher.col_owner"): name(b["owner"]),
              t("teacher.col_best"): round(b["test_accuracy"], 4),
              t("teacher.col_ours"): round(b["our_handwriting"], 4) if b["our_handwriting"] is not None else None,
              t("teacher.col_run"): b["name"],
@@ -172,7 +172,7 @@ def drawings_ui() -> None:
     st.caption(t("teacher.drawings_count", n=len(listing), per_digit=per_digit))
     if not listing:
         return
-    names = store.student_names()
+    name = student.namer()
     shown = listing[:DRAWINGS_SHOWN]
     ids, images, _ = handwriting.arrays(store, [d["id"] for d in shown])
     by_id = dict(zip(ids.tolist(), images))
@@ -181,7 +181,7 @@ def drawings_ui() -> None:
         with cols[n % 10]:
             server.image(st, by_id[drawing["id"]], width=56,
                      caption=t("teacher.drawing_caption", digit=drawing["label"],
-                               owner=student.owner_name(drawing["owner"], names)))
+                               owner=name(drawing["owner"])))
             if st.button("✕", key=f"drop-drawing-{drawing['id']}", help=t("teacher.drop_drawing_help")):
                 try:
                     handwriting.delete(store, drawing["id"], teacher=True)

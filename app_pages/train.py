@@ -274,12 +274,11 @@ def watch_ui() -> None:
     if not runs:
         return
     me = student.owner()
-    names = server.store().student_names()
+    name = student.namer()
     ids = [r["id"] for r in runs]
     # No status in the labels: the box is drawn with the page, not with each live update, so a
     # status there would go stale; the watched run's status line below is always current.
-    labels = {r["id"]: f"{r['name']} ({student.owner_name(r['owner'], names)})"
-              for r in runs}
+    labels = {r["id"]: f"{r['name']} ({name(r['owner'])})" for r in runs}
     labels[NONE] = t("train.watch_none")
     if st.session_state.get(WATCH_BOX) not in [NONE, *ids]:
         wanted = st.query_params.get("run")
@@ -300,9 +299,9 @@ def queue_ui(store) -> tuple[list[str], dict[str, float]]:
         return order, {}
     runs = store.runs()
     waits = estimate.waits(runs, order, server.runner().workers)
-    by_id, names = {r["id"]: r for r in runs}, store.student_names()
+    by_id, name = {r["id"]: r for r in runs}, student.namer(store.student_names())
     rows = [{t("train.queue_position"): n, t("train.queue_run"): by_id[i]["name"],
-             t("train.queue_owner"): student.owner_name(by_id[i]["owner"], names),
+             t("train.queue_owner"): name(by_id[i]["owner"]),
              t("train.queue_wait"): t("train.queue_minutes", minutes=max(1, round(waits[i] / 60)))}
             for n, i in enumerate(order, 1)]
     with st.expander(t("train.queue_title", n=len(order)), expanded=st.session_state.get(WATCHED_RUN) in order):

@@ -17,9 +17,9 @@ def data_effect_ui(store, runs: list[dict], key: str) -> None:
     if not pairs:
         st.caption(t("compare.data_none"))
         return
-    names = store.student_names()
-    rows = [{t("compare.data_without"): f"{p['without']['name']} ({student.owner_name(p['without']['owner'], names)})",
-             t("compare.data_with"): f"{p['with']['name']} ({student.owner_name(p['with']['owner'], names)})",
+    name = student.namer(store.student_names())
+    rows = [{t("compare.data_without"): f"{p['without']['name']} ({name(p['without']['owner'])})",
+             t("compare.data_with"): f"{p['with']['name']} ({name(p['with']['owner'])})",
              t("compare.data_before"): round(p["before"], 3), t("compare.data_after"): round(p["after"], 3),
              t("compare.data_gain"): f"{p['gain']:+.3f}", t("compare.data_drawings"): p["drawings"]}
             for p in pairs]

@@ -10,7 +10,7 @@ from app_pages.parts.server import store
 from digitdash.classroom import identity
 from digitdash.i18n import Problem
 
-# Session-state keys used here only (pages ask owner() and owner_name(), never the keys)
+# Session-state keys used here only (pages ask owner(), owner_name() and namer(), never the keys)
 OWNER = "owner"                    # this browser's student id
 NEW_TOKEN = "new-token"            # a new student's signed token, written to the browser's cookie once
 NAME_BOX = "student-name"          # the name the student goes by (a widget key)
