@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from digitdash.bench import synthetic_drawing
-from digitdash.digits import preprocess
+from digitdash.digits import preprocess, uploads
 from digitdash.digits.preprocess import ImageError
 
 
@@ -110,6 +110,16 @@ def test_decode_every_mode(mode):
     gray = preprocess.decode(png(img, fmt))
     assert gray.dtype == np.uint8 and gray.shape == (300, 240)
     assert preprocess.prepare(gray).image.max() == 255
+
+
+@pytest.mark.parametrize("ending", uploads.EXTENSIONS)
+def test_every_file_ending_the_draw_page_takes_is_read_and_named(ending):
+    """The upload box offers these endings: each is a picture that is read, and its format is named
+    in the box's label (it named four of six formats)."""
+    fmt = Image.registered_extensions()[f".{ending}"]
+    gray = preprocess.decode(png(Image.fromarray(paper_digit(dark_on_light=True)), fmt))
+    assert preprocess.prepare(gray).image.max() == 255
+    assert fmt.lower() in uploads.FORMATS.lower().split(", ")
 
 
 def test_transparent_background_strokes():
