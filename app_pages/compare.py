@@ -81,14 +81,24 @@ def table_ui() -> tuple[list[dict], list[dict]]:
     # a click just then never arrives. One file per store change and filter for the whole class (newest
     # first, every owner by name), not one per student: a thousand runs are a large file to write.
     csv = server.kept_file(("csv", VERSION, tuple(sorted(r["id"] for r in matching)), language.lang(), show_all),
-                           lambda: text.to_csv(compare.table(
-                               store, compare.newest_first(matching), all_knobs=show_all,
-                               owner_name=student.namer(names, mark_viewer=False), predict=False, version=VERSION)))
+                           lambda: class_file(matching, show_all, names))
     st.download_button(t("compare.csv"), csv, "digitdash-runs.csv", "text/csv", key="download-csv",
                        help=t("compare.csv_help"))
     if family != ALL:
         lesson_ui([r for r in runs if r["grp"] == family])
     return picked, compare.table(store, picked, predict=False)     # (their new answers were kept above)
+
+
+def class_file(matching: list[dict], show_all: bool, names: dict[str, str]) -> str:
+    """The runs table of the whole class as CSV, newest first, every owner by name: headed, and its
+    statuses said, in the session's language, its figures rounded for a spreadsheet."""
+    rows = compare.rounded(compare.table(store, compare.newest_first(matching), all_knobs=show_all,
+                                         owner_name=student.namer(names, mark_viewer=False), predict=False,
+                                         version=VERSION))
+    frame = pd.DataFrame(rows, dtype=object)          # object: an empty figure stays empty, not "nan"
+    if "status" in frame:
+        frame["status"] = [t(f"status.{s}") for s in frame["status"]]
+    return text.to_csv(language.translated_columns(frame, "column").to_dict("records"))
 
 
 def ticked_rows(key: str, size: int) -> list[int]:

@@ -23,7 +23,7 @@ def compare_row(pg, server_url: str, name: str) -> dict:
 def test_a_drawing_confirmed_on_draw_is_scored_in_compare(app_with, page):  # noqa: F811
     server = app_with("reader")       # cnn-basic, 3 epochs
     pg = page
-    assert compare_row(pg, server, "reader")["drawings read"] == "0/0"
+    assert compare_row(pg, server, "reader")["our handwriting read"] == "0/0"
 
     pg.goto(server + "/draw")
     pg.wait_for_selector(".st-key-canvas canvas.upper-canvas")
@@ -47,9 +47,9 @@ def test_a_drawing_confirmed_on_draw_is_scored_in_compare(app_with, page):  # no
 
     row = compare_row(pg, server, "reader")
     right = 1 if "Kept as a 1" in kept_as else 0
-    assert row["drawings read"] == f"{right}/2", (row, kept_as)
+    assert row["our handwriting read"] == f"{right}/2", (row, kept_as)
     assert float(row["our handwriting"]) == right / 2
-    assert 0 < float(row["drawings accuracy"]) <= 1                      # made-here drawings, every run
+    assert 0 < float(row["made-here drawings"]) <= 1                      # made-here drawings, every run
 
     pg.goto(server + "/data")
     wait_for(lambda: "Drawings kept" in pg.inner_text("body"), timeout=60)

@@ -90,7 +90,7 @@ def server(tmp_path):
     store = Store(home)
     for n in range(3):
         run_id = store.create(RunConfig(), name=f"run {n}", owner="s-0000000000000000")
-        store.finish(run_id, "done", "", {"test_accuracy": 0.9})
+        store.finish(run_id, "done", "", {"test_accuracy": 0.9, "test_loss": 0.03150789067149162})
     secrets = tmp_path / "secrets.toml"
     secrets.write_text(f'teacher_password = "{PASSWORD}"\n')
     port = app_server.free_port()
@@ -285,3 +285,24 @@ def test_the_class_shares_one_compare_csv_that_names_every_owner(server, tmp_pat
         csv = answer.read().decode()
     assert "Ada" in csv and ",you," not in csv, csv[:300]
     assert csv.index("run 2") < csv.index("run 1") < csv.index("run 0"), "newest first"
+    assert ",0.0315," in csv and "0.03150789" not in csv, "figures rounded for a spreadsheet"
+
+
+def test_a_spanish_class_gets_the_compare_csv_in_spanish(server):
+    """The file a Spanish-speaking teacher downloads is headed as the table on the page is, and says
+    each run's status in Spanish (it was headed in English, its statuses the store's words)."""
+    import urllib.request
+    port, _ = server
+
+    async def go():
+        tab = Browser(port)
+        await tab.connect()
+        await tab.send("compare")
+        await tab.send("compare", [("language", "string_value", "Español")])
+        await tab.close()
+        return tab.downloads["download-csv"].url
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{talk(go())}", timeout=30) as answer:
+        header, first = answer.read().decode().splitlines()[:2]
+    assert "exactitud de prueba" in header and "pérdida de prueba" in header, header
+    assert "test accuracy" not in header and ",done," not in first, (header, first)

@@ -108,6 +108,15 @@ _tables = memo.Kept(16)     # tables kept per process (a filter or family each),
 DECIMALS = ["test accuracy", "other hands", "test loss", "our handwriting", "drawings accuracy",
             "loss drop per epoch",
             *(f"{how} {key}" for how in ("final", "best", "mean") for key in ("accuracy", "val_accuracy", "loss", "val_loss"))]
+FILE_PLACES = 4       # a file's figures keep four decimals (0.99055051803 says nothing 0.9906 does not)
+
+
+def rounded(rows: list[dict]) -> list[dict]:
+    """Rows for a file: the DECIMALS figures rounded to FILE_PLACES, everything else as it is."""
+    return [{k: round(v, FILE_PLACES) if k in DECIMALS and isinstance(v, float) else v for k, v in r.items()}
+            for r in rows]
+
+
 EXPLAINED = FIRST[1:6]     # their headers say what each figure is (catalogue: compare.<column>_help)
 LETTERS = "ABCD"      # the runs of the per-digit table, in the order the matrices show them
 DIGIT, CHANGE = "digit", "B − A"
