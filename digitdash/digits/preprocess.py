@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from digitdash.digits.strokes import even_strokes, stroke_width
+from digitdash.digits.strokes import blurred, even_strokes, stroke_width
 from digitdash.i18n import Message, Problem
 
 MAX_PIXELS = 40_000_000          # larger images are refused before decoding
@@ -287,7 +287,14 @@ def _ink(gray: np.ndarray, threshold: str, keep, flatten: bool = True) -> tuple[
         if _faint(gray):                 # only the page's light was there: nothing stands out of its grain
             raise ImageError("image.blank")
     if threshold == "adaptive":
+        # Each pixel is held against the light around it. Around a blurred stroke wider than that
+        # neighbourhood, only its edges stand out (a large blurred scan became outlines, then specks):
+        # there it spans three stroke widths. Crisp strokes keep the small one, which follows a
+        # shadow's edge closely instead of joining it to the digit.
         block = max(11, (min(gray.shape) // 10) | 1)
+        _, rough = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        if blurred(gray, rough):
+            block = max(block, int(3 * _rough_stroke_width(gray)) | 1)
         mask = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, block, -10)
     else:
         _, mask = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)

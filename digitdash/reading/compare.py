@@ -108,12 +108,13 @@ _tables = memo.Kept(16)     # tables kept per process (a filter or family each),
 DECIMALS = ["test accuracy", "other hands", "test loss", "our handwriting", "drawings accuracy",
             "loss drop per epoch",
             *(f"{how} {key}" for how in ("final", "best", "mean") for key in ("accuracy", "val_accuracy", "loss", "val_loss"))]
-FILE_PLACES = 4       # a file's figures keep four decimals (0.99055051803 says nothing 0.9906 does not)
+FILE_DIGITS = 4       # a file's figures keep four significant digits (0.99055051803 says no more than
+                      # 0.9906; a loss of 0.0000123 stays 1.23e-05, not 0)
 
 
 def rounded(rows: list[dict]) -> list[dict]:
-    """Rows for a file: the DECIMALS figures rounded to FILE_PLACES, everything else as it is."""
-    return [{k: round(v, FILE_PLACES) if k in DECIMALS and isinstance(v, float) else v for k, v in r.items()}
+    """Rows for a file: the DECIMALS figures to FILE_DIGITS significant digits, the rest as it is."""
+    return [{k: float(f"{v:.{FILE_DIGITS}g}") if k in DECIMALS and isinstance(v, float) else v for k, v in r.items()}
             for r in rows]
 
 
