@@ -272,7 +272,7 @@ def confusion_ui(selected: list[dict]) -> None:
                 continue
             key = f"cm-{run['id']}"
             figure = kept("confusion", [run], lambda: charts.confusion_heatmap(
-                cm, names, run["name"], normalized, lang=lang, clickable=clickable), split, normalized)
+                cm, names, run["name"], normalized, lang=lang, clickable=clickable), split, normalized, run["name"])
             col.plotly_chart(figure, key=key, width="stretch", selection_mode="points",
                              on_select=partial(pick_cell, run["id"], key, len(cm)) if clickable else "ignore")
     cell_ui(done, names, clickable)
@@ -281,7 +281,7 @@ def confusion_ui(selected: list[dict]) -> None:
         diff = np.array(b["results"]["confusion"][split]) - np.array(a["results"]["confusion"][split])
         title = t("compare.difference", b=b["name"], a=a["name"], split=t(f"compare.split_{split}"))
         st.plotly_chart(kept("difference", [a, b], lambda: charts.confusion_heatmap(
-            diff, names, title, diverging=True, lang=lang), split), key="cm-diff", width="stretch")
+            diff, names, title, diverging=True, lang=lang), split, title), key="cm-diff", width="stretch")
     per_digit_ui(done, names)
     for run in done:
         with st.expander(t("compare.report", name=language.plain(run["name"]))):
@@ -420,7 +420,10 @@ def gallery_ui(selected: list[dict]) -> None:
 selected, rows = table_ui()
 manage_ui(selected)
 if selected:
-    charts_ui(selected, rows)
-    confusion_ui(selected)
-    gallery_ui(selected)
+    # Below, runs a class named alike say their id too (charts, tabs, boxes): not told apart by colour only
+    said = text.told_apart({r["id"]: r["name"] for r in selected})
+    shown = [{**r, "name": said[r["id"]]} for r in selected]
+    charts_ui(shown, [{**row, "name": said[row["id"]]} for row in rows])
+    confusion_ui(shown)
+    gallery_ui(shown)
 data_effect.data_effect_ui(store, runs, "data-effect")

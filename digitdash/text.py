@@ -59,6 +59,15 @@ def same_key(name: str) -> str:
     return "".join(unicodedata.normalize("NFKC", str(name)).casefold().split())
 
 
+def told_apart(labels: dict[str, str]) -> dict[str, str]:
+    """Labels by id, those that read the same as another also saying their id ("cnn · 1202-…"), so
+    that two runs a class named alike are told apart by more than a colour."""
+    seen: dict[str, int] = {}
+    for label in labels.values():
+        seen[label] = seen.get(label, 0) + 1
+    return {i: f"{label} · {i}" if seen[label] > 1 else label for i, label in labels.items()}
+
+
 def csv_cell(value):
     """A table cell as a spreadsheet program should read it: text that would begin a formula is
     prefixed with an apostrophe, which spreadsheets show as text and do not evaluate."""

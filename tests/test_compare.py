@@ -1,4 +1,6 @@
 """The Compare page's logic over real stored runs."""
+import json
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -217,3 +219,19 @@ def test_a_clicked_cell_shows_its_digits_and_what_two_runs_read_differently(digi
     assert both == [f"Right by A, wrong by B: {len(in_b_only)}", f"Right by B, wrong by A: {len([i for i in a_cell if i < 20])}"]
     at.radio(key="cm-split").set_value("train").run()
     assert not at.exception and [c.value for c in at.caption if "Only the test digits are kept" in c.value]
+
+
+def test_runs_named_alike_are_told_apart_below_the_table(two_runs):
+    """Two students name their runs alike: the matrices' tabs and the charts' legends say each run's
+    id beside the name (they were told apart by colour only)."""
+    store, ids = two_runs
+    for run_id in ids:
+        store.rename(run_id, "my cnn")
+    at = AppTest.from_file(str(ROOT / "app_pages" / "compare.py"), default_timeout=60).run()
+    assert not at.exception
+    tabs = [tab.label.replace("\\", "") for tab in at.tabs if "my cnn" in tab.label]     # Markdown-escaped
+    assert sorted(tabs) == sorted(f"my cnn · {i}" for i in ids), tabs
+    legend = {trace["name"] for chart in at.get("plotly_chart")
+              for trace in json.loads(chart.proto.spec)["data"] if "name" in trace}
+    assert any(ids[0] in name for name in legend) and any(ids[1] in name for name in legend), legend
+    assert at.dataframe[0].value["name"].tolist() == ["my cnn", "my cnn"]     # the table has its id column

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import collections
 import re
 import zlib
 
@@ -21,7 +20,7 @@ from app_pages.parts import language, navigation
 from app_pages.parts.language import t
 from app_pages.parts.server import store
 from app_pages.parts.session_keys import INSIDE_DRAWING
-from digitdash import i18n
+from digitdash import i18n, text
 from digitdash.plan import kinds
 from digitdash.runs.store import TRAINED
 
@@ -53,10 +52,8 @@ def run_labels(by_id: dict[str, dict]) -> dict[str, str]:
     """Each run's label in the model boxes ("name (test accuracy)"), by id; labels that would read the
     same (a run named like another, or like the reference) say their id too, so each can be picked."""
     lang = language.lang()
-    labels = {i: i18n.t("draw.model_label", lang, name=r["name"], acc=r["results"].get("test_accuracy") or 0)
-              for i, r in by_id.items()}
-    seen = collections.Counter(labels.values())
-    return {i: f"{label} · {i}" if seen[label] > 1 else label for i, label in labels.items()}
+    return text.told_apart({i: i18n.t("draw.model_label", lang, name=r["name"], acc=r["results"].get("test_accuracy") or 0)
+                            for i, r in by_id.items()})
 
 
 def restore_models(key: str, by_id: dict[str, dict]) -> None:
