@@ -218,3 +218,19 @@ def test_deleting_a_run_never_arms_the_next_delete(digitdash_home):
     at.run()
     assert any(c.key == f"confirm-delete-{ids[2]}" and not c.value for c in at.checkbox)
     assert not any(b.key == "delete" for b in at.button)
+
+
+def test_a_name_typed_while_the_first_page_drew_is_kept(digitdash_home):
+    """A student types a name and presses Enter while the first page is still drawn: the box holds
+    it, but its change callback is not heard (the box had none yet). The next run keeps the name in
+    the store; it was lost, and empty after a reload. A name heard once is not saved again."""
+    store = Store(digitdash_home)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["owner"] = "s-cccccccccccccccc"
+    at.session_state["student-name"] = "Ana "           # in the box, no callback ran
+    at.run()
+    assert not at.exception and store.student_names() == {"s-cccccccccccccccc": "Ana"}
+    assert at.text_input(key="student-name").value == "Ana"
+    store.set_student_name("s-cccccccccccccccc", "Ana María")      # renamed elsewhere (another tab)
+    at.run()
+    assert store.student_names() == {"s-cccccccccccccccc": "Ana María"}

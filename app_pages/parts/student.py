@@ -15,6 +15,7 @@ OWNER = "owner"                    # this browser's student id
 NEW_TOKEN = "new-token"            # a new student's signed token, written to the browser's cookie once
 NAME_BOX = "student-name"          # the name the student goes by (a widget key)
 NAME_REFUSED = "name-problem"      # why the typed name was refused (a Message), said once
+NAME_HEARD = "name-heard"          # what the name box held when this session last saved or read the name
 
 
 def owner() -> str:
@@ -36,7 +37,9 @@ def identity_ui() -> None:
     if token:
         st.html(identity.cookie_script(token), unsafe_allow_javascript=True)
     if NAME_BOX not in st.session_state:
-        st.session_state[NAME_BOX] = store().student_names().get(me, "")
+        st.session_state[NAME_BOX] = st.session_state[NAME_HEARD] = store().student_names().get(me, "")
+    elif st.session_state[NAME_BOX] != st.session_state.get(NAME_HEARD):
+        _save_name()             # typed while the first page was drawn: the box had no callback yet
     st.text_input(t("common.your_name"), key=NAME_BOX, max_chars=40, on_change=_save_name,
                   placeholder=t("common.your_name_placeholder"), help=t("common.your_name_help"))
     if NAME_REFUSED in st.session_state:
@@ -48,6 +51,7 @@ def _save_name() -> None:
         st.session_state[NAME_BOX] = store().set_student_name(owner(), st.session_state[NAME_BOX])
     except Problem as exc:       # a name taken, invisible characters, a full disk
         st.session_state[NAME_REFUSED] = exc.message
+    st.session_state[NAME_HEARD] = st.session_state[NAME_BOX]         # heard: a refusal is said once
 
 
 def owner_name(run_owner: str | None, names: dict[str, str] | None = None) -> str:
