@@ -69,8 +69,8 @@ def input_ui(returned: bool) -> tuple[str, list[tuple[str, bytes | np.ndarray, b
     with tabs["draw"]:
         drawing = canvas_ui(returned)
     with tabs["upload"]:
-        files = st.file_uploader(t("draw.upload", formats=uploads.FORMATS), accept_multiple_files=True,
-                                 help=t("draw.upload_help"), type=list(uploads.EXTENSIONS), key="upload")
+        files = st.file_uploader(t("draw.upload", formats=preprocess.FORMATS), accept_multiple_files=True,
+                                 help=t("draw.upload_help"), type=list(preprocess.EXTENSIONS), key="upload")
     with tabs["samples"]:
         samples_ui()
     source = next((name for name, tab in tabs.items() if tab.open), "draw")

@@ -18,6 +18,10 @@ MAX_SIDE = 1024                  # larger images are shrunk to this before any o
 MIN_SIDE = 8
 MAX_BYTES = 80_000_000           # decoded pixels as Pillow holds them (40 megapixels of 16-bit gray, 20 of
                                  # colour or 32-bit): more are refused before decoding
+# The pictures read: their file endings (what the Draw page's upload box offers) and their names
+# (what the box and the messages say). Pillow decodes each; an animated or multi-page one is refused.
+EXTENSIONS = ("png", "jpg", "jpeg", "bmp", "webp", "gif", "tif", "tiff")
+FORMATS = "PNG, JPEG, BMP, WebP, GIF, TIFF"
 MAX_DIGITS = 12                  # digits read from one picture: "0123456789" or a date fits, a page of them does not
 BAND_PIXELS = 250_000           # a large picture is converted this many pixels at a time (bounded memory)
 
@@ -52,7 +56,7 @@ def decode(data: bytes) -> np.ndarray:
         if min(img.size) < MIN_SIDE:
             raise ImageError("image.too_small", size=size, side=MIN_SIDE)
         if getattr(img, "n_frames", 1) > 1:
-            raise ImageError("image.animated")
+            raise ImageError("image.animated", formats=FORMATS)
         if max(img.size) > MAX_SIDE:
             img.draft(None, (2 * MAX_SIDE, 2 * MAX_SIDE))    # a JPEG decodes at 1/2, 1/4 or 1/8 scale
         heavy = decoded_bytes(img)
@@ -74,9 +78,9 @@ def decode(data: bytes) -> np.ndarray:
     except ImageError:
         raise
     except Image.DecompressionBombError as exc:
-        raise ImageError("image.bomb", reason=str(exc)) from None
+        raise ImageError("image.bomb", reason=str(exc), formats=FORMATS) from None
     except UnidentifiedImageError:
-        raise ImageError("image.unreadable") from None
+        raise ImageError("image.unreadable", formats=FORMATS) from None
     except MemoryError:
         raise ImageError("image.too_big", size=size, limit=MAX_PIXELS // 1_000_000) from None
     except Exception as exc:        # noqa: BLE001 - a damaged file can fail anywhere in a decoder

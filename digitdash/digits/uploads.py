@@ -24,10 +24,6 @@ import numpy as np
 from digitdash.digits import preprocess
 from digitdash.i18n import Message
 
-# The files the Draw page takes: their endings (what the browser offers) and their names (what the
-# page says). Pillow reads each of them; an animated GIF or TIFF is refused with its own message.
-EXTENSIONS = ("png", "jpg", "jpeg", "bmp", "webp", "gif", "tif", "tiff")
-FORMATS = "PNG, JPEG, BMP, WebP, GIF, TIFF"
 MAX_ENTRIES = 128                # pictures and digit lists kept
 MAX_BYTES = 64_000_000           # bytes of arrays kept in all entries together
 
