@@ -107,3 +107,15 @@ def test_dragging_on_the_digit_map_selects_a_box():
     fig = charts.digit_map(xy, y, pred, ["0", "1"], np.array([[1.5, 1.5]]))
     assert fig.layout.dragmode == "select"
     assert all(list(tr.customdata) for tr in fig.data if tr.customdata is not None)   # a box's points name their digits
+
+
+def test_a_run_of_one_epoch_is_a_point_in_the_overlay():
+    """A line through one point draws nothing: a one-epoch run's curves were empty beside its
+    legend. It is a point (train hollow, validation filled); longer runs stay lines."""
+    one = [{"epoch": 1, "accuracy": 0.9, "val_accuracy": 0.88, "loss": 0.3, "val_loss": 0.35}]
+    two = one + [{"epoch": 2, "accuracy": 0.95, "val_accuracy": 0.9, "loss": 0.2, "val_loss": 0.3}]
+    fig = charts.overlay_curves([("short", one, "a"), ("long", two, "b")])
+    short = [tr for tr in fig.data if "short" in tr.name or tr.legendgroup == "0"]
+    assert short and all("markers" in tr.mode for tr in short)
+    assert {tr.marker.symbol for tr in short} == {"circle", "circle-open"}
+    assert all(tr.mode == "lines" for tr in fig.data if tr.legendgroup == "1")

@@ -134,7 +134,9 @@ def overlay_curves(series: list[tuple], lang: str = "en") -> go.Figure:
             for prefix, dash in (("", "dash"), ("val_", "solid")):
                 ys = [e.get(prefix + key) for e in epochs]
                 if any(y is not None for y in ys):
-                    fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=color, dash=dash),
+                    fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines" if len(xs) > 1 else "markers",  # one epoch: a point
+                                             line=dict(color=color, dash=dash),
+                                             marker=dict(color=color, symbol="circle" if prefix else "circle-open"),
                                              name=t("chart.run_val" if prefix else "chart.run_train", lang, name=label(name)), legendgroup=str(i),
                                              showlegend=col == 1), row=1, col=col)
     whole_epochs(fig, every, lang)
