@@ -306,11 +306,29 @@ def _ink(gray: np.ndarray, threshold: str, keep, flatten: bool = True) -> tuple[
     return gray, mask
 
 
+CLEAR_INK = 60       # grey levels: ink this far from the paper is ink, not light falling off a page
+
+
 def _faint(flat: np.ndarray) -> bool:
-    """A flattened photo with nothing that stands out of the paper's noise."""
-    level = float(np.median(flat))
-    noise = float(np.median(np.abs(flat - level))) * 1.5 + 1
-    return float(flat.max()) - level < max(20.0, 8 * noise)
+    """A flattened photo with nothing that stands out of the paper's noise. The paper is most of a
+    picture; where the middle of the picture's light stands out of the paper along its border, and
+    clear ink is there, most of it is ink instead (a blurred digit filling a tight crop, which was
+    said to be empty). A page's light falling off from its middle is not clear ink."""
+    if not _flat_paper(flat.ravel()):
+        return False
+    border = np.concatenate([flat[0], flat[-1], flat[1:-1, 0], flat[1:-1, -1]]).astype(np.float32)
+    if float(flat.max()) - float(np.median(border)) < CLEAR_INK:
+        return True
+    return _flat_paper(border, float(np.median(flat)), least=10.0)
+
+
+def _flat_paper(light: np.ndarray, top: float | None = None, least: float = 20.0) -> bool:
+    """Whether nothing stands out of this light (`top`: the light to hold against it, else its own
+    highest) by more than eight times its noise (the median distance from its middle, scaled) and
+    `least` grey levels."""
+    level = float(np.median(light))
+    noise = float(np.median(np.abs(light - level))) * 1.5 + 1
+    return (float(light.max()) if top is None else top) - level < max(least, 8 * noise)
 
 
 def dark_ink(gray: np.ndarray) -> bool:
