@@ -88,6 +88,7 @@ def test_in_spanish_every_table_header_is_spanish(digitdash_home):
     fields = set(RunConfig().to_dict())
     assert "tamaño de lote" in headers and "épocas" in headers
     assert [h for h in headers if h in fields] == []
+    assert set(at.dataframe[0].value["dueño"]) == {"profesor"}        # command-line runs: the teacher's, in Spanish
 
 
 def test_the_gallery_says_how_many_it_shows_and_shows_more_on_request(digitdash_home):

@@ -9,6 +9,7 @@ from app_pages.parts.language import say, t
 from app_pages.parts.server import store
 from digitdash.classroom import identity
 from digitdash.i18n import Problem
+from digitdash.runs.store import TEACHER
 
 # Session-state keys used here only (pages ask owner(), owner_name() and namer(), never the keys)
 OWNER = "owner"                    # this browser's student id
@@ -64,12 +65,12 @@ def namer(names: dict[str, str] | None = None, mark_viewer: bool = True) -> Call
     `mark_viewer`, the viewer's runs carry their name like everyone's (a file that leaves the page)."""
     me = owner() if mark_viewer else None
     names = store().student_names() if names is None else names
-    you, unnamed = t("common.you"), t("common.unnamed_student")
+    you, unnamed, teacher = t("common.you"), t("common.unnamed_student"), t("common.teacher_owner")
 
     def name(run_owner: str | None) -> str:
         if me is not None and run_owner == me:
             return you
         if run_owner and run_owner.startswith("s-"):
             return names.get(run_owner) or unnamed
-        return run_owner or "teacher"
+        return teacher if run_owner in (None, "", TEACHER) else run_owner      # a command-line run's owner
     return name
