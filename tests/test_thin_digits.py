@@ -208,24 +208,9 @@ def test_a_picture_one_pixel_high_has_a_background():
 
 
 
-@pytest.mark.parametrize("index", [0, 2, 8, 9, 27, 124])     # a 0, 2, 8, 9, 7 and 4
-def test_a_blurred_digit_filling_a_tight_crop_is_read_not_said_empty(index):
-    """A scan enlarged to fill its whole picture: most of the picture is ink, so the middle of its
-    light is ink, not paper, and the digit was said to be empty ("No digit found"). The paper along
-    the border is what the ink is held against."""
-    from sklearn.datasets import load_digits
-    digits = load_digits()
-    scan = (255 - digits.images[index] / 16 * 235).astype(np.float32)
-    photo = cv2.resize(scan, (150, 150), interpolation=cv2.INTER_CUBIC).clip(0, 255).astype(np.uint8)
-    for threshold in ("otsu", "adaptive"):
-        found = preprocess.prepare_all(photo, keep_steps=False, threshold=threshold)
-        assert len(found) == 1 and found[0].image.max() == 255
-
-
 @pytest.mark.parametrize("shape", [(150, 150), (480, 640)])
 def test_a_page_brighter_in_its_middle_is_still_empty(shape):
-    """The guard beside it: blank paper whose light falls off towards the corners, with grain, is
-    still said to be empty (its middle stands out of its border, but no clear ink is there)."""
+    """Blank paper whose light falls off towards the corners, with grain, is said to be empty."""
     h, w = shape
     yy, xx = np.mgrid[0:h, 0:w]
     r = np.hypot((yy - h / 2) / h, (xx - w / 2) / w)
