@@ -27,3 +27,13 @@ def test_the_median_time_to_the_target_counts_a_seed_that_never_reached_it_as_lo
     assert bench.median_reached([8.0, None, 6.0]) == 8.0
     assert bench.median_reached([None, 7.0, None]) is None          # most never reached it: no time to report
     assert bench.median_reached([7.5]) == 7.5 and bench.median_reached([2.0, 4.0]) == 3.0
+
+
+def test_the_ratio_to_the_baseline_falls_back_on_its_whole_training_when_it_never_reached_99():
+    """Most seeds of the baseline ending at 0.9897-0.9905 left no ratio at all: its whole training is a
+    bound of its time to 99%, and the figure says which it was held against."""
+    reached = {"time_to_99_s": 7.0, "time_to_99_baseline_s": 7.5, "baseline_all_epochs_s": 7.6}
+    assert bench.time_to_99_ratio(reached) == {"time_to_99_ratio": 0.933, "time_to_99_ratio_of": "time_to_99_baseline_s"}
+    never = {**reached, "time_to_99_baseline_s": None}
+    assert bench.time_to_99_ratio(never) == {"time_to_99_ratio": 0.921, "time_to_99_ratio_of": "baseline_all_epochs_s"}
+    assert bench.time_to_99_ratio({**reached, "time_to_99_s": None}) == {}

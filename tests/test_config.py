@@ -94,7 +94,8 @@ def test_presets_rebuild_the_notebooks_networks():
     with pytest.raises(ConfigError, match="preset='mlp-9'"):
         preset("mlp-9")
     fast = preset("cnn-fast")
-    assert fast.lr_schedule == "one-cycle" and (fast.beta_1, fast.beta_2) == (0.7, 0.9) and not fast.augment
+    assert fast.lr_schedule == "one-cycle" and (fast.beta_1, fast.beta_2) == (0.7, 0.9)
+    assert fast.augment and (fast.rotation, fast.shift, fast.zoom) == (0.0, 0.05, 0.0)    # moves only
 
 
 @pytest.mark.slow
@@ -152,7 +153,7 @@ def test_every_preset_has_its_own_summary_and_mlp_summaries_stay_short():
     assert summaries["mlp-512"] == "mlp 512" and summaries["cnn-basic"] == "cnn c32-c64 d128"
     assert summaries["cnn-dropout"] == "cnn c32-c64 d128 drop0.5"
     assert all(len(s) <= 20 for name, s in summaries.items() if name.startswith("mlp")), summaries
-    assert all(len(s) <= 45 for s in summaries.values()), summaries
+    assert all(len(s) <= 50 for s in summaries.values()), summaries     # cnn-fast's 47 the longest
     words = lambda **knobs: RunConfig(**knobs).summary().split()[2:]   # noqa: E731  (after "mlp 512")
     assert words(batch_norm=True, augment=True, l2=0.001) == ["bn", "l2=0.001", "aug"]
     assert words(optimizer="sgd", activation="sigmoid") == ["sigmoid", "sgd"]

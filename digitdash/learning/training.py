@@ -12,7 +12,7 @@ import time
 from digitdash.digits.arrays import split_validation
 from digitdash.digits.datasets import Dataset
 from digitdash.i18n import Message
-from digitdash.learning import fast_path, recipe
+from digitdash.learning import fast_path, inputs, recipe
 from digitdash.learning.controls import PAUSE_MAX_SECONDS, TIMER
 from digitdash.learning.results import Listener, Outcome, diverged, diverged_outcome, evaluate, stopped_message, threshold_message
 from digitdash.learning.tensorflow_start import quiet_tensorflow
@@ -213,8 +213,8 @@ def train(config: RunConfig, data: Dataset, listener: Listener | None = None) ->
     if fast:
         fast_path.fit(model, config, (x_tr, y_tr), (x_val, y_val), callbacks, per_call=per_call)
     else:
-        model.fit(x_tr, y_tr, batch_size=config.batch_size, epochs=config.epochs,
-                  validation_data=(x_val, y_val) if len(x_val) else None, callbacks=callbacks, verbose=0)
+        model.fit(**inputs.training(x_tr, y_tr, config.batch_size, config.seed), epochs=config.epochs,
+                  validation_data=inputs.validation(x_val, y_val, config.batch_size), callbacks=callbacks, verbose=0)
     fit_seconds = time.perf_counter() - start - state["paused_seconds"]
 
     if state["diverged"]:
