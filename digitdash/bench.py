@@ -3,9 +3,10 @@
 overhead_ratio: seconds of model.fit through the engine (its inputs, live recording to the store,
 stop checks, callbacks) divided by a bare model.fit of the same network on the same NumPy arrays,
 summed over the mlp-512 and cnn-basic presets; each side is the best of `repeats` alternating runs.
-recording_ratio: the same against a bare model.fit fed as the engine feeds it (learning/inputs.py:
-under TensorFlow a tf.data pipeline with autotuning off, which on two cores makes the engine's fit
-faster than a bare fit on arrays), so what is left is the cost of recording and controls.
+recording_ratio: the same against a bare model.fit of the engine's compiled network (several steps
+per call) fed as the engine feeds it (learning/inputs.py: under TensorFlow a tf.data pipeline with
+autotuning off, which on two cores makes the engine's fit faster than a bare fit on arrays), so
+what is left is the cost of recording and controls.
 predict_ms_p50: median milliseconds to preprocess one canvas drawing and predict it.
 upload_s_max: the slowest of a few hostile uploads (6000x6000 pictures, 16-bit and float TIFFs with
 NaN and inf) to decode and preprocess, in seconds of wall time; upload_cpu_s_max the same in CPU
@@ -19,7 +20,9 @@ time_to_99_baseline_s: the same for a lean bare-Keras script (lean_baseline) tra
 on the same images over the same seeds (time_to_99_baseline_cold_s the first); cnn-fast trains on 90%
 of them (its validation split), the baseline on all; time_to_99_ratio: cnn-fast's over the
 baseline's (at most 1 is the goal; where the baseline did not reach 99% in most seeds, over its whole
-training's seconds, a bound: time_to_99_ratio_of says which). One seed is a lottery at 99%: the baseline's third epoch ends at
+training's seconds, a bound: time_to_99_ratio_of says which). time_to_99_baseline_fed_s: the same
+script with its images fed as the engine feeds a run (learning/inputs.py), the recipe at the input
+speed cnn-fast has (its epochs in baseline_fed). One seed is a lottery at 99%: the baseline's third epoch ends at
 0.9897-0.9905 depending on it (baseline_all_epochs_s: the median seconds of its whole training).
 jax_fast_s_per_epoch, jax_fit_s_per_epoch: cnn-basic's seconds per epoch under Keras on JAX (where JAX is
 installed), through the engine's compiled fast path and through a bare fit, in a child process.
@@ -49,15 +52,18 @@ BENCH_PRESETS = ("mlp-512", "cnn-basic")
 
 def _bare_fit(config, data, fed: bool = False) -> float:
     """model.fit of the network as Keras users write it: one step per call from Python, on the NumPy
-    arrays, or where `fed` on the engine's inputs (learning/inputs.py)."""
+    arrays; or where `fed`, the engine's compiled network (its steps per call) on the engine's inputs
+    (learning/inputs.py), with nothing recorded."""
     from digitdash.digits.arrays import split_validation
     from digitdash.learning import inputs, models
-    (x, y), (xv, yv) = split_validation(data.x_train, data.y_train, config.validation_split)
-    model = models.build(config, data.image_shape, data.num_classes, steps_per_epoch=-(-len(x) // config.batch_size))
+    from digitdash.learning.training import compiled, setup_device
     if fed:
+        model, (x, y), (xv, yv), _, _ = compiled(config, data, setup_device(config).startswith("GPU"))
         arguments = {**inputs.training(x, y, config.batch_size, config.seed),
                      "validation_data": inputs.validation(xv, yv, config.batch_size)}
     else:
+        (x, y), (xv, yv) = split_validation(data.x_train, data.y_train, config.validation_split)
+        model = models.build(config, data.image_shape, data.num_classes, steps_per_epoch=-(-len(x) // config.batch_size))
         arguments = {"x": x, "y": y, "batch_size": config.batch_size, "validation_data": (xv, yv)}
     start = time.perf_counter()
     model.fit(**arguments, epochs=config.epochs, verbose=0)
@@ -132,13 +138,14 @@ def _fit_until(data, config, target: float):
     return seen["reached"], seen["epochs"], per_call
 
 
-def lean_baseline(data, seed: int = 0, epochs: int = 3, target: float = 0.99) -> dict:
+def lean_baseline(data, seed: int = 0, epochs: int = 3, target: float = 0.99, fed: bool = False) -> dict:
     """The lean bare-Keras recipe a student could write after tuomaso/train_mnist_fast, trained beside
     cnn-fast as the baseline its time to 99% is held against: Conv 24 5x5 - pool - ReLU, Conv 32 3x3 -
     pool - ReLU, Dense 256, Dense 10 on standardised pixels; Adam at 0.01 with betas 0.7/0.9 on a
     one-cycle schedule (the engine's: a quarter warming up from a tenth, then a cosine down to a
     hundredth), batch 256, no augmentation, every training image, one step per call. Each epoch's
-    test accuracy is measured outside the timed training, as for cnn-fast."""
+    test accuracy is measured outside the timed training, as for cnn-fast. `fed`: its images fed as
+    the engine feeds a run (learning/inputs.py) instead of as NumPy arrays."""
     import keras
     keras.utils.set_random_seed(seed)
     x, x_test = data.x_train.astype("float32"), data.x_test.astype("float32")
@@ -155,10 +162,12 @@ def lean_baseline(data, seed: int = 0, epochs: int = 3, target: float = 0.99) ->
         layers.Dense(256, activation="relu"), layers.Dense(data.num_classes, activation="softmax")])
     model.compile(optimizer=keras.optimizers.Adam(rate, beta_1=0.7, beta_2=0.9),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    from digitdash.learning import inputs
+    feed = inputs.training(x, data.y_train, 256, seed) if fed else {"x": x, "y": data.y_train, "batch_size": 256}
     seconds, reached, seen = 0.0, None, []
     for epoch in range(epochs):
         start = time.perf_counter()
-        model.fit(x, data.y_train, batch_size=256, epochs=1, verbose=0)
+        model.fit(**feed, epochs=1, verbose=0)
         seconds += time.perf_counter() - start
         acc = float((model.predict(x_test, batch_size=1024, verbose=0).argmax(1) == data.y_test).mean())
         seen.append({"epoch": epoch + 1, "train_s": round(seconds, 3), "test_accuracy": round(acc, 4)})
@@ -174,7 +183,12 @@ def baseline_figures(data, seeds: tuple[int, ...] = SEEDS) -> dict:
     cold = lean_baseline(data, seed=seeds[0])
     warm = [lean_baseline(data, seed=seed) for seed in seeds]
     reached = [w["time_to_99_baseline_s"] for w in warm]
+    fed = [lean_baseline(data, seed=seed, fed=True) for seed in seeds]
+    fed_reached = [f["time_to_99_baseline_s"] for f in fed]
     return {"time_to_99_baseline_s": median_reached(reached),
+            "time_to_99_baseline_fed_s": median_reached(fed_reached),
+            "time_to_99_baseline_fed_reached": f"{sum(s is not None for s in fed_reached)}/{len(seeds)}",
+            "baseline_fed": {seed: f["baseline"]["epochs"] for seed, f in zip(seeds, fed)},
             "time_to_99_baseline_reached": f"{sum(s is not None for s in reached)}/{len(seeds)}",
             "baseline_all_epochs_s": round(float(np.median([w["baseline"]["epochs"][-1]["train_s"] for w in warm])), 3),
             "time_to_99_baseline_cold_s": cold["time_to_99_baseline_s"],

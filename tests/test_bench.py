@@ -6,10 +6,11 @@ from digitdash import bench
 pytestmark = pytest.mark.slow      # trains a real network on mnist-5k
 
 
-def test_the_lean_baseline_trains_and_times_each_epoch_apart_from_its_test(mnist5k):
+@pytest.mark.parametrize("fed", [False, True], ids=["numpy-arrays", "fed-as-the-engine"])
+def test_the_lean_baseline_trains_and_times_each_epoch_apart_from_its_test(mnist5k, fed):
     """One epoch of the lean recipe on mnist-5k: its training seconds and test accuracy per epoch, and
     the seconds at which it first reached the target (here a low one, so that one epoch reaches it)."""
-    figures = bench.lean_baseline(mnist5k, epochs=2, target=0.5)
+    figures = bench.lean_baseline(mnist5k, epochs=2, target=0.5, fed=fed)
     epochs = figures["baseline"]["epochs"]
     assert [e["epoch"] for e in epochs] == [1, 2]
     assert 0 < epochs[0]["train_s"] < epochs[1]["train_s"]
