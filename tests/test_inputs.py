@@ -1,11 +1,16 @@
 """What a Keras run under TensorFlow is fed: its images through a tf.data pipeline with autotuning off
 (on two cores autotuning's threads took a core from the training step in most epochs), each image once
 an epoch, in a new order every epoch, in the run's batches."""
+import os
+
 import numpy as np
 import pytest
 
 from digitdash.learning import inputs
 from digitdash.plan.config import RunConfig
+
+pytestmark = pytest.mark.skipif(os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow",
+                                reason="the pipeline is TensorFlow's; other backends get the arrays")
 
 
 def _epoch(dataset) -> tuple[list[int], np.ndarray, np.ndarray]:
