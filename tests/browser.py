@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -159,6 +160,22 @@ def page():
         pg.set_default_timeout(60_000)
         yield pg
         browser.close()
+
+
+def again_until(act, seen, timeout: float = 90, tries: int = 3):
+    """Do `act`, then poll `seen` until it is truthy; where a rerun of the page swallowed the act (a
+    file set on an uploader Streamlit then drew anew, a hover on an icon it replaced while the server
+    was slow), do it again, up to `tries` times within `timeout`. What `seen` returned, or fail."""
+    deadline = time.monotonic() + timeout
+    for attempt in range(tries):
+        act()
+        end = time.monotonic() + (deadline - time.monotonic()) / (tries - attempt)
+        while time.monotonic() < end:
+            value = seen()
+            if value:
+                return value
+            time.sleep(0.2)
+    raise AssertionError(f"not seen in {timeout} s after {tries} tries")
 
 
 def status(pg) -> str:

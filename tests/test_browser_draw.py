@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from browser import app_with, page, trained_stores  # noqa: F401  (fixtures)
+from browser import again_until, app_with, page, trained_stores  # noqa: F401  (fixtures)
 from conftest import wait_for
 
 pytestmark = pytest.mark.browser
@@ -72,8 +72,8 @@ def test_bad_uploads_get_a_clear_message(app_with, page, tmp_path):  # noqa: F81
     pg.goto(server + "/draw")
     pg.get_by_role("tab", name="Upload photos").click()
     pg.wait_for_selector(".st-key-upload")
-    pg.locator(".st-key-upload input[type=file]").set_input_files(str(junk))
-    wait_for(lambda: "notes.png: This file is not an image DigitDash can read" in pg.inner_text("body"), timeout=60)
+    again_until(lambda: pg.locator(".st-key-upload input[type=file]").set_input_files(str(junk)),
+                lambda: "notes.png: This file is not an image DigitDash can read" in pg.inner_text("body"))
     assert "Traceback" not in pg.inner_text("body")
 
 

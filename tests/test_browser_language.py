@@ -3,7 +3,7 @@ import pytest
 
 from digitdash.i18n import catalogue
 
-from browser import CHROMIUM, CHROMIUM_ARGS, app_server, server  # noqa: F401
+from browser import CHROMIUM, CHROMIUM_ARGS, again_until, app_server, server  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -35,8 +35,9 @@ def test_spanish_browser_gets_spanish_and_the_choice_sticks(server, spanish_page
     nav = pg.locator('[data-testid="stSidebarNav"]').inner_text()
     assert ES["nav.train"] in nav and ES["nav.compare"] in nav
     # hover help is translated too
-    pg.locator(".st-key-dataset-choice [data-testid='stTooltipIcon']").hover()
-    pg.get_by_text(ES["common.dataset_help"][:40]).wait_for()
+    icon = pg.locator(".st-key-dataset-choice [data-testid='stTooltipIcon']")
+    again_until(lambda: (pg.mouse.move(0, 0), icon.hover()),
+                lambda: pg.get_by_text(ES["common.dataset_help"][:40]).first.is_visible())
 
     pg.locator(".st-key-language").click()
     pg.get_by_role("option", name="English", exact=True).click()

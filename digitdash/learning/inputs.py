@@ -4,9 +4,10 @@ Under TensorFlow, `fit` on NumPy arrays builds a tf.data pipeline with autotunin
 two cores, autotuning's threads took a core from the training step in most epochs: a small CNN's
 epochs of mnist-partial took either 1.4 s or 2.5 s, the same network on the same images (with one
 thread, a steady 2.05 s). Here the same pipeline (every epoch shuffled anew from the run's seed,
-batches of the run's size) is built with autotuning off: 1.38-1.47 s every epoch. For today's cnn-fast
-`python -m digitdash.learning.inputs DATASET` printed 1.81-2.57 s on arrays, 1.82-1.90 s here (first
-epochs, which compile, aside). Other backends get the arrays as they are.
+batches of the run's size) is built with autotuning off: 1.38-1.47 s every epoch. For cnn-fast with
+24 and 32 filters in batches of 128 (2026-12-03), `python -m digitdash.learning.inputs DATASET` printed
+1.81-2.57 s on arrays, 1.82-1.90 s here (first epochs, which compile, aside). Other backends get the
+arrays as they are.
 """
 from __future__ import annotations
 
