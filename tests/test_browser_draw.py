@@ -94,9 +94,11 @@ def test_look_inside_the_network_for_a_drawn_digit(app_with, page):  # noqa: F81
     assert "your drawing" in pg.locator(".st-key-inside-source").inner_text()
     pg.get_by_role("tab", name="This digit").click()
     pg.wait_for_selector(".st-key-saliency .js-plotly-plot")
-    # three panels: the drawing, the answer's saliency, the runner-up's
+    # three panels: the drawing, the answer's saliency, the runner-up's; then the activations of the
+    # hidden layer and the output (Plotly draws each figure on its own: under load, seconds apart)
+    wait_for(lambda: pg.locator(".st-key-saliency .heatmaplayer").count() == 3, timeout=60)
+    wait_for(lambda: pg.locator(".st-key-activations .js-plotly-plot").count() == 2, timeout=60)
     assert pg.locator(".st-key-saliency .heatmaplayer").count() == 3
-    assert pg.locator(".st-key-activations .js-plotly-plot").count() == 2   # hidden layer + output
     pg.get_by_role("tab", name="Map of the test set").click()
     pg.wait_for_selector(".st-key-map .js-plotly-plot", timeout=120_000)
     legend = pg.locator(".st-key-map").inner_text()
