@@ -24,8 +24,9 @@ baseline's (at most 1 is the goal; where the baseline did not reach 99% in most 
 training's seconds, a bound: time_to_99_ratio_of says which). time_to_99_baseline_fed_s: the same
 script with its images fed as the engine feeds a run (learning/inputs.py), the recipe at the input
 speed cnn-fast has (its epochs in baseline_fed); time_to_99_fed_ratio: cnn-fast's over that one
-(the network's and schedule's own speed, where the first ratio also counts the engine's inputs). One seed is a lottery at 99%: the baseline's third epoch ends at
-0.9897-0.9905 depending on it (baseline_all_epochs_s: the median seconds of its whole training).
+(the network's and schedule's own speed, where the first ratio also counts the engine's inputs).
+One seed is a lottery at 99%: the baseline's third epoch ends at 0.9897-0.9905 depending on it
+(baseline_all_epochs_s: the median seconds of its whole training).
 jax_fast_s_per_epoch, jax_fit_s_per_epoch: cnn-basic's seconds per epoch under Keras on JAX (where JAX is
 installed), through the engine's compiled fast path and through a bare fit, in a child process.
 class_seconds: 30 cnn-basic runs from 30 owners at once, until the last is done, with the default

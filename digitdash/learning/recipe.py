@@ -68,8 +68,10 @@ def _layers(config: RunConfig, spec: LayerSpec, seeds) -> list[Part]:
             # A factor of 0 adds no layer: each layer moves every image through a transform, even by nothing
             # (about 2 ms a batch of 256 on a CPU core), and its seed is still taken, so the others keep theirs.
             moved = {"fill_mode": "constant"}
-            parts = [(config.rotation, Part("layers", "RandomRotation", (config.rotation / 360.0,), {**moved, "seed": next(seeds)})),
-                     (config.shift, Part("layers", "RandomTranslation", (config.shift, config.shift), {**moved, "seed": next(seeds)})),
+            parts = [(config.rotation, Part("layers", "RandomRotation", (config.rotation / 360.0,),
+                                            {**moved, "seed": next(seeds)})),
+                     (config.shift, Part("layers", "RandomTranslation", (config.shift, config.shift),
+                                         {**moved, "seed": next(seeds)})),
                      (config.zoom, Part("layers", "RandomZoom", (config.zoom,), {**moved, "seed": next(seeds)}))]
             return [part for factor, part in parts if factor]
         case "rescale":
