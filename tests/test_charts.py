@@ -90,6 +90,8 @@ def test_a_run_keeps_its_colour_in_every_view():
         assert colours(charts.convergence_lines(view)) == shown
     bars = charts.grouped_bars([{"name": n, "id": i, "test_accuracy": 0.9} for n, _, i in runs[2:4]], ["test_accuracy"], "t")
     assert [b.marker.color for b in bars.data] == [every["run2"], every["run3"]]
+    legend = bars.layout.legend          # below the bars, not beside a narrow chart and over its tallest bars
+    assert legend.orientation == "h" and legend.yanchor == "top" and legend.y < 0
     assert colours(charts.overlay_curves([("run1", EPOCHS)]))        # the old (name, epochs) shape still draws
 
 

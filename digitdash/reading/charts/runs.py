@@ -144,13 +144,16 @@ def overlay_curves(series: list[tuple], lang: str = "en") -> go.Figure:
 
 
 def grouped_bars(rows: list[dict], columns: list[str], title: str, labels: list[str] | None = None) -> go.Figure:
-    """One group per metric (shown as `labels`), one bar per run, in the run's colour (from its "id")."""
+    """One group per metric (shown as `labels`), one bar per run, in the run's colour (from its "id");
+    the runs' names below the bars (Compare sets three of these side by side: a legend beside such a
+    narrow chart was drawn over its tallest bars)."""
     fig = go.Figure()
     colors = run_colors([row.get("id") or row["name"] for row in rows])
     for row, color in zip(rows, colors):
         fig.add_trace(go.Bar(name=label(row["name"]), x=labels or columns, y=[row.get(c) for c in columns],
                              marker_color=color))
-    return layout(fig, 320, barmode="group", title=title)
+    return layout(fig, 360, barmode="group", title=title,
+                  legend=dict(orientation="h", yanchor="top", y=-0.3, xanchor="left", x=0))
 
 
 def convergence_lines(series: list[tuple], lang: str = "en") -> go.Figure:
