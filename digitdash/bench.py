@@ -70,7 +70,7 @@ def _bare_fit(config, data, fed: bool = False) -> float:
         arguments = {**inputs.training(x, y, config.batch_size, config.seed),
                      "validation_data": inputs.validation(xv, yv, config.batch_size)}
     else:
-        arguments = {"x": x, "y": y, "batch_size": config.batch_size, "validation_data": (xv, yv)}
+        arguments = {**inputs.arrays(x, y, config.batch_size), "validation_data": (xv, yv)}
     model.fit(**arguments, epochs=config.epochs, verbose=0)
     return time.perf_counter() - start
 
@@ -172,7 +172,7 @@ def lean_baseline(data, seed: int = 0, epochs: int = 3, target: float = 0.99, fe
     for epoch in range(epochs):
         start = time.perf_counter()
         if feed is None:                # the inputs made inside the first epoch's time, as train() makes them
-            feed = inputs.training(x, data.y_train, 256, seed) if fed else {"x": x, "y": data.y_train, "batch_size": 256}
+            feed = inputs.training(x, data.y_train, 256, seed) if fed else inputs.arrays(x, data.y_train, 256)
         model.fit(**feed, epochs=1, verbose=0)
         seconds += time.perf_counter() - start
         acc = float((model.predict(x_test, batch_size=1024, verbose=0).argmax(1) == data.y_test).mean())

@@ -35,11 +35,16 @@ def _pipeline(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int | None):
     return batches.prefetch(PREFETCH).with_options(options)
 
 
+def arrays(x: np.ndarray, y: np.ndarray, batch_size: int) -> dict:
+    """model.fit's arguments as Keras users pass them: the NumPy arrays (fit builds its own pipeline)."""
+    return {"x": x, "y": y, "batch_size": batch_size}
+
+
 def training(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int) -> dict:
     """model.fit's arguments for the images it learns from, shuffled every epoch."""
     if _tensorflow():       # the pipeline shuffles: fit's own shuffle is for arrays
         return {"x": _pipeline(x, y, batch_size, seed), "shuffle": False}
-    return {"x": x, "y": y, "batch_size": batch_size}
+    return arrays(x, y, batch_size)
 
 
 def validation(x: np.ndarray, y: np.ndarray, batch_size: int):
@@ -74,8 +79,7 @@ def _epochs(dataset: str = "idx:../shared/datasets/mnist-partial", epochs: int =
         model, (x, y), _, _, _ = compiled(config, data, False)
         clock = Clock()
         clock.name = name
-        feed = training(x, y, config.batch_size, config.seed) if name == "inputs" else {
-            "x": x, "y": y, "batch_size": config.batch_size}
+        feed = training(x, y, config.batch_size, config.seed) if name == "inputs" else arrays(x, y, config.batch_size)
         model.fit(**feed, epochs=epochs, callbacks=[clock], verbose=0)
     return seen
 
